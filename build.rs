@@ -1,0 +1,41 @@
+//! Compiles the demo catalogue (`fixtures/assets/*.json`) into the binary, so that `orrery serve`
+//! can seed an empty data directory wherever the binary runs.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new("fixtures/assets");
+    println!("cargo:rerun-if-changed=fixtures/assets");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut out = String::from(
+        "/// The demo catalogue: (file name, JSON text).\npub const DEMO: &[(&str, &str)] = &[\n",
+    );
+    for f in &files {
+        let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            abs.display().to_string()
+        );
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    out.push_str("];\n");
+    let target =
+        Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("demo.rs");
+    if let Err(e) = std::fs::write(&target, out) {
+        panic!("cannot write {}: {e}", target.display());
+    }
+}

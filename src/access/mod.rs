@@ -1,0 +1,159 @@
+//! THE visibility decision: which assets a caller may read, and which of their graphs.
+//!
+//! Every read surface goes through `read_asset` (or `grant` for bulk surfaces), so the rule
+//! lives in one place: anonymous readers see the public graph of published public assets only;
+//! everything else about an asset they may not see answers "not found".
+
+use oxigraph::model::Quad;
+
+use crate::model::fields::Role;
+use crate::model::rdf::{AssetIris, from_quads};
+use crate::model::{Asset, Audience, Status};
+use crate::store::{Result, Store};
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Caller {
+    /// No credentials.
+    Anonymous,
+    /// An authenticated account.
+    Account {
+        user: String,
+        groups: Vec<String>,
+        roles: Vec<Role>,
+    },
+    /// The operator on the command line with direct access to the data directory.
+    Operator,
+}
+
+/// What a caller may read of one asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// The public graph only.
+    Public,
+    /// Public and private graphs.
+    Full,
+}
+
+/// The decision for one asset, from its publication state and sharing.
+pub fn grant(caller: &Caller, asset: &Asset) -> Option<Grant> {
+    let published = asset.status == Some(Status::Published);
+    let public = asset.audience() == Audience::Public;
+    match caller {
+        Caller::Operator => Some(Grant::Full),
+        Caller::Anonymous => (published && public).then_some(Grant::Public),
+        Caller::Account {
+            user,
+            groups,
+            roles,
+        } => {
+            if roles
+                .iter()
+                .any(|r| matches!(r, Role::Moderator | Role::Sciapps))
+            {
+                return Some(Grant::Full);
+            }
+            let sharing = asset.visibility.as_ref();
+            let shared = sharing.is_some_and(|v| {
+                v.users.contains(user) || v.groups.iter().any(|g| groups.contains(g))
+            });
+            (published && (public || shared)).then_some(Grant::Public)
+        }
+    }
+}
+
+/// Reads one asset as `caller` may see it; `None` when it does not exist or may not be seen.
+pub fn read_asset(store: &Store, caller: &Caller, id: &str) -> Result<Option<Asset>> {
+    let quads = store.asset_quads(id)?;
+    let Some(full) = from_quads(id, store.base(), store.vocab(), quads.iter().cloned())? else {
+        return Ok(None);
+    };
+    match grant(caller, &full) {
+        None => Ok(None),
+        Some(Grant::Full) => Ok(Some(full)),
+        Some(Grant::Public) => {
+            let public = AssetIris::new(store.base(), id).public;
+            let public_quads = quads
+                .into_iter()
+                .filter(|q: &Quad| q.graph_name == public.clone().into());
+            Ok(from_quads(id, store.base(), store.vocab(), public_quads)?)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::asset::Sharing;
+
+    fn asset(status: Status, audience: Audience, groups: &[&str]) -> Asset {
+        Asset {
+            status: Some(status),
+            visibility: Some(Sharing {
+                audience: Some(audience),
+                users: vec![],
+                groups: groups.iter().map(|g| g.to_string()).collect(),
+            }),
+            ..Asset::default()
+        }
+    }
+
+    #[test]
+    fn anonymous_sees_only_published_public_assets() {
+        assert_eq!(
+            grant(
+                &Caller::Anonymous,
+                &asset(Status::Published, Audience::Public, &[])
+            ),
+            Some(Grant::Public)
+        );
+        assert_eq!(
+            grant(
+                &Caller::Anonymous,
+                &asset(Status::Draft, Audience::Public, &[])
+            ),
+            None
+        );
+        assert_eq!(
+            grant(
+                &Caller::Anonymous,
+                &asset(Status::InReview, Audience::Public, &[])
+            ),
+            None
+        );
+        assert_eq!(
+            grant(
+                &Caller::Anonymous,
+                &asset(Status::Published, Audience::Private, &["g"])
+            ),
+            None
+        );
+        assert_eq!(grant(&Caller::Anonymous, &Asset::default()), None);
+    }
+
+    #[test]
+    fn shared_accounts_see_private_assets_shared_with_them() {
+        let member = Caller::Account {
+            user: "u".into(),
+            groups: vec!["g".into()],
+            roles: vec![Role::Developer],
+        };
+        let outsider = Caller::Account {
+            user: "v".into(),
+            groups: vec!["h".into()],
+            roles: vec![Role::Developer],
+        };
+        let shared = asset(Status::Published, Audience::Private, &["g"]);
+        assert_eq!(grant(&member, &shared), Some(Grant::Public));
+        assert_eq!(grant(&outsider, &shared), None);
+        let curator = Caller::Account {
+            user: "c".into(),
+            groups: vec![],
+            roles: vec![Role::Sciapps],
+        };
+        assert_eq!(
+            grant(&curator, &asset(Status::Draft, Audience::Private, &[])),
+            Some(Grant::Full)
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! The catalogue service: the store of truth with its projections, opened from one data
+//! directory. The HTTP and CLI layers hold a `Catalog` and call into it; nothing here knows of
+//! either.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::model::{Asset, DocumentError, Status, Vocabularies, document};
+use crate::project::assets::AssetsTable;
+use crate::project::{self, Row};
+use crate::store::{Store, StoreError};
+
+include!(concat!(env!("OUT_DIR"), "/demo.rs"));
+
+/// Errors of the catalogue service.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Projection(#[from] project::ProjectionError),
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("demo asset {file}: {source}")]
+    Demo { file: String, source: DocumentError },
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T> = std::result::Result<T, CatalogError>;
+
+/// Now, as an RFC 3339 UTC timestamp with seconds precision.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The open catalogue.
+pub struct Catalog {
+    pub store: Arc<Store>,
+    pub vocab: Arc<Vocabularies>,
+    pub assets: AssetsTable,
+    pub data_dir: PathBuf,
+}
+
+/// What `check` found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub store_revision: u64,
+    pub live_assets: usize,
+    pub deleted_assets: usize,
+    pub problems: Vec<String>,
+}
+
+impl Catalog {
+    /// Opens the data directory (creating it), the store and the projections, and lets every
+    /// projection catch up with the store.
+    pub async fn open(
+        data_dir: &Path,
+        base_url: Option<&str>,
+        default_base: &str,
+    ) -> Result<Catalog> {
+        let catalog = Self::open_inner(data_dir, base_url, default_base).await?;
+        catalog.catch_up().await?;
+        Ok(catalog)
+    }
+
+    /// Opens an existing catalogue without letting the projections catch up (for `check`).
+    pub async fn open_as_is(data_dir: &Path, base_url: Option<&str>) -> Result<Catalog> {
+        if !data_dir.join("store").exists() {
+            return Err(CatalogError::DataDir {
+                path: data_dir.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no catalogue here"),
+            });
+        }
+        Self::open_inner(data_dir, base_url, "http://127.0.0.1:8080").await
+    }
+
+    async fn open_inner(
+        data_dir: &Path,
+        base_url: Option<&str>,
+        default_base: &str,
+    ) -> Result<Catalog> {
+        std::fs::create_dir_all(data_dir).map_err(|source| CatalogError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let vocab = Arc::new(Vocabularies::load().map_err(StoreError::from)?);
+        let (dir, base, v) = (
+            data_dir.join("store"),
+            base_url.map(str::to_owned),
+            vocab.clone(),
+        );
+        let default_base = default_base.to_owned();
+        let store = tokio::task::spawn_blocking(move || {
+            Store::open(&dir, base.as_deref(), &default_base, v)
+        })
+        .await
+        .map_err(|e| CatalogError::Task(e.to_string()))??;
+        let assets = AssetsTable::open(&data_dir.join("catalog.sqlite")).await?;
+        Ok(Catalog {
+            store: Arc::new(store),
+            vocab,
+            assets,
+            data_dir: data_dir.to_owned(),
+        })
+    }
+
+    /// Brings every projection up to the store revision.
+    pub async fn catch_up(&self) -> Result<()> {
+        project::catch_up(&self.store, &self.assets).await?;
+        Ok(())
+    }
+
+    /// Rebuilds every projection from scratch; returns the number of changes replayed.
+    pub async fn reindex(&self) -> Result<usize> {
+        Ok(project::rebuild(&self.store, &self.assets).await?)
+    }
+
+    /// Fills the service-managed fields of an asset about to be written by ingest.
+    pub fn prepare_for_ingest(mut asset: Asset, datestamp: &str) -> Asset {
+        let status = *asset.status.get_or_insert(Status::Published);
+        if asset.date_modified.is_none() {
+            asset.date_modified = Some(datestamp.to_owned());
+        }
+        if status == Status::Published && asset.date_published.is_none() {
+            asset.date_published = Some(datestamp.to_owned());
+        }
+        asset
+    }
+
+    /// Commits a batch of normalised assets (one revision each, one transaction) and feeds the
+    /// projections. Returns the revisions.
+    pub async fn write(&self, assets: Vec<Asset>) -> Result<Vec<u64>> {
+        let datestamp = now();
+        let assets: Vec<Asset> = assets
+            .into_iter()
+            .map(|a| Self::prepare_for_ingest(a, &datestamp))
+            .collect();
+        let store = self.store.clone();
+        let stamp = datestamp.clone();
+        let (revisions, rows) =
+            tokio::task::spawn_blocking(move || -> std::result::Result<_, StoreError> {
+                let revisions = store.put(&assets, &stamp)?;
+                let rows: Vec<Row> = assets
+                    .into_iter()
+                    .zip(&revisions)
+                    .map(|(a, &revision)| Row {
+                        id: a.id,
+                        kind: a.kind,
+                        status: a.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                        revision,
+                        datestamp: stamp.clone(),
+                        deleted: false,
+                    })
+                    .collect();
+                Ok((revisions, rows))
+            })
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        self.apply_rows(&rows).await?;
+        Ok(revisions)
+    }
+
+    /// Applies freshly committed rows to the projections when they are exactly next in line,
+    /// otherwise lets them catch up from the store.
+    async fn apply_rows(&self, rows: &[Row]) -> Result<()> {
+        use project::Projection;
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            return Ok(());
+        };
+        if self.assets.watermark().await? + 1 == first.revision {
+            self.assets.apply(rows, last.revision).await?;
+        } else {
+            self.catch_up().await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes an asset, leaving a tombstone. Returns false if there was no such asset.
+    pub async fn delete(&self, id: &str) -> Result<bool> {
+        let (store, id, stamp) = (self.store.clone(), id.to_owned(), now());
+        let rev = tokio::task::spawn_blocking(move || store.delete(&id, &stamp))
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        self.catch_up().await?;
+        Ok(rev.is_some())
+    }
+
+    /// Seeds an empty catalogue with the demo assets; returns how many were loaded.
+    pub async fn seed_demo_if_empty(&self) -> Result<usize> {
+        if self.store.revision()? > 0 {
+            return Ok(0);
+        }
+        let mut assets = Vec::with_capacity(DEMO.len());
+        for (file, text) in DEMO {
+            let asset = document::parse(text.as_bytes(), &self.vocab).map_err(|source| {
+                CatalogError::Demo {
+                    file: (*file).to_owned(),
+                    source,
+                }
+            })?;
+            assets.push(asset);
+        }
+        let n = assets.len();
+        self.write(assets).await?;
+        tracing::info!(assets = n, "seeded the demo catalogue");
+        Ok(n)
+    }
+
+    /// Verifies that every projection agrees with the store.
+    pub async fn check(&self) -> Result<CheckReport> {
+        use project::Projection;
+        let store = self.store.clone();
+        let (revision, expected) =
+            tokio::task::spawn_blocking(move || -> std::result::Result<_, StoreError> {
+                let revision = store.revision()?;
+                let rows: Vec<Row> = store
+                    .changes_since(0)?
+                    .into_iter()
+                    .map(|c| Row::from_store(&store, c))
+                    .collect::<std::result::Result<_, _>>()?;
+                Ok((revision, rows))
+            })
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        let mut report = CheckReport {
+            store_revision: revision,
+            live_assets: expected.iter().filter(|r| !r.deleted).count(),
+            deleted_assets: expected.iter().filter(|r| r.deleted).count(),
+            problems: Vec::new(),
+        };
+        if let Some(last) = expected.iter().map(|r| r.revision).max()
+            && last != revision
+        {
+            report.problems.push(format!(
+                "store revision {revision} but the newest asset change is {last}"
+            ));
+        }
+        let watermark = self.assets.watermark().await?;
+        if watermark != revision {
+            report.problems.push(format!(
+                "projection assets is at revision {watermark}, the store at {revision}"
+            ));
+        }
+        let mut expected = expected;
+        expected.sort_by(|a, b| a.id.cmp(&b.id));
+        let actual = self.assets.rows().await?;
+        let mut a = actual.iter().peekable();
+        for e in &expected {
+            while a.peek().is_some_and(|r| r.id < e.id) {
+                if let Some(r) = a.next() {
+                    report.problems.push(format!(
+                        "projection assets has {} which the store does not",
+                        r.id
+                    ));
+                }
+            }
+            match a.peek() {
+                Some(r) if r.id == e.id => {
+                    if *r != e {
+                        report.problems.push(format!(
+                            "projection assets differs for {}: {:?} vs store {:?}",
+                            e.id, r, e
+                        ));
+                    }
+                    a.next();
+                }
+                _ => report
+                    .problems
+                    .push(format!("projection assets lacks {}", e.id)),
+            }
+        }
+        for r in a {
+            report.problems.push(format!(
+                "projection assets has {} which the store does not",
+                r.id
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Closes the projections' connections and flushes the store.
+    pub async fn close(&self) -> Result<()> {
+        self.assets.close().await;
+        self.store.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,265 @@
+//! `orrery ingest`: loads asset documents from files and directories.
+//!
+//! A reader thread splits the input into chunks of raw documents, worker threads parse and
+//! validate them in parallel, and the committer writes each chunk's good documents in one store
+//! transaction, in input order. Bad documents are reported with file and line while the good
+//! ones load. With `--verbose`, a line on stdout acknowledges every committed chunk: what it
+//! names is durable.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, mpsc};
+
+use clap::Args;
+use serde_json::value::RawValue;
+
+use crate::catalog::Catalog;
+use crate::model::{Asset, Vocabularies, document};
+
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Files (.json: one document or an array; .jsonl/.ndjson: one document per line) and directories.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Documents per transaction.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Acknowledge each committed batch on stdout.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// Where a document came from.
+#[derive(Debug, Clone)]
+struct Source {
+    file: Arc<str>,
+    line: usize,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+type Parsed = Vec<(Source, Result<Asset, String>)>;
+/// Raw documents (or a read error) with where they came from.
+type RawChunk = Vec<(Source, Result<Vec<u8>, String>)>;
+
+fn collect_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            let (dirs, files): (Vec<_>, Vec<_>) = entries.into_iter().partition(|e| e.is_dir());
+            out.extend(files.into_iter().filter(|f| is_document_file(f)));
+            collect_files(&dirs, out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(())
+}
+
+fn is_document_file(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson"))
+}
+
+/// Splits a file into raw documents with their line numbers.
+fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
+    let file: Arc<str> = Arc::from(path.display().to_string());
+    let at = |line: usize| Source {
+        file: file.clone(),
+        line,
+    };
+    let lines_mode = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e == "jsonl" || e == "ndjson");
+    let mut buf = Vec::with_capacity(chunk);
+    if lines_mode {
+        let mut reader = match std::fs::File::open(path) {
+            Ok(f) => std::io::BufReader::with_capacity(1 << 20, f),
+            Err(e) => return send(vec![(at(0), Err(format!("cannot read: {e}")))]),
+        };
+        let mut line_no = 0;
+        loop {
+            let mut line = Vec::new();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => line_no += 1,
+                Err(e) => {
+                    buf.push((at(line_no + 1), Err(format!("cannot read: {e}"))));
+                    break;
+                }
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            buf.push((at(line_no), Ok(line)));
+            if buf.len() == chunk {
+                send(std::mem::take(&mut buf));
+            }
+        }
+    } else {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return send(vec![(at(0), Err(format!("cannot read: {e}")))]),
+        };
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'[') {
+            match serde_json::from_slice::<Vec<&RawValue>>(&bytes) {
+                Ok(items) => {
+                    for raw in items {
+                        let offset = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
+                        let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
+                        buf.push((at(line), Ok(raw.get().as_bytes().to_vec())));
+                        if buf.len() == chunk {
+                            send(std::mem::take(&mut buf));
+                        }
+                    }
+                }
+                Err(e) => buf.push((
+                    at(e.line()),
+                    Err(format!("malformed JSON at column {}: {e}", e.column())),
+                )),
+            }
+        } else {
+            buf.push((at(1), Ok(bytes)));
+        }
+    }
+    if !buf.is_empty() {
+        send(buf);
+    }
+}
+
+fn parse_chunk(raw: RawChunk, vocab: &Vocabularies) -> Parsed {
+    raw.into_iter()
+        .map(|(src, r)| {
+            let parsed = r.and_then(|bytes| {
+                document::parse(&bytes, vocab).map_err(|e| {
+                    let details: Vec<String> = e
+                        .problems()
+                        .into_iter()
+                        .map(|p| {
+                            let hint = if p.closest.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (closest: {})", p.closest.join(", "))
+                            };
+                            if p.pointer.is_empty() {
+                                format!("{}{hint}", p.message)
+                            } else {
+                                format!("{}: {}{hint}", p.pointer, p.message)
+                            }
+                        })
+                        .collect();
+                    format!("{e}: {}", details.join("; "))
+                })
+            });
+            (src, parsed)
+        })
+        .collect()
+}
+
+/// Runs the ingest; the exit code is non-zero when any document failed.
+pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let mut files = Vec::new();
+    collect_files(&args.paths, &mut files)?;
+    let chunk = args.batch.clamp(1, 100_000);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(1);
+    let (raw_tx, raw_rx) = mpsc::sync_channel::<(usize, RawChunk)>(workers * 2);
+    let raw_rx = Arc::new(Mutex::new(raw_rx));
+    let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::channel::<(usize, Parsed)>(workers * 2);
+
+    let reader = std::thread::spawn(move || {
+        let mut seq = 0usize;
+        for f in files {
+            read_file(&f, chunk, &mut |docs| {
+                let _ = raw_tx.send((seq, docs));
+                seq += 1;
+            });
+        }
+    });
+    let mut parsers = Vec::new();
+    for _ in 0..workers {
+        let (rx, tx, vocab) = (raw_rx.clone(), parsed_tx.clone(), catalog.vocab.clone());
+        parsers.push(std::thread::spawn(move || {
+            loop {
+                let next = rx.lock().map(|r| r.recv());
+                let Ok(Ok((seq, raw))) = next else { break };
+                if tx.blocking_send((seq, parse_chunk(raw, &vocab))).is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    drop(parsed_tx);
+
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {human_pos} documents ({per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let started = std::time::Instant::now();
+    let (mut loaded, mut failed, mut next) = (0usize, 0usize, 0usize);
+    let mut pending: BTreeMap<usize, Parsed> = BTreeMap::new();
+    while let Some((seq, parsed)) = parsed_rx.recv().await {
+        pending.insert(seq, parsed);
+        while let Some(parsed) = pending.remove(&next) {
+            next += 1;
+            let mut good = Vec::with_capacity(parsed.len());
+            let mut last = None;
+            for (src, r) in parsed {
+                match r {
+                    Ok(asset) => {
+                        good.push(asset);
+                        last = Some(src);
+                    }
+                    Err(msg) => {
+                        failed += 1;
+                        progress.suspend(|| eprintln!("{src}: {msg}"));
+                    }
+                }
+            }
+            if let Some(last) = last {
+                let n = good.len();
+                let revisions = catalog.write(good).await?;
+                loaded += n;
+                progress.inc(n as u64);
+                if args.verbose {
+                    let rev = revisions.last().copied().unwrap_or(0);
+                    progress.suspend(|| {
+                        println!("committed {n} documents through {last} (revision {rev})")
+                    });
+                }
+            }
+        }
+    }
+    let _ = reader.join();
+    for p in parsers {
+        let _ = p.join();
+    }
+    progress.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "ingested {loaded} assets in {secs:.1} s ({:.0} assets/s); {failed} failed; store revision {}",
+        loaded as f64 / secs.max(1e-9),
+        catalog.store.revision()?
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,260 @@
+//! The command line (clap): `serve`, `ingest`, `reindex`, `check`, `export`.
+
+mod ingest;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::access::{self, Caller};
+use crate::catalog::Catalog;
+use crate::config::{Config, LogFormat};
+use crate::http::{self, AppState};
+use crate::telemetry::{self, Metrics};
+
+#[derive(Parser)]
+#[command(
+    name = "orrery",
+    version,
+    about = "Metadata catalogue and discovery service of a space-science platform"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Data directory (store, search index, relational projections).
+    #[arg(
+        long,
+        global = true,
+        env = "ORRERY_DATA",
+        default_value = "./orrery-data"
+    )]
+    data: PathBuf,
+    /// Public base URL; asset IRIs are {base-url}/id/{id}. Fixed when the data directory is created.
+    #[arg(long, global = true, env = "ORRERY_BASE_URL")]
+    base_url: Option<String>,
+    /// Log line format.
+    #[arg(
+        long,
+        global = true,
+        env = "ORRERY_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (an empty data directory is seeded with the demo catalogue).
+    Serve(ServeArgs),
+    /// Load asset documents: JSON (one document or an array), JSON Lines; directories recursively.
+    Ingest(ingest::IngestArgs),
+    /// Rebuild every projection from the store.
+    Reindex,
+    /// Verify that store and projections agree; exits non-zero when they don't.
+    Check,
+    /// Write the whole catalogue (all fields) to stdout or a file.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ORRERY_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Do not seed an empty data directory with the demo catalogue.
+    #[arg(long)]
+    no_demo: bool,
+    /// Base URL of the platform whose launch wizard opens datalabs.
+    #[arg(
+        long,
+        env = "ORRERY_LAUNCH_BASE",
+        default_value = "https://datalabs.esa.int"
+    )]
+    launch_base: String,
+    /// IVOA naming authority of this catalogue's assets.
+    #[arg(long, env = "ORRERY_AUTHORITY", default_value = "orrery.local")]
+    authority: String,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "ORRERY_MAX_BODY", default_value_t = 1 << 20)]
+    max_body_bytes: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Json,
+    Jsonl,
+    Ttl,
+    Nq,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: ExportFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init_logging(cli.global.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(global: &Global, default_base: &str) -> anyhow::Result<Catalog> {
+    Ok(Catalog::open(&global.data, global.base_url.as_deref(), default_base).await?)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Serve(args) => serve(g, args).await,
+        Command::Ingest(args) => {
+            let catalog = open(
+                g,
+                &Config::default_base_url(&SocketAddr::from(([127, 0, 0, 1], 8080))),
+            )
+            .await?;
+            let code = ingest::run(&catalog, args).await?;
+            catalog.close().await?;
+            Ok(code)
+        }
+        Command::Reindex => {
+            let catalog = open(g, "http://127.0.0.1:8080").await?;
+            let n = catalog.reindex().await?;
+            println!("reindexed: {n} asset changes replayed into every projection");
+            catalog.close().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let catalog = open_without_catch_up(g).await?;
+            let report = catalog.check().await?;
+            catalog.close().await?;
+            println!(
+                "store revision {}: {} live assets, {} deleted",
+                report.store_revision, report.live_assets, report.deleted_assets
+            );
+            for p in &report.problems {
+                println!("problem: {p}");
+            }
+            if report.problems.is_empty() {
+                println!("check: store and projections agree");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("check: {} problems", report.problems.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Export(args) => {
+            let catalog = open(g, "http://127.0.0.1:8080").await?;
+            export(&catalog, args)?;
+            catalog.close().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `check` must see projections as they are, so it opens the catalogue without catching up.
+async fn open_without_catch_up(g: &Global) -> anyhow::Result<Catalog> {
+    Ok(Catalog::open_as_is(&g.data, g.base_url.as_deref()).await?)
+}
+
+async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let catalog = open(g, &Config::default_base_url(&args.addr)).await?;
+    if !args.no_demo {
+        catalog.seed_demo_if_empty().await?;
+    }
+    let config = Config {
+        data: g.data.clone(),
+        addr: args.addr,
+        base_url: catalog.store.base().to_owned(),
+        launch_base: args.launch_base,
+        authority: args.authority,
+        max_body_bytes: args.max_body_bytes,
+    };
+    tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "configuration");
+    tracing::info!(
+        revision = catalog.store.revision()?,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "catalogue open"
+    );
+    let catalog = Arc::new(catalog);
+    let state = AppState {
+        catalog: catalog.clone(),
+        config: Arc::new(config),
+        metrics: Arc::new(Metrics::new()),
+    };
+    http::serve(state).await?;
+    catalog.close().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(catalog: &Catalog, args: ExportArgs) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let store = &catalog.store;
+    match args.format {
+        ExportFormat::Ttl => store.dump(&mut out, oxigraph::io::RdfFormat::Turtle)?,
+        ExportFormat::Nq => store.dump(&mut out, oxigraph::io::RdfFormat::NQuads)?,
+        ExportFormat::Json | ExportFormat::Jsonl => {
+            let mut ids = store.live_ids()?;
+            ids.sort();
+            let json = matches!(args.format, ExportFormat::Json);
+            if json {
+                out.write_all(b"[")?;
+            }
+            for (i, id) in ids.iter().enumerate() {
+                let Some(asset) = access::read_asset(store, &Caller::Operator, id)? else {
+                    continue;
+                };
+                if json && i > 0 {
+                    out.write_all(b",")?;
+                }
+                if json {
+                    out.write_all(b"\n")?;
+                }
+                serde_json::to_writer(&mut out, &asset)?;
+                if !json {
+                    out.write_all(b"\n")?;
+                }
+            }
+            if json {
+                out.write_all(b"\n]\n")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

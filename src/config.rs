@@ -1,0 +1,53 @@
+//! Service configuration: one struct, filled from flags and environment, logged once at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything the service needs to know about its deployment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    /// The data directory (store, projections).
+    pub data: PathBuf,
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Public base URL; asset IRIs are `{base_url}/id/{id}`.
+    pub base_url: String,
+    /// Base URL of the platform whose launch wizard opens datalabs.
+    pub launch_base: String,
+    /// IVOA naming authority: assets are `ivo://{authority}/{id}`.
+    pub authority: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// The default base URL for an address: what a browser on this machine would use.
+    pub fn default_base_url(addr: &SocketAddr) -> String {
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
+        let host = if addr.is_ipv6() && !addr.ip().is_unspecified() {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        format!("http://{host}:{}", addr.port())
+    }
+
+    /// The IVOA identifier of an asset.
+    pub fn ivoid(&self, id: &str) -> String {
+        format!("ivo://{}/{id}", self.authority)
+    }
+}

@@ -1,0 +1,166 @@
+//! The HTTP surface (axum): routers per surface, one error conversion, request ids, metrics.
+//!
+//! Handlers parse requests and render responses; what an asset is and who may see it is decided
+//! below, in `catalog`, `access` and `model`.
+
+pub mod assets;
+pub mod conneg;
+pub mod error;
+pub mod openapi;
+pub mod ops;
+pub mod portal;
+pub mod vocab;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::telemetry::{Metrics, RequestLabels, RouteLabels};
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: Arc<Catalog>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+async fn record_metrics(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    metrics
+        .latency
+        .get_or_create(&RouteLabels {
+            route: route.clone(),
+        })
+        .observe(start.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
+/// Rewrites error responses produced outside our handlers (extractor rejections, the body
+/// limit) into problem details, so every error a client sees has one form.
+async fn errors_as_problems(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_problem_or_page = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.starts_with("application/problem+json") || ct.starts_with("text/html")
+        });
+    if status.as_u16() < 400 || is_problem_or_page {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).trim().to_owned();
+    error::problem(status, (!detail.is_empty()).then_some(detail), Vec::new())
+}
+
+async fn not_found() -> Response {
+    error::problem(
+        StatusCode::NOT_FOUND,
+        Some("no such resource".into()),
+        Vec::new(),
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    error::problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Some("method not allowed on this resource".into()),
+        Vec::new(),
+    )
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
+    let limit = state.config.max_body_bytes;
+    let api = Router::new()
+        .route("/api/v1/assets/{id}", get(assets::get_asset))
+        .route("/api/v1/resolve", get(assets::resolve))
+        .route("/api/v1/vocabularies", get(vocab::list))
+        .route("/api/v1/vocabularies/{scheme}", get(vocab::scheme))
+        .route("/api/v1/licenses", get(vocab::licenses))
+        .route("/id/{id}", get(assets::get_iri))
+        .route("/", get(portal::home))
+        .route("/assets/{id}", get(portal::landing))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    api.merge(openapi::docs())
+        .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(middleware::from_fn(errors_as_problems))
+        .layer(middleware::from_fn_with_state(metrics, record_metrics))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri())
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Serves until ctrl-c or SIGTERM.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let addr = state.config.addr;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, base_url = %state.config.base_url, "listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,62 @@
+//! The OpenAPI description, generated from the handlers' annotations; `/openapi.json`, the docs
+//! UI at `/docs` (Swagger UI, its assets compiled into the binary), and the checked-in
+//! `openapi.yaml` that a test keeps in sync.
+
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::{assets, error, ops, vocab};
+use crate::model::asset;
+use crate::model::document::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "orrery", description = "Metadata catalogue and discovery service of a space-science platform: datalabs, pipelines, datasets and data volumes."),
+    paths(
+        assets::get_asset, assets::get_iri, assets::resolve,
+        vocab::list, vocab::scheme, vocab::licenses,
+        ops::healthz, ops::metrics,
+    ),
+    components(schemas(
+        asset::Asset, asset::Agent, asset::AgentKind, asset::Coverage, asset::SkyRegion, asset::Place,
+        asset::Distribution, asset::DatalabImage, asset::PipelineInfo, asset::Parameter, asset::Volume,
+        asset::Sharing, asset::Audience, asset::Build, asset::Status,
+        assets::AssetView, assets::AssetLinks, crate::launch::LaunchLink,
+        error::ProblemDetails, Problem, vocab::SchemeView, vocab::SchemeList, vocab::SchemeSummary, vocab::License,
+        crate::model::vocab::Concept, ops::Health,
+    )),
+    tags(
+        (name = "assets", description = "Reading assets"),
+        (name = "vocabularies", description = "SKOS concept schemes and the licence catalogue"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The docs UI at `/docs`, which also serves `/openapi.json`.
+pub fn docs() -> SwaggerUi {
+    SwaggerUi::new("/docs").url("/openapi.json", spec())
+}
+
+#[cfg(test)]
+mod tests {
+    /// `openapi.yaml` is generated from the code; regenerate with `ORRERY_WRITE_OPENAPI=1 cargo test openapi`.
+    #[test]
+    fn openapi_yaml_is_in_sync() {
+        let generated = super::spec().to_yaml().unwrap();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
+        if std::env::var_os("ORRERY_WRITE_OPENAPI").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            checked_in == generated,
+            "openapi.yaml is out of date: run ORRERY_WRITE_OPENAPI=1 cargo test openapi"
+        );
+    }
+}

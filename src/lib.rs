@@ -1,0 +1,17 @@
+//! orrery: the metadata catalogue and discovery service of a space-science platform.
+//!
+//! Layers, bottom to top: `model` (asset document, field table, vocabularies, RDF mapping),
+//! `store` (oxigraph, the single source of truth), `access` (the one visibility decision),
+//! `project` (read models fed by store revision), `catalog` (the service core), then the
+//! surfaces: `http` and `cli`.
+
+pub mod access;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod launch;
+pub mod model;
+pub mod project;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,296 @@
+//! The asset document (`spec/metadata.md`) as Rust types.
+//!
+//! The wire shape is exactly the JSON document: serde renames follow its keys and unknown keys are
+//! refused. Vocabulary-valued fields hold labels here; `vocab::Vocabularies::normalize` turns
+//! whatever label a client gave into the canonical one, so that a normalised asset round-trips
+//! through RDF unchanged.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One catalogue asset: a datalab, pipeline, dataset or data volume.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Asset {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate_name: Option<String>,
+    #[serde(default, rename = "abstract", skip_serializing_if = "Option::is_none")]
+    pub abstract_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domain: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub property: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mission: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waveband: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub associated_file_type: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience_type: Vec<String>,
+    #[serde(
+        default,
+        rename = "ESAOfficial",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub esa_official: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creator: Vec<Agent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<Agent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub distribution: Vec<Distribution>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub analysable_with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datalab_image: Option<DatalabImage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<PipelineInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<Volume>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Sharing>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<Build>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderator_comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub popularity: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_published: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_modified: Option<String>,
+    /// Read-only: the store revision of the asset's last change (ignored on input).
+    #[serde(default, skip_serializing)]
+    pub revision: Option<u64>,
+    /// Read-only: computed links (ignored on input).
+    #[serde(default, skip_serializing)]
+    pub links: Option<serde_json::Value>,
+}
+
+/// A person or organisation (creator, publisher).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Agent {
+    pub name: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<AgentKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orcid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affiliation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum AgentKind {
+    Person,
+    Organization,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Coverage {
+    /// ISO 8601 interval; `..` marks an open end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sky: Option<SkyRegion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spatial: Option<Place>,
+}
+
+/// A region of the sky (never a place on Earth).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkyRegion {
+    pub frame: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circle: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub polygon: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moc: Option<String>,
+}
+
+/// A place on Earth.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// south, west, north, east (degrees, WGS84)
+    #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
+    pub bbox: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Distribution {
+    #[serde(rename = "accessURL")]
+    pub access_url: String,
+    #[serde(
+        default,
+        rename = "downloadURL",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub download_url: Option<String>,
+    #[serde(default, rename = "mediaType", skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(default, rename = "byteSize", skip_serializing_if = "Option::is_none")]
+    pub byte_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatalabImage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keyword: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PipelineInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_point: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_engine: Option<String>,
+    /// Step names in order; repeats allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Parameter>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<Parameter>,
+}
+
+/// A workflow input or output.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    pub id: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Volume {
+    pub mount_path: String,
+}
+
+/// Who the asset is shared with.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sharing {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Audience>,
+    #[serde(default)]
+    pub users: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    Public,
+    Private,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Build {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+}
+
+/// Publication state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    InReview,
+    Published,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::InReview => "in_review",
+            Status::Published => "published",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(Status::Draft),
+            "in_review" => Some(Status::InReview),
+            "published" => Some(Status::Published),
+            _ => None,
+        }
+    }
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Public => "public",
+            Audience::Private => "private",
+        }
+    }
+}
+
+impl Asset {
+    /// The sharing audience; an asset that names none is public.
+    pub fn audience(&self) -> Audience {
+        self.visibility
+            .as_ref()
+            .and_then(|v| v.audience)
+            .unwrap_or(Audience::Public)
+    }
+}

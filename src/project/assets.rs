@@ -1,0 +1,138 @@
+//! The relational `assets` table (SQLite through sqlx): id, type, status, revision, datestamp,
+//! deleted. OAI-PMH datestamps and tombstones and the portal's listings read it.
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row as _, SqlitePool};
+
+use super::{Projection, Result, Row};
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, revision INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS assets (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        datestamp TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0
+    )",
+    "CREATE INDEX IF NOT EXISTS assets_datestamp ON assets (datestamp)",
+    "CREATE INDEX IF NOT EXISTS assets_revision ON assets (revision)",
+];
+
+/// The relational projection of asset states.
+#[derive(Clone)]
+pub struct AssetsTable {
+    pool: SqlitePool,
+}
+
+impl AssetsTable {
+    /// Opens (creating if needed) the SQLite database file.
+    pub async fn open(path: &std::path::Path) -> Result<AssetsTable> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        for stmt in SCHEMA {
+            sqlx::query(*stmt).execute(&pool).await?;
+        }
+        Ok(AssetsTable { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Every row, ordered by id.
+    pub async fn rows(&self) -> Result<Vec<Row>> {
+        let rows = sqlx::query(
+            "SELECT id, type, status, revision, datestamp, deleted FROM assets ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Row {
+                id: r.get(0),
+                kind: r.get(1),
+                status: r.get(2),
+                revision: r.get::<i64, _>(3) as u64,
+                datestamp: r.get(4),
+                deleted: r.get::<i64, _>(5) != 0,
+            })
+            .collect())
+    }
+
+    /// Number of live (not deleted) assets by status.
+    pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) FROM assets WHERE deleted = 0 GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Projection for AssetsTable {
+    fn name(&self) -> &'static str {
+        "assets"
+    }
+
+    async fn watermark(&self) -> Result<u64> {
+        let rev: Option<i64> =
+            sqlx::query_scalar("SELECT revision FROM projection_state WHERE name = 'assets'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(rev.unwrap_or(0) as u64)
+    }
+
+    async fn apply(&self, rows: &[Row], upto: u64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO assets (id, type, status, revision, datestamp, deleted) VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET type = excluded.type, status = excluded.status,
+                 revision = excluded.revision, datestamp = excluded.datestamp, deleted = excluded.deleted
+                 WHERE excluded.revision > assets.revision",
+            )
+            .bind(&r.id)
+            .bind(&r.kind)
+            .bind(&r.status)
+            .bind(r.revision as i64)
+            .bind(&r.datestamp)
+            .bind(r.deleted as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO projection_state (name, revision) VALUES ('assets', ?)
+             ON CONFLICT (name) DO UPDATE SET revision = MAX(revision, excluded.revision)",
+        )
+        .bind(upto as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn clear(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM assets").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM projection_state WHERE name = 'assets'")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

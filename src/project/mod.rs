@@ -1,0 +1,118 @@
+//! Projections: read models derived from the store, each fed by store revision.
+//!
+//! A projection records the last revision it applied (its watermark). `catch_up` feeds it every
+//! change after that watermark, in revision order, in batches that each move the watermark, so
+//! a crash at any point leaves a projection that simply resumes. `rebuild` starts from zero.
+
+pub mod assets;
+
+use std::future::Future;
+
+use crate::store::{Change, Store, StoreError};
+
+/// Errors of the projection layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("relational database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T> = std::result::Result<T, ProjectionError>;
+
+/// What every projection needs to know of a changed asset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: String,
+    /// Asset type label (empty for a deleted asset).
+    pub kind: String,
+    /// Publication status (empty for a deleted asset or one that has none).
+    pub status: String,
+    pub revision: u64,
+    pub datestamp: String,
+    pub deleted: bool,
+}
+
+impl Row {
+    /// The row of a change, reading the asset's type and status from the store.
+    pub fn from_store(store: &Store, change: Change) -> std::result::Result<Row, StoreError> {
+        let (kind, status) = if change.deleted {
+            (String::new(), String::new())
+        } else {
+            store.summary(&change.id)?
+        };
+        Ok(Row {
+            id: change.id,
+            kind,
+            status,
+            revision: change.revision,
+            datestamp: change.datestamp,
+            deleted: change.deleted,
+        })
+    }
+}
+
+/// A read model fed by store revision.
+pub trait Projection: Sync {
+    fn name(&self) -> &'static str;
+    /// The last store revision applied.
+    fn watermark(&self) -> impl Future<Output = Result<u64>> + Send;
+    /// Applies rows (in revision order) and moves the watermark to `upto`, atomically. Applying
+    /// is idempotent and never moves a row or the watermark backwards, so concurrent writers
+    /// that feed the same rows in a different order leave the same result.
+    fn apply(&self, rows: &[Row], upto: u64) -> impl Future<Output = Result<()>> + Send;
+    /// Forgets everything (watermark back to zero).
+    fn clear(&self) -> impl Future<Output = Result<()>> + Send;
+}
+
+const BATCH: usize = 5_000;
+
+/// Feeds `projection` every change it has not applied yet. Returns how many it applied.
+pub async fn catch_up<P: Projection>(
+    store: &std::sync::Arc<Store>,
+    projection: &P,
+) -> Result<usize> {
+    let watermark = projection.watermark().await?;
+    let head = store.revision()?;
+    if watermark == head {
+        return Ok(0);
+    }
+    if watermark > head {
+        // The store was replaced by an older one: start over.
+        projection.clear().await?;
+        return Box::pin(catch_up(store, projection)).await;
+    }
+    let s = store.clone();
+    let rows = tokio::task::spawn_blocking(move || -> std::result::Result<Vec<Row>, StoreError> {
+        s.changes_since(watermark)?
+            .into_iter()
+            .map(|c| Row::from_store(&s, c))
+            .collect()
+    })
+    .await
+    .map_err(|e| ProjectionError::Task(e.to_string()))??;
+    for chunk in rows.chunks(BATCH) {
+        let upto = chunk.last().map_or(head, |r| r.revision);
+        projection.apply(chunk, upto).await?;
+    }
+    projection.apply(&[], head).await?;
+    tracing::info!(
+        projection = projection.name(),
+        applied = rows.len(),
+        revision = head,
+        "projection caught up"
+    );
+    Ok(rows.len())
+}
+
+/// Rebuilds `projection` from scratch.
+pub async fn rebuild<P: Projection>(
+    store: &std::sync::Arc<Store>,
+    projection: &P,
+) -> Result<usize> {
+    projection.clear().await?;
+    catch_up(store, projection).await
+}

@@ -1,0 +1,576 @@
+//! The RDF store of truth (oxigraph on RocksDB).
+//!
+//! Each asset lives in two named graphs (public and private fields). Beside them the store keeps
+//! its own bookkeeping: a monotonically increasing revision in `urn:orrery:meta`, and in
+//! `urn:orrery:state` one entry per asset with the revision and datestamp of its last change and
+//! a deletion mark (the tombstone). A write replaces an asset's graphs, its state entry and the
+//! store revision in one transaction, so projections can always catch up from the state graph.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use oxigraph::model::{GraphNameRef, Literal, NamedNode, NamedNodeRef, Quad, QuadRef, Term};
+use oxigraph::store::{StorageError, Store as Oxigraph};
+
+use crate::model::ns::{self, ORR, XSD};
+use crate::model::rdf::{AssetIris, MappingError, from_quads, to_quads};
+use crate::model::vocab::{ONTOLOGY_FILES, OntologyError, ontology_quads};
+use crate::model::{Asset, Vocabularies};
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("RDF store: {0}")]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    #[error(transparent)]
+    Ontology(#[from] OntologyError),
+    #[error("the data directory {0} is in use by another orrery process")]
+    Locked(String),
+    #[error(
+        "the data directory was created for base URL {stored}, not {given}; start with --base-url {stored}"
+    )]
+    BaseMismatch { stored: String, given: String },
+    #[error("the store is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The bookkeeping entry of one asset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub id: String,
+    pub revision: u64,
+    /// RFC 3339 time of the change.
+    pub datestamp: String,
+    pub deleted: bool,
+}
+
+fn orr(local: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{ORR}{local}"))
+}
+
+fn state_subject(id: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{ORR}asset:{id}"))
+}
+
+fn int(n: u64) -> Term {
+    Literal::new_typed_literal(
+        n.to_string(),
+        NamedNode::new_unchecked(format!("{XSD}integer")),
+    )
+    .into()
+}
+
+fn literal_str(t: &Term) -> Option<&str> {
+    match t {
+        Term::Literal(l) => Some(l.value()),
+        _ => None,
+    }
+}
+
+/// The catalogue's RDF store.
+pub struct Store {
+    db: Oxigraph,
+    base: String,
+    vocab: Arc<Vocabularies>,
+    /// Serialises writers so revisions are assigned without gaps or races.
+    write_lock: Mutex<()>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store under `dir`. A new store is created for `base`
+    /// (or `default_base`); an existing one keeps the base it was created with, and refuses a
+    /// different one.
+    pub fn open(
+        dir: &Path,
+        base: Option<&str>,
+        default_base: &str,
+        vocab: Arc<Vocabularies>,
+    ) -> Result<Store> {
+        #[cfg(feature = "rocksdb")]
+        let db = Oxigraph::open(dir);
+        #[cfg(not(feature = "rocksdb"))]
+        let db = {
+            let _ = dir;
+            Oxigraph::new()
+        };
+        let db = db.map_err(|e| {
+            let text = e.to_string();
+            if text.contains("lock") || text.contains("Resource temporarily unavailable") {
+                StoreError::Locked(dir.display().to_string())
+            } else {
+                StoreError::Storage(e)
+            }
+        })?;
+        let mut store = Store {
+            db,
+            base: String::new(),
+            vocab,
+            write_lock: Mutex::new(()),
+        };
+        let given = base.map(|b| b.trim_end_matches('/').to_owned());
+        store.base = match (store.meta_value("base")?, given) {
+            (Some(stored), Some(given)) if stored != given => {
+                return Err(StoreError::BaseMismatch { stored, given });
+            }
+            (Some(stored), _) => stored,
+            (None, given) => {
+                let base = given.unwrap_or_else(|| default_base.trim_end_matches('/').to_owned());
+                store.db.insert(QuadRef::new(
+                    orr("store").as_ref(),
+                    orr("base").as_ref(),
+                    &Term::from(Literal::new_simple_literal(&base)),
+                    Self::meta_graph().as_ref(),
+                ))?;
+                base
+            }
+        };
+        store.init_ontologies()?;
+        Ok(store)
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn vocab(&self) -> &Vocabularies {
+        &self.vocab
+    }
+
+    /// The underlying oxigraph store, for read-only queries by the layers above.
+    pub fn oxigraph(&self) -> &Oxigraph {
+        &self.db
+    }
+
+    fn meta_graph() -> NamedNode {
+        NamedNode::new_unchecked(ns::META_GRAPH)
+    }
+
+    fn state_graph() -> NamedNode {
+        NamedNode::new_unchecked(ns::STATE_GRAPH)
+    }
+
+    fn meta_value(&self, key: &str) -> Result<Option<String>> {
+        let g = Self::meta_graph();
+        let s = orr("store");
+        let p = orr(key);
+        let first = self
+            .db
+            .quads_for_pattern(
+                Some(s.as_ref().into()),
+                Some(p.as_ref()),
+                None,
+                Some(g.as_ref().into()),
+            )
+            .next();
+        Ok(first
+            .transpose()?
+            .and_then(|q| literal_str(&q.object).map(str::to_owned)))
+    }
+
+    /// (Re)loads the ontologies into their graphs when the compiled-in files changed.
+    fn init_ontologies(&self) -> Result<()> {
+        let _guard = self.lock();
+        let fingerprint = ontology_fingerprint();
+        if self.meta_value("ontologies")?.as_deref() != Some(fingerprint.as_str()) {
+            let mut t = self.db.start_transaction()?;
+            for (stem, _) in ONTOLOGY_FILES {
+                let g = NamedNode::new_unchecked(format!("{}{stem}", ns::VOCAB_GRAPH));
+                t.remove_named_graph(g.as_ref())?;
+            }
+            for q in ontology_quads()? {
+                t.insert(&q);
+            }
+            let (s, p, g) = (orr("store"), orr("ontologies"), Self::meta_graph());
+            let old: Vec<Quad> = t
+                .quads_for_pattern(
+                    Some(s.as_ref().into()),
+                    Some(p.as_ref()),
+                    None,
+                    Some(g.as_ref().into()),
+                )
+                .collect::<std::result::Result<_, _>>()?;
+            for q in &old {
+                t.remove(q);
+            }
+            t.insert(QuadRef::new(
+                s.as_ref(),
+                p.as_ref(),
+                &Term::from(Literal::new_simple_literal(&fingerprint)),
+                g.as_ref(),
+            ));
+            t.commit()?;
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A panic while holding the lock cannot leave a half-written transaction (it is dropped
+        // uncommitted), so a poisoned lock is safe to reuse.
+        self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The store revision: the number of asset changes ever committed. Bulk commits add a value
+    /// (they cannot remove one); the revision is the largest.
+    pub fn revision(&self) -> Result<u64> {
+        let (s, p, g) = (orr("store"), orr("revision"), Self::meta_graph());
+        let mut max = 0;
+        for q in self.db.quads_for_pattern(
+            Some(s.as_ref().into()),
+            Some(p.as_ref()),
+            None,
+            Some(g.as_ref().into()),
+        ) {
+            let q = q?;
+            let v = literal_str(&q.object).unwrap_or_default();
+            max = max.max(
+                v.parse::<u64>()
+                    .map_err(|_| StoreError::Corrupt(format!("revision {v:?}")))?,
+            );
+        }
+        Ok(max)
+    }
+
+    /// Replaces each asset's graphs (creating it if new), one revision per asset, all in one
+    /// atomic commit. Returns the revision of each asset in order.
+    ///
+    /// A batch of assets that are all new goes through oxigraph's bulk loader (sorted SST files
+    /// ingested atomically), which writes each shared term once per batch instead of once per
+    /// quad; anything else is a transaction that first removes the old graphs.
+    pub fn put(&self, assets: &[Asset], datestamp: &str) -> Result<Vec<u64>> {
+        let mut quads = Vec::with_capacity(assets.len());
+        for a in assets {
+            quads.push(to_quads(a, &self.base, &self.vocab)?);
+        }
+        let _guard = self.lock();
+        let start = self.revision()?;
+        let revisions: Vec<u64> = (start + 1..=start + assets.len() as u64).collect();
+        if self.all_new(assets)? {
+            let mut loader = self.db.bulk_loader().with_num_threads(1);
+            let mut all: Vec<Quad> = Vec::with_capacity(
+                quads.iter().map(Vec::len).sum::<usize>() + 3 * assets.len() + 1,
+            );
+            for ((a, qs), &rev) in assets.iter().zip(quads).zip(&revisions) {
+                all.extend(qs);
+                all.extend(state_quads(&a.id, rev, datestamp, false));
+            }
+            all.push(revision_quad(start + assets.len() as u64));
+            loader.load_quads(all)?;
+            loader.commit()?;
+        } else {
+            let mut t = self.db.start_transaction()?;
+            for ((a, qs), &rev) in assets.iter().zip(&quads).zip(&revisions) {
+                let iris = AssetIris::new(&self.base, &a.id);
+                t.remove_named_graph(iris.public.as_ref())?;
+                t.remove_named_graph(iris.private.as_ref())?;
+                t.extend(qs);
+                Self::set_state(&mut t, &a.id, rev, datestamp, false)?;
+            }
+            Self::set_revision(&mut t, start + assets.len() as u64)?;
+            t.commit()?;
+        }
+        Ok(revisions)
+    }
+
+    /// Whether a batch is large enough for the bulk loader and names only assets never stored
+    /// (not even deleted ones), each once.
+    fn all_new(&self, assets: &[Asset]) -> Result<bool> {
+        if assets.len() < BULK_MIN {
+            return Ok(false);
+        }
+        let mut seen = std::collections::HashSet::with_capacity(assets.len());
+        for a in assets {
+            if !seen.insert(a.id.as_str()) || self.change(&a.id)?.is_some() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Deletes an asset, leaving a tombstone. Returns its revision, or `None` if it did not exist.
+    pub fn delete(&self, id: &str, datestamp: &str) -> Result<Option<u64>> {
+        let _guard = self.lock();
+        match self.change(id)? {
+            Some(c) if !c.deleted => {}
+            _ => return Ok(None),
+        }
+        let start = self.revision()?;
+        let rev = start + 1;
+        let iris = AssetIris::new(&self.base, id);
+        let mut t = self.db.start_transaction()?;
+        t.remove_named_graph(iris.public.as_ref())?;
+        t.remove_named_graph(iris.private.as_ref())?;
+        Self::set_state(&mut t, id, rev, datestamp, true)?;
+        Self::set_revision(&mut t, rev)?;
+        t.commit()?;
+        Ok(Some(rev))
+    }
+
+    /// Replaces every revision value by `new`.
+    fn set_revision(t: &mut oxigraph::store::Transaction<'_>, new: u64) -> Result<()> {
+        let (s, p, g) = (orr("store"), orr("revision"), Self::meta_graph());
+        let old: Vec<Quad> = t
+            .quads_for_pattern(
+                Some(s.as_ref().into()),
+                Some(p.as_ref()),
+                None,
+                Some(g.as_ref().into()),
+            )
+            .collect::<std::result::Result<_, _>>()?;
+        for q in &old {
+            t.remove(q);
+        }
+        t.insert(&revision_quad(new));
+        Ok(())
+    }
+
+    fn set_state(
+        t: &mut oxigraph::store::Transaction<'_>,
+        id: &str,
+        rev: u64,
+        datestamp: &str,
+        deleted: bool,
+    ) -> Result<()> {
+        let s = state_subject(id);
+        let g = Self::state_graph();
+        let old: Vec<Quad> = t
+            .quads_for_pattern(Some(s.as_ref().into()), None, None, Some(g.as_ref().into()))
+            .collect::<std::result::Result<_, _>>()?;
+        for q in &old {
+            t.remove(q);
+        }
+        t.extend(&state_quads(id, rev, datestamp, deleted));
+        Ok(())
+    }
+
+    /// The bookkeeping entry of one asset (also of a deleted one).
+    pub fn change(&self, id: &str) -> Result<Option<Change>> {
+        let s = state_subject(id);
+        let g = Self::state_graph();
+        let mut change = Change {
+            id: id.to_owned(),
+            revision: 0,
+            datestamp: String::new(),
+            deleted: false,
+        };
+        let mut found = false;
+        for q in
+            self.db
+                .quads_for_pattern(Some(s.as_ref().into()), None, None, Some(g.as_ref().into()))
+        {
+            let q = q?;
+            found = true;
+            apply_state(&mut change, q.predicate.as_ref(), &q.object)?;
+        }
+        Ok(found.then_some(change))
+    }
+
+    /// Every asset changed after revision `after` (deleted ones included), in revision order.
+    pub fn changes_since(&self, after: u64) -> Result<Vec<Change>> {
+        let g = Self::state_graph();
+        let rev_p = orr("revision");
+        let mut ids = Vec::new();
+        for q in
+            self.db
+                .quads_for_pattern(None, Some(rev_p.as_ref()), None, Some(g.as_ref().into()))
+        {
+            let q = q?;
+            let rev: u64 = literal_str(&q.object)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("{q}")))?;
+            if rev > after {
+                let id = match &q.subject {
+                    oxigraph::model::NamedOrBlankNode::NamedNode(n) => n
+                        .as_str()
+                        .strip_prefix(ORR)
+                        .and_then(|s| s.strip_prefix("asset:")),
+                    _ => None,
+                };
+                ids.push(
+                    id.ok_or_else(|| StoreError::Corrupt(format!("{q}")))?
+                        .to_owned(),
+                );
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(c) = self.change(&id)? {
+                out.push(c);
+            }
+        }
+        out.sort_by_key(|c| c.revision);
+        Ok(out)
+    }
+
+    /// All quads of an asset's public and private graphs.
+    pub fn asset_quads(&self, id: &str) -> Result<Vec<Quad>> {
+        let iris = AssetIris::new(&self.base, id);
+        let mut out = Vec::new();
+        for g in [iris.public, iris.private] {
+            for q in self
+                .db
+                .quads_for_pattern(None, None, None, Some(g.as_ref().into()))
+            {
+                out.push(q?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The full asset (public and private fields), for internal use by layers that decide access.
+    pub fn get_full(&self, id: &str) -> Result<Option<Asset>> {
+        Ok(from_quads(
+            id,
+            &self.base,
+            &self.vocab,
+            self.asset_quads(id)?,
+        )?)
+    }
+
+    /// An asset's type label and publication status (empty when it has none), read directly.
+    pub fn summary(&self, id: &str) -> Result<(String, String)> {
+        let iris = AssetIris::new(&self.base, id);
+        let s = iris.subject.as_ref();
+        let rdf_type = NamedNode::new_unchecked(ns::RDF_TYPE);
+        let mut kind = String::new();
+        for q in self.db.quads_for_pattern(
+            Some(s.into()),
+            Some(rdf_type.as_ref()),
+            None,
+            Some(iris.public.as_ref().into()),
+        ) {
+            if let Term::NamedNode(n) = q?.object
+                && let Some(c) = self
+                    .vocab
+                    .by_iri(crate::model::Scheme::AssetTypes, n.as_str())
+            {
+                kind = c.pref_label.clone();
+            }
+        }
+        let status_p = NamedNode::new_unchecked(format!("{}publicationStatus", ns::ESADO));
+        let mut status = String::new();
+        for q in self.db.quads_for_pattern(
+            Some(s.into()),
+            Some(status_p.as_ref()),
+            None,
+            Some(iris.private.as_ref().into()),
+        ) {
+            status = literal_str(&q?.object).unwrap_or_default().to_owned();
+        }
+        Ok((kind, status))
+    }
+
+    /// The ids of every live asset.
+    pub fn live_ids(&self) -> Result<Vec<String>> {
+        Ok(self
+            .changes_since(0)?
+            .into_iter()
+            .filter(|c| !c.deleted)
+            .map(|c| c.id)
+            .collect())
+    }
+
+    /// Writes every asset graph (and the vocabularies) as N-Quads, or the union as Turtle.
+    pub fn dump(
+        &self,
+        out: &mut dyn std::io::Write,
+        format: oxigraph::io::RdfFormat,
+    ) -> Result<()> {
+        use oxigraph::io::RdfSerializer;
+        let mut ser = RdfSerializer::from_format(format)
+            .with_prefix("sdo", ns::SDO)
+            .and_then(|s| s.with_prefix("esado", ns::ESADO))
+            .and_then(|s| s.with_prefix("dcat", ns::DCAT))
+            .and_then(|s| s.with_prefix("dct", ns::DCT))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+            .for_writer(out);
+        let dataset = format.supports_datasets();
+        for q in self.db.iter() {
+            let q = q?;
+            let g = q.graph_name.to_string();
+            if g.contains(ns::META_GRAPH) || g.contains(ns::STATE_GRAPH) {
+                continue;
+            }
+            let q = if dataset {
+                q
+            } else {
+                Quad::new(q.subject, q.predicate, q.object, GraphNameRef::DefaultGraph)
+            };
+            ser.serialize_quad(&q)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        }
+        ser.finish()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Makes sure everything committed is on disk.
+    pub fn flush(&self) -> Result<()> {
+        #[cfg(feature = "rocksdb")]
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+/// Batches smaller than this are written in a transaction even when all their assets are new.
+const BULK_MIN: usize = 64;
+
+fn revision_quad(rev: u64) -> Quad {
+    Quad::new(
+        orr("store"),
+        orr("revision"),
+        int(rev),
+        NamedNode::new_unchecked(ns::META_GRAPH),
+    )
+}
+
+/// The bookkeeping quads of one asset.
+fn state_quads(id: &str, rev: u64, datestamp: &str, deleted: bool) -> Vec<Quad> {
+    let s = state_subject(id);
+    let g = NamedNode::new_unchecked(ns::STATE_GRAPH);
+    let date = Literal::new_typed_literal(
+        datestamp,
+        NamedNode::new_unchecked(format!("{XSD}dateTime")),
+    );
+    let mut out = vec![
+        Quad::new(s.clone(), orr("revision"), int(rev), g.clone()),
+        Quad::new(s.clone(), orr("datestamp"), date, g.clone()),
+    ];
+    if deleted {
+        let yes =
+            Literal::new_typed_literal("true", NamedNode::new_unchecked(format!("{XSD}boolean")));
+        out.push(Quad::new(s, orr("deleted"), yes, g));
+    }
+    out
+}
+
+fn apply_state(change: &mut Change, p: NamedNodeRef<'_>, o: &Term) -> Result<()> {
+    let v = literal_str(o).unwrap_or_default();
+    match p.as_str().strip_prefix(ORR) {
+        Some("revision") => {
+            change.revision = v
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("revision {v:?}")))?
+        }
+        Some("datestamp") => change.datestamp = v.to_owned(),
+        Some("deleted") => change.deleted = v == "true",
+        _ => {}
+    }
+    Ok(())
+}
+
+fn ontology_fingerprint() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (stem, text) in ONTOLOGY_FILES {
+        stem.hash(&mut h);
+        text.hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
+}
+
+#[cfg(test)]
+mod tests;
