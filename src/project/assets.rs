@@ -69,14 +69,16 @@ impl AssetsTable {
             .collect())
     }
 
-    /// Number of live (not deleted) assets by status.
-    pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>> {
+    /// Ids of live assets with the given status, most recently changed first.
+    pub async fn recent_with_status(&self, status: &str, limit: i64) -> Result<Vec<String>> {
         let rows = sqlx::query(
-            "SELECT status, COUNT(*) FROM assets WHERE deleted = 0 GROUP BY status ORDER BY status",
+            "SELECT id FROM assets WHERE deleted = 0 AND status = ? ORDER BY revision DESC LIMIT ?",
         )
+        .bind(status)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }
 
     pub async fn close(&self) {
