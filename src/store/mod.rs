@@ -185,17 +185,7 @@ impl Store {
                 t.insert(&q);
             }
             let (s, p, g) = (orr("store"), orr("ontologies"), Self::meta_graph());
-            let old: Vec<Quad> = t
-                .quads_for_pattern(
-                    Some(s.as_ref().into()),
-                    Some(p.as_ref()),
-                    None,
-                    Some(g.as_ref().into()),
-                )
-                .collect::<std::result::Result<_, _>>()?;
-            for q in &old {
-                t.remove(q);
-            }
+            remove_all(&mut t, s.as_ref(), Some(p.as_ref()), g.as_ref())?;
             t.insert(QuadRef::new(
                 s.as_ref(),
                 p.as_ref(),
@@ -312,17 +302,7 @@ impl Store {
     /// Replaces every revision value by `new`.
     fn set_revision(t: &mut oxigraph::store::Transaction<'_>, new: u64) -> Result<()> {
         let (s, p, g) = (orr("store"), orr("revision"), Self::meta_graph());
-        let old: Vec<Quad> = t
-            .quads_for_pattern(
-                Some(s.as_ref().into()),
-                Some(p.as_ref()),
-                None,
-                Some(g.as_ref().into()),
-            )
-            .collect::<std::result::Result<_, _>>()?;
-        for q in &old {
-            t.remove(q);
-        }
+        remove_all(t, s.as_ref(), Some(p.as_ref()), g.as_ref())?;
         t.insert(&revision_quad(new));
         Ok(())
     }
@@ -334,14 +314,12 @@ impl Store {
         datestamp: &str,
         deleted: bool,
     ) -> Result<()> {
-        let s = state_subject(id);
-        let g = Self::state_graph();
-        let old: Vec<Quad> = t
-            .quads_for_pattern(Some(s.as_ref().into()), None, None, Some(g.as_ref().into()))
-            .collect::<std::result::Result<_, _>>()?;
-        for q in &old {
-            t.remove(q);
-        }
+        remove_all(
+            t,
+            state_subject(id).as_ref(),
+            None,
+            Self::state_graph().as_ref(),
+        )?;
         t.extend(&state_quads(id, rev, datestamp, deleted));
         Ok(())
     }
@@ -513,6 +491,22 @@ impl Store {
         self.db.flush()?;
         Ok(())
     }
+}
+
+/// Removes every quad of `graph` about `subject` (with `predicate`, when given).
+fn remove_all(
+    t: &mut oxigraph::store::Transaction<'_>,
+    subject: NamedNodeRef<'_>,
+    predicate: Option<NamedNodeRef<'_>>,
+    graph: NamedNodeRef<'_>,
+) -> Result<()> {
+    let old: Vec<Quad> = t
+        .quads_for_pattern(Some(subject.into()), predicate, None, Some(graph.into()))
+        .collect::<std::result::Result<_, _>>()?;
+    for q in &old {
+        t.remove(q);
+    }
+    Ok(())
 }
 
 /// Batches smaller than this are written in a transaction even when all their assets are new.
