@@ -22,7 +22,7 @@ use axum::response::Response;
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -124,10 +124,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(errors_as_problems))
         .layer(middleware::from_fn_with_state(metrics, record_metrics))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri())
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri())
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
