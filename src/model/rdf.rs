@@ -205,6 +205,23 @@ impl Writer<'_> {
     }
 }
 
+/// The IANA IRI of a media type. `#` and `^` (allowed in media type names, not as such in an
+/// IRI path) are percent-encoded; the schema admits no `%`, so decoding is exact.
+fn media_type_iri(media_type: &str) -> String {
+    format!(
+        "{}{}",
+        ns::IANA_MEDIA,
+        media_type.replace('#', "%23").replace('^', "%5E")
+    )
+}
+
+fn media_type_from_iri(iri: &str) -> String {
+    iri.strip_prefix(ns::IANA_MEDIA)
+        .unwrap_or(iri)
+        .replace("%23", "#")
+        .replace("%5E", "^")
+}
+
 fn numbers(values: &[f64]) -> String {
     values
         .iter()
@@ -411,7 +428,7 @@ pub fn to_quads(
             w.add("distribution", &node, p(DCAT, "downloadURL"), o.into());
         }
         if let Some(m) = &d.media_type {
-            let o = w.iri(|| ptr("mediaType"), &format!("{}{m}", ns::IANA_MEDIA))?;
+            let o = w.iri(|| ptr("mediaType"), &media_type_iri(m))?;
             w.add("distribution", &node, p(DCAT, "mediaType"), o.into());
         }
         if let Some(f) = &d.format {
@@ -764,7 +781,7 @@ pub fn from_quads(
             download_url: r.one(&n, DCAT, "downloadURL"),
             media_type: r
                 .one(&n, DCAT, "mediaType")
-                .map(|m| m.strip_prefix(ns::IANA_MEDIA).unwrap_or(&m).to_owned()),
+                .map(|m| media_type_from_iri(&m)),
             format,
             byte_size: r.number(&n, DCAT, "byteSize")?,
             title: r.one(&n, DCT, "title"),

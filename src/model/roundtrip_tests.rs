@@ -116,6 +116,7 @@ fn distribution() -> impl Strategy<Value = Distribution> {
         option::of(url()),
         option::of(prop_oneof![
             Just("application/fits".to_owned()),
+            "[a-zA-Z0-9!#$&^_.+-]{1,10}/[a-zA-Z0-9!#$&^_.+-]{1,10}",
             Just("text/csv".to_owned())
         ]),
         option::of(label(Scheme::FileTypes)),
@@ -307,4 +308,13 @@ proptest! {
         let private_keys = fields::FIELDS.iter().filter(|f| f.visibility == Visibility::Private).count();
         prop_assert!(private_keys >= 5);
     }
+}
+
+/// Found by fuzzing: `^` and `#` are legal in media type names but not as such in an IRI.
+#[test]
+fn media_types_with_iri_delimiters_round_trip() {
+    let doc = br#"{"id":"m","type":"Dataset","name":"M","distribution":[{"accessURL":"https://a.org/x","mediaType":"te3t/^pl#in"}]}"#;
+    let a = super::document::parse(doc, vocab()).unwrap();
+    let quads = to_quads(&a, BASE, vocab()).unwrap();
+    assert_eq!(from_quads(&a.id, BASE, vocab(), quads).unwrap(), Some(a));
 }
