@@ -225,7 +225,10 @@ fn vocabularies_licences_resolve_and_operations() {
 
     let health: Value = s.get("/healthz").json().unwrap();
     assert_eq!(health["status"], "ok");
-    assert!(health["revision"].as_u64().unwrap() > 30);
+    assert!(
+        health.get("revision").is_none(),
+        "the revision counts private writes too"
+    );
     let metrics = s.get("/metrics").text().unwrap();
     assert!(metrics.contains("orrery_http_requests_total"), "{metrics}");
     assert!(metrics.contains("orrery_store_revision"));
