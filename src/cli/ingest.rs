@@ -117,8 +117,14 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
             match serde_json::from_slice::<Vec<&RawValue>>(&bytes) {
                 Ok(items) => {
                     for raw in items {
-                        let offset = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
-                        let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
+                        let offset =
+                            (raw.get().as_ptr() as usize).saturating_sub(bytes.as_ptr() as usize);
+                        let line = 1 + bytes
+                            .get(..offset)
+                            .unwrap_or_default()
+                            .iter()
+                            .filter(|&&b| b == b'\n')
+                            .count();
                         buf.push((at(line), Ok(raw.get().as_bytes().to_vec())));
                         if buf.len() == chunk {
                             send(std::mem::take(&mut buf));
