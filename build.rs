@@ -20,15 +20,15 @@ fn main() {
         "/// The demo catalogue: (file name, JSON text).\npub const DEMO: &[(&str, &str)] = &[\n",
     );
     for f in &files {
-        let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // Resolved against the manifest directory when the crate compiles, so a clone built
+        // elsewhere with the same target directory never reads another checkout's files.
         let _ = writeln!(
             out,
-            "    ({name:?}, include_str!({:?})),",
-            abs.display().to_string()
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/fixtures/assets/{name}\"))),"
         );
         println!("cargo:rerun-if-changed={}", f.display());
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::model::{Asset, DocumentError, Status, Vocabularies, document};
 use crate::project::assets::AssetsTable;
 use crate::project::{self, Row};
+use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
 
 include!(concat!(env!("OUT_DIR"), "/demo.rs"));
@@ -26,6 +27,8 @@ pub enum CatalogError {
     },
     #[error("demo asset {file}: {source}")]
     Demo { file: String, source: DocumentError },
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
     #[error("background task failed: {0}")]
     Task(String),
 }
@@ -42,6 +45,7 @@ pub struct Catalog {
     pub store: Arc<Store>,
     pub vocab: Arc<Vocabularies>,
     pub assets: AssetsTable,
+    pub search: Arc<SearchIndex>,
     pub data_dir: PathBuf,
 }
 
@@ -100,10 +104,16 @@ impl Catalog {
         .await
         .map_err(|e| CatalogError::Task(e.to_string()))??;
         let assets = AssetsTable::open(&data_dir.join("catalog.sqlite")).await?;
+        let store = Arc::new(store);
+        let (s, v, dir) = (store.clone(), vocab.clone(), data_dir.join("index"));
+        let search = tokio::task::spawn_blocking(move || SearchIndex::open(&dir, s, v))
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
         Ok(Catalog {
-            store: Arc::new(store),
+            store,
             vocab,
             assets,
+            search: Arc::new(search),
             data_dir: data_dir.to_owned(),
         })
     }
@@ -111,12 +121,15 @@ impl Catalog {
     /// Brings every projection up to the store revision.
     pub async fn catch_up(&self) -> Result<()> {
         project::catch_up(&self.store, &self.assets).await?;
+        project::catch_up(&self.store, &self.search).await?;
         Ok(())
     }
 
     /// Rebuilds every projection from scratch; returns the number of changes replayed.
     pub async fn reindex(&self) -> Result<usize> {
-        Ok(project::rebuild(&self.store, &self.assets).await?)
+        let n = project::rebuild(&self.store, &self.assets).await?;
+        project::rebuild(&self.store, &self.search).await?;
+        Ok(n)
     }
 
     /// Fills the service-managed fields of an asset about to be written by ingest.
@@ -141,11 +154,12 @@ impl Catalog {
             .collect();
         let store = self.store.clone();
         let stamp = datestamp.clone();
-        let (revisions, rows) =
+        let (revisions, rows, assets) =
             tokio::task::spawn_blocking(move || -> std::result::Result<_, StoreError> {
                 let revisions = store.put(&assets, &stamp)?;
                 let rows: Vec<Row> = assets
-                    .into_iter()
+                    .iter()
+                    .cloned()
                     .zip(&revisions)
                     .map(|(a, &revision)| Row {
                         id: a.id,
@@ -156,25 +170,39 @@ impl Catalog {
                         deleted: false,
                     })
                     .collect();
-                Ok((revisions, rows))
+                Ok((revisions, rows, assets))
             })
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
-        self.apply_rows(&rows).await?;
+        self.apply_rows(&rows, assets).await?;
         Ok(revisions)
     }
 
     /// Applies freshly committed rows to the projections when they are exactly next in line,
     /// otherwise lets them catch up from the store.
-    async fn apply_rows(&self, rows: &[Row]) -> Result<()> {
+    async fn apply_rows(&self, rows: &[Row], assets: Vec<Asset>) -> Result<()> {
         use project::Projection;
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             return Ok(());
         };
+        let upto = last.revision;
         if self.assets.watermark().await? + 1 == first.revision {
-            self.assets.apply(rows, last.revision).await?;
+            self.assets.apply(rows, upto).await?;
         } else {
-            self.catch_up().await?;
+            project::catch_up(&self.store, &self.assets).await?;
+        }
+        if self.search.watermark().await? + 1 == first.revision {
+            // The assets are at hand: index them without reading them back.
+            let items: Vec<(String, Option<Asset>)> = assets
+                .into_iter()
+                .map(|a| (a.id.clone(), Some(a)))
+                .collect();
+            let search = self.search.clone();
+            tokio::task::spawn_blocking(move || search.index_batch(&items, upto))
+                .await
+                .map_err(|e| CatalogError::Task(e.to_string()))??;
+        } else {
+            project::catch_up(&self.store, &self.search).await?;
         }
         Ok(())
     }
@@ -245,6 +273,19 @@ impl Catalog {
                 "projection assets is at revision {watermark}, the store at {revision}"
             ));
         }
+        let search_watermark = self.search.watermark().await?;
+        if search_watermark != revision {
+            report.problems.push(format!(
+                "projection search is at revision {search_watermark}, the store at {revision}"
+            ));
+        }
+        let indexed = self.search.num_docs();
+        if indexed != report.live_assets as u64 {
+            report.problems.push(format!(
+                "projection search holds {indexed} documents, the store {} live assets",
+                report.live_assets
+            ));
+        }
         let mut expected = expected;
         expected.sort_by(|a, b| a.id.cmp(&b.id));
         let actual = self.assets.rows().await?;
@@ -285,6 +326,10 @@ impl Catalog {
     /// Closes the projections' connections and flushes the store.
     pub async fn close(&self) -> Result<()> {
         self.assets.close().await;
+        let search = self.search.clone();
+        tokio::task::spawn_blocking(move || search.close())
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
         self.store.flush()?;
         Ok(())
     }

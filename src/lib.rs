@@ -2,7 +2,7 @@
 //!
 //! Layers, bottom to top: `model` (asset document, field table, vocabularies, RDF mapping),
 //! `store` (oxigraph, the single source of truth), `access` (the one visibility decision),
-//! `project` (read models fed by store revision), `catalog` (the service core), then the
+//! `project` (read models fed by store revision), `search` (the tantivy index and its queries), `catalog` (the service core), then the
 //! surfaces: `http` and `cli`.
 
 pub mod access;
@@ -13,5 +13,6 @@ pub mod http;
 pub mod launch;
 pub mod model;
 pub mod project;
+pub mod search;
 pub mod store;
 pub mod telemetry;

@@ -62,6 +62,56 @@ pub fn grant(caller: &Caller, asset: &Asset) -> Option<Grant> {
     }
 }
 
+/// The key under which an index files assets that anyone may find.
+pub const PUBLIC_READERS: &str = "public";
+
+/// The keys under which a search index files `asset`: a caller finds it when one of its
+/// `reader_keys` is among them (or when it has no restriction). This is `grant` restated for
+/// indexes, so that totals and counts computed inside an index agree with what `grant` lets a
+/// caller read; a test checks the two agree.
+pub fn readers(asset: &Asset) -> Vec<String> {
+    if asset.status != Some(Status::Published) {
+        return Vec::new();
+    }
+    if asset.audience() == Audience::Public {
+        return vec![PUBLIC_READERS.to_owned()];
+    }
+    let mut keys = Vec::new();
+    if let Some(v) = &asset.visibility {
+        keys.extend(v.users.iter().map(|u| format!("user:{u}")));
+        keys.extend(v.groups.iter().map(|g| format!("group:{g}")));
+    }
+    keys
+}
+
+/// The reader keys a caller holds; `None` means the caller may find every asset.
+pub fn reader_keys(caller: &Caller) -> Option<Vec<String>> {
+    match caller {
+        Caller::Operator => None,
+        Caller::Anonymous => Some(vec![PUBLIC_READERS.to_owned()]),
+        Caller::Account {
+            user,
+            groups,
+            roles,
+        } => {
+            if roles
+                .iter()
+                .any(|r| matches!(r, Role::Moderator | Role::Sciapps))
+            {
+                return None;
+            }
+            let mut keys = vec![PUBLIC_READERS.to_owned(), format!("user:{user}")];
+            keys.extend(groups.iter().map(|g| format!("group:{g}")));
+            Some(keys)
+        }
+    }
+}
+
+/// Whether a caller holding `keys` finds an asset filed under `readers`.
+pub fn finds(keys: Option<&[String]>, readers: &[String]) -> bool {
+    keys.is_none_or(|k| k.iter().any(|key| readers.contains(key)))
+}
+
 /// Reads one asset as `caller` may see it; `None` when it does not exist or may not be seen.
 pub fn read_asset(store: &Store, caller: &Caller, id: &str) -> Result<Option<Asset>> {
     let quads = store.asset_quads(id)?;
@@ -129,6 +179,61 @@ mod tests {
             None
         );
         assert_eq!(grant(&Caller::Anonymous, &Asset::default()), None);
+    }
+
+    #[test]
+    fn reader_keys_agree_with_grant() {
+        let callers = [
+            Caller::Anonymous,
+            Caller::Operator,
+            Caller::Account {
+                user: "u".into(),
+                groups: vec!["g".into()],
+                roles: vec![Role::Developer],
+            },
+            Caller::Account {
+                user: "v".into(),
+                groups: vec![],
+                roles: vec![Role::Application],
+            },
+            Caller::Account {
+                user: "m".into(),
+                groups: vec![],
+                roles: vec![Role::Moderator],
+            },
+        ];
+        let mut assets = Vec::new();
+        for status in [
+            None,
+            Some(Status::Draft),
+            Some(Status::InReview),
+            Some(Status::Published),
+        ] {
+            for audience in [None, Some(Audience::Public), Some(Audience::Private)] {
+                for (users, groups) in [(vec![], vec![]), (vec!["u"], vec![]), (vec![], vec!["g"])]
+                {
+                    assets.push(Asset {
+                        status,
+                        visibility: audience.map(|a| Sharing {
+                            audience: Some(a),
+                            users: users.iter().map(|s| s.to_string()).collect(),
+                            groups: groups.iter().map(|s| s.to_string()).collect(),
+                        }),
+                        ..Asset::default()
+                    });
+                }
+            }
+        }
+        for caller in &callers {
+            let keys = reader_keys(caller);
+            for asset in &assets {
+                assert_eq!(
+                    grant(caller, asset).is_some(),
+                    finds(keys.as_deref(), &readers(asset)),
+                    "{caller:?} {asset:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod error;
 pub mod openapi;
 pub mod ops;
 pub mod portal;
+pub mod search;
 pub mod vocab;
 
 use std::sync::Arc;
@@ -106,6 +107,8 @@ pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let limit = state.config.max_body_bytes;
     let api = Router::new()
+        .route("/api/v1/assets", get(search::search))
+        .route("/api/v1/suggest", get(search::suggest))
         .route("/api/v1/assets/{id}", get(assets::get_asset))
         .route("/api/v1/resolve", get(assets::resolve))
         .route("/api/v1/vocabularies", get(vocab::list))

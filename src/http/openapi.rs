@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{assets, error, ops, vocab};
+use super::{assets, error, ops, search, vocab};
 use crate::model::asset;
 use crate::model::document::Problem;
 
@@ -13,6 +13,7 @@ use crate::model::document::Problem;
 #[openapi(
     info(title = "orrery", description = "Metadata catalogue and discovery service of a space-science platform: datalabs, pipelines, datasets and data volumes."),
     paths(
+        search::search, search::suggest,
         assets::get_asset, assets::get_iri, assets::resolve,
         vocab::list, vocab::scheme, vocab::licenses,
         ops::healthz, ops::metrics,
@@ -24,8 +25,11 @@ use crate::model::document::Problem;
         assets::AssetView, assets::AssetLinks, crate::launch::LaunchLink,
         error::ProblemDetails, Problem, vocab::SchemeView, vocab::SchemeList, vocab::SchemeSummary, vocab::License,
         crate::model::vocab::Concept, ops::Health,
+        crate::search::SearchResponse, crate::search::Hit, crate::search::Highlight, crate::search::HitLinks,
+        crate::search::FacetCounts, crate::search::FacetValue, search::Suggestions, crate::search::suggest::Suggestion,
     )),
     tags(
+        (name = "search", description = "Faceted search and autocomplete"),
         (name = "assets", description = "Reading assets"),
         (name = "vocabularies", description = "SKOS concept schemes and the licence catalogue"),
         (name = "operations", description = "Health and metrics"),

@@ -24,6 +24,12 @@ pub struct Problem {
     /// For unknown vocabulary values: the closest known values.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub closest: Vec<String>,
+    /// For problems with a query parameter: its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// For problems inside a parameter's value: the 1-based character position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
 }
 
 impl Problem {
@@ -32,6 +38,24 @@ impl Problem {
             pointer: pointer.into(),
             message: message.into(),
             closest: Vec::new(),
+            parameter: None,
+            position: None,
+        }
+    }
+
+    /// A problem with a query parameter, optionally at a position inside its value.
+    pub fn parameter(
+        name: impl Into<String>,
+        position: Option<usize>,
+        message: impl Into<String>,
+        closest: Vec<String>,
+    ) -> Problem {
+        Problem {
+            pointer: String::new(),
+            message: message.into(),
+            closest,
+            parameter: Some(name.into()),
+            position,
         }
     }
 }
@@ -131,6 +155,8 @@ fn canonical(
                 pointer,
                 message: format!("{value:?} is not in the {} vocabulary", scheme.slug()),
                 closest,
+                parameter: None,
+                position: None,
             });
             value.to_owned()
         }

@@ -1,0 +1,227 @@
+//! Search and suggestion endpoints of the Data Discovery Portal.
+//!
+//! Every parameter is checked: unknown parameters, repeated single-valued ones, a limit out of
+//! range or an unknown facet value answer 400 with the parameter named. The time spent in the
+//! index is reported in a `Server-Timing` header.
+
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use crate::access::Caller;
+use crate::model::Problem;
+use crate::search::collect::SortBy;
+use crate::search::schema::Facet;
+use crate::search::suggest::Suggestion;
+use crate::search::{SearchError, SearchRequest, SearchResponse};
+
+fn bad_parameter(name: &str, message: impl Into<String>) -> ApiError {
+    let message = message.into();
+    ApiError {
+        status: StatusCode::BAD_REQUEST,
+        detail: message.clone(),
+        errors: vec![Problem::parameter(name, None, message, Vec::new())],
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(e: SearchError) -> ApiError {
+        match e {
+            SearchError::BadRequest(errors) => ApiError {
+                status: StatusCode::BAD_REQUEST,
+                detail: errors
+                    .iter()
+                    .map(|p| match (&p.parameter, p.position) {
+                        (Some(name), Some(pos)) => {
+                            format!("{name}, at position {pos}: {}", p.message)
+                        }
+                        (Some(name), None) => format!("{name}: {}", p.message),
+                        _ => p.message.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                errors,
+            },
+            other => {
+                tracing::error!(error = %other, "search error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal search error")
+            }
+        }
+    }
+}
+
+fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.map(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn single<'a>(pairs: &'a [(String, String)], name: &str) -> ApiResult<Option<&'a str>> {
+    let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(bad_parameter(name, format!("{name} may be given once")));
+    }
+    Ok(first.map(String::as_str))
+}
+
+fn limit(pairs: &[(String, String)], max: usize) -> ApiResult<Option<usize>> {
+    single(pairs, "limit")?
+        .map(|l| {
+            l.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    bad_parameter("limit", format!("limit must be an integer from 1 to {max}"))
+                })
+        })
+        .transpose()
+}
+
+/// Parses the search parameters.
+pub fn request(raw: Option<&str>) -> ApiResult<SearchRequest> {
+    let pairs = pairs(raw);
+    for (k, _) in &pairs {
+        if !matches!(k.as_str(), "q" | "sort" | "limit" | "cursor") && Facet::from_name(k).is_none()
+        {
+            let known: Vec<&str> = ["q", "sort", "limit", "cursor"]
+                .into_iter()
+                .chain(Facet::ALL.iter().map(|f| f.name()))
+                .collect();
+            return Err(bad_parameter(
+                k,
+                format!(
+                    "unknown parameter {k:?}; parameters are {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    let sort = single(&pairs, "sort")?
+        .map(|s| {
+            SortBy::parse(s).ok_or_else(|| {
+                bad_parameter(
+                    "sort",
+                    "sort must be one of relevance, name, dateModified, popularity",
+                )
+            })
+        })
+        .transpose()?;
+    let mut filters: Vec<(Facet, Vec<String>)> = Vec::new();
+    for facet in Facet::ALL {
+        let values: Vec<String> = pairs
+            .iter()
+            .filter(|(k, _)| k == facet.name())
+            .map(|(_, v)| v.trim().to_owned())
+            .collect();
+        if values.iter().any(String::is_empty) {
+            return Err(bad_parameter(facet.name(), "an empty facet value"));
+        }
+        if !values.is_empty() {
+            filters.push((facet, values));
+        }
+    }
+    Ok(SearchRequest {
+        q: single(&pairs, "q")?.unwrap_or_default().to_owned(),
+        filters,
+        sort,
+        limit: limit(&pairs, crate::search::MAX_LIMIT)?,
+        cursor: single(&pairs, "cursor")?.map(str::to_owned),
+    })
+}
+
+fn timed(mut response: Response, took: Duration) -> Response {
+    let dur = took.as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("search;dur={dur:.3}")) {
+        response.headers_mut().insert("server-timing", v);
+    }
+    response
+}
+
+/// Search the catalogue.
+#[utoipa::path(get, path = "/api/v1/assets", tag = "search",
+    params(
+        ("q" = Option<String>, Query, description = "Free words, \"phrases\", field:value, AND/OR/NOT, -term, prefix*"),
+        ("type" = Option<Vec<String>>, Query, description = "Facet filter (repeat for OR); likewise domain, property, mission, waveband, fileType, audience, license, keyword, esaOfficial"),
+        ("sort" = Option<String>, Query, description = "relevance (default with q), name (default without), dateModified, popularity"),
+        ("limit" = Option<usize>, Query, description = "1 to 100, default 20"),
+        ("cursor" = Option<String>, Query, description = "nextCursor of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "a page of hits with the total and every facet's counts", body = SearchResponse),
+        (status = 400, description = "a parameter is wrong (named, with the position in q)", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+    let req = request(raw.as_deref())?;
+    let catalog = state.catalog.clone();
+    let launch_base = state.config.launch_base.clone();
+    let (response, took) = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let r = catalog
+            .search
+            .search(&Caller::Anonymous, &req, &launch_base);
+        (r, started.elapsed())
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let response = response?;
+    Ok(timed(Json(response).into_response(), took))
+}
+
+/// Suggestions for the search box.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestions {
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// Autocomplete a prefix.
+#[utoipa::path(get, path = "/api/v1/suggest", tag = "search",
+    params(
+        ("q" = String, Query, description = "What has been typed so far"),
+        ("limit" = Option<usize>, Query, description = "1 to 20, default 8"),
+    ),
+    responses(
+        (status = 200, description = "completions, best first", body = Suggestions),
+        (status = 400, description = "a parameter is wrong", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn suggest(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let pairs = pairs(raw.as_deref());
+    for (k, _) in &pairs {
+        if !matches!(k.as_str(), "q" | "limit") {
+            return Err(bad_parameter(
+                k,
+                format!("unknown parameter {k:?}; parameters are q, limit"),
+            ));
+        }
+    }
+    let q = single(&pairs, "q")?
+        .ok_or_else(|| bad_parameter("q", "q is required"))?
+        .to_owned();
+    let limit = limit(&pairs, 20)?.unwrap_or(8);
+    let catalog = state.catalog.clone();
+    let (result, took) = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let r = catalog.search.suggest(&Caller::Anonymous, &q, limit);
+        (r, started.elapsed())
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let suggestions = result?;
+    Ok(timed(
+        Json(Suggestions { suggestions }).into_response(),
+        took,
+    ))
+}
