@@ -820,3 +820,5 @@ impl Projection for Arc<SearchIndex> {
         Ok(())
     }
 }
+#[cfg(test)]
+mod tests;

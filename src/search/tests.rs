@@ -1,0 +1,575 @@
+//! Search behaviour against brute force over the same assets, for several callers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::collect::SortBy;
+use super::schema::{Facet, keyword_key};
+use super::{SearchRequest, SearchResponse};
+use crate::access::{self, Caller};
+use crate::catalog::Catalog;
+use crate::model::asset::Sharing;
+use crate::model::fields::Role;
+use crate::model::{Asset, Audience, Status};
+
+const LAUNCH: &str = "https://launch.example";
+
+/// A small deterministic generator (xorshift).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+    fn some<'a>(&mut self, xs: &[&'a str], max: u64) -> Vec<String> {
+        let n = 1 + self.next() % max;
+        let set: BTreeSet<String> = (0..n).map(|_| self.pick(xs).to_owned()).collect();
+        set.into_iter().collect()
+    }
+}
+
+const TYPES: &[&str] = &["Dataset", "Datalab", "Pipeline", "DataVolume"];
+const DOMAINS: &[&str] = &["Space Science", "Earth Observation", "Planetary Science"];
+const PROPERTIES: &[&str] = &["Analysis Tool", "Visualization Tool", "Query Tool"];
+const MISSIONS: &[&str] = &["Gaia", "Planck", "JWST", "Herschel", "Euclid", "GOCE"];
+const WAVEBANDS: &[&str] = &["Radio", "Infrared", "Optical", "X-ray"];
+const FILETYPES: &[&str] = &["FITS", "VOTable", "CSV"];
+const AUDIENCES: &[&str] = &["Researcher", "Student", "Educator"];
+const LICENSES: &[&str] = &["CC-BY-4.0", "CC0-1.0", "MIT"];
+const KEYWORDS: &[&str] = &[
+    "lensing",
+    "halo",
+    "parallax",
+    "Proper Motion",
+    "dust",
+    "flare",
+];
+const WORDS: &[&str] = &["star", "galaxy", "nebula", "survey", "mosaic", "cloud"];
+
+fn generate(n: usize, seed: u64) -> Vec<Asset> {
+    let mut r = Rng(seed);
+    (0..n)
+        .map(|i| {
+            let status = match r.next() % 10 {
+                0 => Status::Draft,
+                1 => Status::InReview,
+                _ => Status::Published,
+            };
+            let visibility = match r.next() % 5 {
+                0 => Some(Sharing {
+                    audience: Some(Audience::Private),
+                    users: vec![r.pick(&["u1", "u2"]).to_owned()],
+                    groups: vec![],
+                }),
+                1 => Some(Sharing {
+                    audience: Some(Audience::Private),
+                    users: vec![],
+                    groups: vec![r.pick(&["g1", "g2"]).to_owned()],
+                }),
+                _ => None,
+            };
+            Asset {
+                id: format!("a{i:04}"),
+                kind: r.pick(TYPES).to_owned(),
+                name: format!("{} {} {i}", r.pick(MISSIONS), r.pick(WORDS)),
+                abstract_: Some(format!("About {} and {}.", r.pick(WORDS), r.pick(WORDS))),
+                keywords: r.some(KEYWORDS, 2),
+                domain: vec![r.pick(DOMAINS).to_owned()],
+                property: r.some(PROPERTIES, 2),
+                mission: vec![r.pick(MISSIONS).to_owned()],
+                waveband: r.some(WAVEBANDS, 2),
+                associated_file_type: r.some(FILETYPES, 1),
+                audience_type: vec![r.pick(AUDIENCES).to_owned()],
+                license: Some(r.pick(LICENSES).to_owned()),
+                esa_official: Some(r.next() % 3 == 0),
+                popularity: Some(r.next() % 100),
+                status: Some(status),
+                visibility,
+                ..Asset::default()
+            }
+        })
+        .collect()
+}
+
+async fn catalog(dir: &std::path::Path, assets: Vec<Asset>) -> Catalog {
+    let catalog = Catalog::open(dir, None, "http://search.test")
+        .await
+        .expect("open");
+    catalog.write(assets).await.expect("write");
+    catalog
+}
+
+fn callers() -> Vec<Caller> {
+    vec![
+        Caller::Anonymous,
+        Caller::Account {
+            user: "u1".into(),
+            groups: vec!["g1".into()],
+            roles: vec![Role::Developer],
+        },
+        Caller::Account {
+            user: "m".into(),
+            groups: vec![],
+            roles: vec![Role::Moderator],
+        },
+    ]
+}
+
+fn search(c: &Catalog, caller: &Caller, req: &SearchRequest) -> SearchResponse {
+    c.search.search(caller, req, LAUNCH).expect("search")
+}
+
+/// Facet counts as the response gives them.
+fn counts(resp: &SearchResponse) -> BTreeMap<(String, String), u64> {
+    resp.facets
+        .iter()
+        .flat_map(|f| {
+            f.values
+                .iter()
+                .filter(|v| v.count > 0)
+                .map(|v| ((f.name.clone(), v.value.clone()), v.count))
+        })
+        .collect()
+}
+
+fn values(facet: Facet, a: &Asset) -> Vec<String> {
+    match facet {
+        Facet::Keyword => a.keywords.iter().map(|k| keyword_key(k)).collect(),
+        _ => facet.values(a),
+    }
+}
+
+/// What the response should say, computed by brute force.
+fn expected(
+    assets: &[Asset],
+    caller: &Caller,
+    filters: &[(Facet, Vec<String>)],
+) -> (BTreeSet<String>, BTreeMap<(String, String), u64>) {
+    let visible: Vec<&Asset> = assets
+        .iter()
+        .filter(|a| access::grant(caller, a).is_some())
+        .collect();
+    let passes = |a: &Asset, f: &(Facet, Vec<String>)| {
+        let v = values(f.0, a);
+        f.1.iter()
+            .any(|want| v.iter().any(|x| x.eq_ignore_ascii_case(want)))
+    };
+    let hits: BTreeSet<String> = visible
+        .iter()
+        .filter(|a| filters.iter().all(|f| passes(a, f)))
+        .map(|a| a.id.clone())
+        .collect();
+    let mut counts = BTreeMap::new();
+    for facet in Facet::ALL {
+        for a in &visible {
+            let others_pass = filters
+                .iter()
+                .filter(|f| f.0 != facet)
+                .all(|f| passes(a, f));
+            if others_pass {
+                for v in values(facet, a) {
+                    *counts.entry((facet.name().to_owned(), v)).or_default() += 1;
+                }
+            }
+        }
+    }
+    (hits, counts)
+}
+
+fn all_pages(c: &Catalog, caller: &Caller, mut req: SearchRequest) -> Vec<String> {
+    let mut ids = Vec::new();
+    loop {
+        let r = search(c, caller, &req);
+        ids.extend(r.hits.iter().map(|h| h.id.clone()));
+        match r.next_cursor {
+            Some(cursor) => req.cursor = Some(cursor),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let assets = generate(400, 0x9e37_79b9_7f4a_7c15);
+    let c = catalog(dir.path(), assets.clone()).await;
+    let mut r = Rng(7);
+    let facets = [
+        (Facet::Type, TYPES),
+        (Facet::Domain, DOMAINS),
+        (Facet::Property, PROPERTIES),
+        (Facet::Mission, MISSIONS),
+        (Facet::Waveband, WAVEBANDS),
+        (Facet::FileType, FILETYPES),
+        (Facet::Audience, AUDIENCES),
+        (Facet::License, LICENSES),
+        (Facet::Keyword, KEYWORDS),
+        (Facet::EsaOfficial, &["true", "false"][..]),
+    ];
+    for round in 0..60 {
+        let n = r.next() % 4;
+        let mut filters: Vec<(Facet, Vec<String>)> = Vec::new();
+        for _ in 0..n {
+            let (facet, vals) = facets[(r.next() % facets.len() as u64) as usize];
+            if filters.iter().any(|f| f.0 == facet) {
+                continue;
+            }
+            let mut v = r.some(vals, 2);
+            if facet == Facet::Keyword {
+                v = v.iter().map(|k| keyword_key(k)).collect();
+            }
+            filters.push((facet, v));
+        }
+        for caller in callers() {
+            let req = SearchRequest {
+                filters: filters.clone(),
+                limit: Some(100),
+                sort: Some(if round % 2 == 0 {
+                    SortBy::Name
+                } else {
+                    SortBy::Popularity
+                }),
+                ..SearchRequest::default()
+            };
+            let (hits, want) = expected(&assets, &caller, &filters);
+            let resp = search(&c, &caller, &req);
+            assert_eq!(resp.total, hits.len() as u64, "{caller:?} {filters:?}");
+            assert_eq!(counts(&resp), want, "{caller:?} {filters:?}");
+            let paged: Vec<String> = all_pages(&c, &caller, req.clone());
+            let paged_set: BTreeSet<String> = paged.iter().cloned().collect();
+            assert_eq!(paged.len(), paged_set.len(), "a page repeated a hit");
+            assert_eq!(paged_set, hits, "{caller:?} {filters:?}");
+            for f in &resp.facets {
+                for v in &f.values {
+                    let selected = filters
+                        .iter()
+                        .any(|(ff, vals)| ff.name() == f.name && vals.contains(&v.value));
+                    assert_eq!(v.selected, selected, "{} {}", f.name, v.value);
+                }
+            }
+        }
+    }
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn sorted_pages_follow_the_order_and_stay_consistent_while_the_index_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut assets = generate(150, 42);
+    for a in &mut assets {
+        a.status = Some(Status::Published);
+        a.visibility = None;
+    }
+    let c = catalog(dir.path(), assets.clone()).await;
+    let mut by_name: Vec<(String, String)> = assets
+        .iter()
+        .map(|a| (a.name.to_lowercase(), a.id.clone()))
+        .collect();
+    by_name.sort();
+    let req = SearchRequest {
+        sort: Some(SortBy::Name),
+        limit: Some(10),
+        ..SearchRequest::default()
+    };
+    let first = search(&c, &Caller::Anonymous, &req);
+    let first_ids: Vec<String> = first.hits.iter().map(|h| h.id.clone()).collect();
+    let want: Vec<String> = by_name.iter().take(10).map(|(_, id)| id.clone()).collect();
+    assert_eq!(first_ids, want);
+
+    // The index changes between pages: new assets that sort first, deletions further on.
+    let mut fresh = generate(5, 99);
+    for (i, a) in fresh.iter_mut().enumerate() {
+        a.id = format!("new{i}");
+        a.name = format!("AAA new {i}");
+        a.status = Some(Status::Published);
+        a.visibility = None;
+    }
+    c.write(fresh).await.expect("write");
+    for (_, id) in by_name.iter().skip(50).take(5) {
+        assert!(c.delete(id).await.expect("delete"));
+    }
+    let mut ids = first_ids;
+    let mut cursor = first.next_cursor;
+    while let Some(cur) = cursor {
+        let page = search(
+            &c,
+            &Caller::Anonymous,
+            &SearchRequest {
+                cursor: Some(cur),
+                ..req.clone()
+            },
+        );
+        ids.extend(page.hits.iter().map(|h| h.id.clone()));
+        cursor = page.next_cursor;
+    }
+    let snapshot: Vec<String> = by_name.iter().map(|(_, id)| id.clone()).collect();
+    assert_eq!(ids, snapshot, "pages read the snapshot of the first page");
+
+    // A fresh search sees the changes.
+    let now = search(&c, &Caller::Anonymous, &req);
+    assert_eq!(now.total, 150);
+    assert!(now.hits[0].id.starts_with("new"));
+
+    // Popularity and date orders are total orders too.
+    for sort in [SortBy::Popularity, SortBy::DateModified, SortBy::Relevance] {
+        let all = all_pages(
+            &c,
+            &Caller::Anonymous,
+            SearchRequest {
+                sort: Some(sort),
+                limit: Some(7),
+                ..SearchRequest::default()
+            },
+        );
+        assert_eq!(all.len(), 150, "{sort:?}");
+        assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), 150, "{sort:?}");
+    }
+    let pops = search(
+        &c,
+        &Caller::Anonymous,
+        &SearchRequest {
+            sort: Some(SortBy::Popularity),
+            limit: Some(100),
+            ..SearchRequest::default()
+        },
+    );
+    let p: Vec<u64> = pops
+        .hits
+        .iter()
+        .map(|h| h.popularity.unwrap_or(0))
+        .collect();
+    assert!(p.windows(2).all(|w| w[0] >= w[1]), "{p:?}");
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn writes_deletes_and_withdrawals_show_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = catalog(dir.path(), generate(10, 5)).await;
+    let find = |c: &Catalog, q: &str| {
+        search(
+            c,
+            &Caller::Anonymous,
+            &SearchRequest {
+                q: q.into(),
+                ..SearchRequest::default()
+            },
+        )
+        .total
+    };
+    let mut a = generate(1, 77).remove(0);
+    a.id = "fresh".into();
+    a.name = "Zyzzyvan survey".into();
+    a.status = Some(Status::Published);
+    a.visibility = None;
+    let started = std::time::Instant::now();
+    c.write(vec![a.clone()]).await.expect("write");
+    assert_eq!(find(&c, "zyzzyvan"), 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    // Withdrawn to a draft: gone for anonymous callers, still there for a moderator.
+    a.status = Some(Status::Draft);
+    c.write(vec![a.clone()]).await.expect("write");
+    assert_eq!(find(&c, "zyzzyvan"), 0);
+    let moderator = &callers()[2];
+    let r = search(
+        &c,
+        moderator,
+        &SearchRequest {
+            q: "zyzzyvan".into(),
+            ..SearchRequest::default()
+        },
+    );
+    assert_eq!(r.total, 1);
+    a.status = Some(Status::Published);
+    c.write(vec![a]).await.expect("write");
+    assert_eq!(find(&c, "zyzzyvan"), 1);
+    assert!(c.delete("fresh").await.expect("delete"));
+    assert_eq!(find(&c, "zyzzyvan"), 0);
+    assert!(c.check().await.expect("check").problems.is_empty());
+    // Reindexing gives the same answers.
+    c.reindex().await.expect("reindex");
+    assert_eq!(find(&c, "zyzzyvan"), 0);
+    assert!(c.check().await.expect("check").problems.is_empty());
+    c.close().await.expect("close");
+}
+
+fn named(id: &str, name: &str, text: &str) -> Asset {
+    Asset {
+        id: id.into(),
+        kind: "Dataset".into(),
+        name: name.into(),
+        description: Some(text.into()),
+        status: Some(Status::Published),
+        ..Asset::default()
+    }
+}
+
+#[tokio::test]
+async fn relevance_synonyms_typos_stemming_and_operators() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut webb = named(
+        "webb",
+        "Deep field images",
+        "Observations by the James Webb Space Telescope.",
+    );
+    webb.keywords = vec!["deep field".into()];
+    let mut gaia = named("gaia", "Astrometric catalogue", "Positions of stars.");
+    gaia.mission = vec!["Gaia".into()];
+    let in_name = named("in-name", "Galaxy zoo", "Pictures.");
+    let in_text = named("in-text", "Pictures", "A galaxy zoo of many pictures.");
+    let galaxies = named("galaxies", "Spectra", "Spectra of distant galaxies.");
+    let private = Asset {
+        visibility: Some(Sharing {
+            audience: Some(Audience::Private),
+            users: vec!["u1".into()],
+            groups: vec![],
+        }),
+        ..named("secret", "Canaryname galaxy", "Private notes.")
+    };
+    let c = catalog(
+        dir.path(),
+        vec![webb, gaia, in_name, in_text, galaxies, private],
+    )
+    .await;
+    let ids = |q: &str| -> Vec<String> {
+        search(
+            &c,
+            &Caller::Anonymous,
+            &SearchRequest {
+                q: q.into(),
+                ..SearchRequest::default()
+            },
+        )
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+    };
+    assert_eq!(ids("JWST"), vec!["webb"], "altLabel synonym");
+    assert_eq!(
+        ids("\"Gaia DR3\""),
+        vec!["gaia"],
+        "a release names its mission"
+    );
+    assert_eq!(ids("Gaia DR3"), vec!["gaia"]);
+    assert_eq!(ids("mission:gaia"), vec!["gaia"]);
+    let zoo = ids("galaxy zoo");
+    assert_eq!(
+        zoo[..2],
+        ["in-name", "in-text"],
+        "name outweighs description"
+    );
+    assert!(ids("galaxy").contains(&"galaxies".to_owned()), "stemming");
+    assert!(ids("galxy").contains(&"in-name".to_owned()), "one typo");
+    assert!(ids("galaxi*").contains(&"galaxies".to_owned()), "prefix");
+    assert_eq!(ids("\"zoo of many\""), vec!["in-text"], "phrase");
+    assert_eq!(ids("galaxy -zoo"), vec!["galaxies"], "negation");
+    assert_eq!(ids("galaxy NOT zoo"), vec!["galaxies"]);
+    let mut either = ids("stars OR spectra");
+    either.sort();
+    assert_eq!(either, vec!["gaia", "galaxies"]);
+    assert!(ids("canaryname").is_empty(), "private assets stay hidden");
+    let shared = search(
+        &c,
+        &callers()[1],
+        &SearchRequest {
+            q: "canaryname".into(),
+            ..SearchRequest::default()
+        },
+    );
+    assert_eq!(shared.total, 1, "the user it is shared with finds it");
+    let hit = &search(
+        &c,
+        &Caller::Anonymous,
+        &SearchRequest {
+            q: "zoo".into(),
+            ..SearchRequest::default()
+        },
+    )
+    .hits[0];
+    assert_eq!(hit.highlight.name, "Galaxy <mark>zoo</mark>");
+    assert_eq!(hit.links.landing_page, "http://search.test/assets/in-name");
+
+    // Suggestions: labels and keywords by frequency, names; never a private one.
+    let s = |caller: &Caller, p: &str| -> Vec<String> {
+        c.search
+            .suggest(caller, p, 10)
+            .expect("suggest")
+            .into_iter()
+            .map(|s| s.text)
+            .collect()
+    };
+    assert_eq!(
+        s(&Caller::Anonymous, "gai").first().map(String::as_str),
+        Some("Gaia")
+    );
+    assert!(s(&Caller::Anonymous, "astro").contains(&"Astrometric catalogue".to_owned()));
+    assert!(s(&Caller::Anonymous, "galaxy").contains(&"Galaxy zoo".to_owned()));
+    assert!(s(&Caller::Anonymous, "deep").contains(&"deep field".to_owned()));
+    assert!(s(&Caller::Anonymous, "canary").is_empty());
+    assert_eq!(s(&callers()[1], "canary"), vec!["Canaryname galaxy"]);
+    assert!(c.delete("in-name").await.expect("delete"));
+    assert!(!s(&Caller::Anonymous, "galaxy z").contains(&"Galaxy zoo".to_owned()));
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn bad_requests_name_the_parameter_and_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = catalog(dir.path(), generate(5, 3)).await;
+    let problem = |req: SearchRequest| match c.search.search(&Caller::Anonymous, &req, LAUNCH) {
+        Err(super::SearchError::BadRequest(p)) => p,
+        other => panic!("expected a bad request, got {other:?}"),
+    };
+    let p = problem(SearchRequest {
+        q: "gaia \"deep".into(),
+        ..SearchRequest::default()
+    });
+    assert_eq!(
+        (p[0].parameter.as_deref(), p[0].position),
+        (Some("q"), Some(6))
+    );
+    let p = problem(SearchRequest {
+        q: "colour:red".into(),
+        ..SearchRequest::default()
+    });
+    assert_eq!(p[0].position, Some(1));
+    let p = problem(SearchRequest {
+        filters: vec![(Facet::Mission, vec!["Gaiaa".into()])],
+        ..SearchRequest::default()
+    });
+    assert_eq!(p[0].parameter.as_deref(), Some("mission"));
+    assert_eq!(p[0].closest.first().map(String::as_str), Some("Gaia"));
+    let p = problem(SearchRequest {
+        limit: Some(101),
+        ..SearchRequest::default()
+    });
+    assert_eq!(p[0].parameter.as_deref(), Some("limit"));
+    let p = problem(SearchRequest {
+        cursor: Some("eyJnIjoxfQ.AAAA".into()),
+        ..SearchRequest::default()
+    });
+    assert_eq!(p[0].parameter.as_deref(), Some("cursor"));
+    // A cursor of another query.
+    let page = search(
+        &c,
+        &Caller::Anonymous,
+        &SearchRequest {
+            limit: Some(1),
+            ..SearchRequest::default()
+        },
+    );
+    let p = problem(SearchRequest {
+        q: "other".into(),
+        limit: Some(1),
+        cursor: page.next_cursor,
+        ..SearchRequest::default()
+    });
+    assert_eq!(p[0].parameter.as_deref(), Some("cursor"));
+    c.close().await.expect("close");
+}
