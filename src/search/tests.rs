@@ -26,7 +26,7 @@ impl Rng {
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[(self.next() % xs.len() as u64) as usize]
     }
-    fn some<'a>(&mut self, xs: &[&'a str], max: u64) -> Vec<String> {
+    fn some(&mut self, xs: &[&str], max: u64) -> Vec<String> {
         let n = 1 + self.next() % max;
         let set: BTreeSet<String> = (0..n).map(|_| self.pick(xs).to_owned()).collect();
         set.into_iter().collect()
@@ -86,7 +86,7 @@ fn generate(n: usize, seed: u64) -> Vec<Asset> {
                 associated_file_type: r.some(FILETYPES, 1),
                 audience_type: vec![r.pick(AUDIENCES).to_owned()],
                 license: Some(r.pick(LICENSES).to_owned()),
-                esa_official: Some(r.next() % 3 == 0),
+                esa_official: Some(r.next().is_multiple_of(3)),
                 popularity: Some(r.next() % 100),
                 status: Some(status),
                 visibility,
