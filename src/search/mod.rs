@@ -32,13 +32,13 @@ use crate::access::{self, Caller};
 use crate::model::{Asset, Problem, Vocabularies};
 use crate::project::{Projection, ProjectionError, Row};
 use crate::store::Store;
-use collect::{FacetCollector, Filter, Found, SortBy, SortKey, Visibility};
+use collect::{Filter, Found, Scan, SortBy, SortKey, Tables, Visibility};
 use cursor::{Cursor, CursorError};
 use plan::{ConceptLabels, PlanError, Planner};
 use schema::{Facet, FacetTable, Fields, StoredHit};
 
 /// Bumped whenever the schema or the document layout changes: an older index is rebuilt.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 /// Largest page.
 pub const MAX_LIMIT: usize = 100;
 /// Default page size.
@@ -181,6 +181,7 @@ pub struct SearchIndex {
     watermark: AtomicU64,
     secret: Vec<u8>,
     pinned: Mutex<VecDeque<(Instant, Searcher)>>,
+    tables: Tables,
     dir: std::path::PathBuf,
 }
 
@@ -203,7 +204,7 @@ impl SearchIndex {
         }
         let (schema_def, fields) = schema::schema(table.words);
         std::fs::create_dir_all(dir)?;
-        let mut index = match Index::open_in_dir(dir) {
+        let index = match Index::open_in_dir(dir) {
             Ok(index) => {
                 let metas = index.load_metas()?;
                 let compatible = metas
@@ -229,7 +230,6 @@ impl SearchIndex {
                 Index::create_in_dir(dir, schema_def.clone())?
             }
         };
-        index.set_multithread_executor(2)?;
         schema::register_tokenizers(&index);
         let watermark = index
             .load_metas()?
@@ -245,7 +245,7 @@ impl SearchIndex {
             .try_into()?;
         let secret = load_secret(&dir.join("..").join("search.key"))?;
         let labels = ConceptLabels::new(&vocab);
-        Ok(SearchIndex {
+        let index = SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
@@ -256,8 +256,11 @@ impl SearchIndex {
             watermark: AtomicU64::new(watermark),
             secret,
             pinned: Mutex::new(VecDeque::new()),
+            tables: Tables::default(),
             dir: dir.to_owned(),
-        })
+        };
+        index.warm()?;
+        Ok(index)
     }
 
     pub fn fields(&self) -> &Fields {
@@ -300,7 +303,7 @@ impl SearchIndex {
         self.watermark.store(revision, Ordering::SeqCst);
         drop(writer);
         self.reader.reload()?;
-        Ok(())
+        self.warm()
     }
 
     /// Indexes rows by reading their assets from the store. Blocking.
@@ -335,7 +338,31 @@ impl SearchIndex {
         self.watermark.store(0, Ordering::SeqCst);
         drop(writer);
         self.reader.reload()?;
+        self.warm()
+    }
+
+    /// Builds the facet tables of the current segments (so that no query waits for them) and
+    /// forgets those of segments no search can reach any more.
+    fn warm(&self) -> Result<()> {
+        let searcher = self.reader.searcher();
+        let mut live: Vec<tantivy::index::SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        if let Ok(pinned) = self.pinned.lock() {
+            for (_, s) in pinned.iter() {
+                live.extend(s.segment_readers().iter().map(|r| r.segment_id()));
+            }
+        }
+        self.tables
+            .warm(&searcher, &live, &self.fields, self.table.words)?;
         Ok(())
+    }
+
+    /// Bytes held by the facet tables.
+    pub fn tables_bytes(&self) -> usize {
+        self.tables.heap_bytes()
     }
 
     fn visibility(caller: &Caller) -> Visibility {
@@ -512,31 +539,26 @@ impl SearchIndex {
             })?,
             None => None,
         };
-        // Candidates: the text, and at least all filters but one.
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(t) = &text {
-            clauses.push((Occur::Must, t.box_clone()));
-        }
-        if filter_queries.len() >= 2 {
-            let need = filter_queries.len() - 1;
-            let at_least = BooleanQuery::with_minimum_required_clauses(
-                filter_queries
-                    .into_iter()
-                    .map(|q| (Occur::Should, q))
-                    .collect(),
-                need,
-            );
-            clauses.push((
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(Box::new(at_least), 0.0)),
-            ));
-        }
-        let candidates: Box<dyn Query> = match clauses.len() {
-            0 => Box::new(AllQuery),
-            1 => clauses.remove(0).1,
-            _ => Box::new(BooleanQuery::new(clauses)),
+        // Candidates: the text (filters are checked on the facet table, which is cheaper than
+        // intersecting their posting lists); without text, at least all filters but one.
+        let candidates: Box<dyn Query> = match &text {
+            Some(t) => t.box_clone(),
+            None if filter_queries.len() >= 2 => {
+                let need = filter_queries.len() - 1;
+                Box::new(ConstScoreQuery::new(
+                    Box::new(BooleanQuery::with_minimum_required_clauses(
+                        filter_queries
+                            .into_iter()
+                            .map(|q| (Occur::Should, q))
+                            .collect(),
+                        need,
+                    )),
+                    0.0,
+                ))
+            }
+            None => Box::new(AllQuery),
         };
-        let collector = FacetCollector {
+        let scan = Scan {
             fields: self.fields.clone(),
             bits: self.table.bits.len(),
             words: self.table.words,
@@ -546,7 +568,7 @@ impl SearchIndex {
             keep: limit + 1,
             after,
         };
-        let found: Found = searcher.search(&*candidates, &collector)?;
+        let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
 
         let mut top = found.top;
         let more = top.len() > limit;
@@ -589,12 +611,18 @@ impl SearchIndex {
         let abstract_field = self.fields.text[4];
         let mut terms: HashMap<tantivy::schema::Field, BTreeMap<String, f32>> = HashMap::new();
         if let Some(q) = text {
+            let ranked = self.fields.ranked;
             q.query_terms(&mut |term, _| {
                 if let Some(s) = term.value().as_str() {
-                    terms
-                        .entry(term.field())
-                        .or_default()
-                        .insert(s.to_owned(), 1.0);
+                    // Words matched in the ranked field are highlighted wherever they occur.
+                    let targets = if term.field() == ranked {
+                        vec![name_field, abstract_field]
+                    } else {
+                        vec![term.field()]
+                    };
+                    for f in targets {
+                        terms.entry(f).or_default().insert(s.to_owned(), 1.0);
+                    }
                 }
             });
         }

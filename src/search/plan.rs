@@ -1,8 +1,8 @@
 //! Turns a parsed query into a tantivy query.
 //!
-//! A free word is searched in every weighted text field (BM25, best field wins with a small
-//! tie-breaker, boosts from `schema::TEXT_BOOSTS`) and, from five letters, in the words of the
-//! index within one edit (two from nine letters). A run of words or a phrase that names a SKOS
+//! A free word is searched in the ranked `text` field (BM25 over the weighted fields, see
+//! `schema`) and, from five letters, as the words of the index within one edit (two from nine
+//! letters), which weigh less. A run of words or a phrase that names a SKOS
 //! concept also finds the concept's assets and every other label of it (`JWST` finds "James
 //! Webb Space Telescope", `Gaia DR3` finds Gaia). Fielded terms on vocabulary fields are
 //! resolved through the vocabularies, so `property:"analysis tool"` and `mission:gaia` work and
@@ -13,14 +13,14 @@ use std::collections::{BTreeSet, HashMap};
 use tantivy::Searcher;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery,
-    FuzzyTermQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, RegexQuery, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::query::{Node, Value};
-use super::schema::{self, Facet, Fields, TEXT_BOOSTS};
+use super::schema::{self, Facet, Fields};
 use crate::model::vocab::Concept;
 use crate::model::{Scheme, Vocabularies};
 
@@ -285,45 +285,32 @@ impl Planner<'_> {
         }
     }
 
-    /// A free word in every weighted field, plus its near spellings.
+    /// A free word in the ranked field, plus its near spellings.
     fn word(&mut self, w: &str) -> Option<Q> {
         let stems = schema::tokens(&mut self.english, w);
         if stems.is_empty() {
             return None;
         }
-        let mut disjuncts: Vec<Q> = Vec::new();
-        for (i, (_, boost)) in TEXT_BOOSTS.iter().enumerate() {
-            let field = self.fields.text[i];
-            let q: Q = if stems.len() == 1 {
-                Box::new(TermQuery::new(
-                    Term::from_field_text(field, &stems[0]),
-                    IndexRecordOption::WithFreqs,
-                ))
-            } else {
-                Box::new(PhraseQuery::new(
-                    stems
-                        .iter()
-                        .map(|s| Term::from_field_text(field, s))
-                        .collect(),
-                ))
-            };
-            disjuncts.push(Box::new(BoostQuery::new(q, *boost)));
-        }
+        let exact = self.phrase_in(self.fields.ranked, &stems)?;
         let plain = schema::tokens(&mut self.plain, w);
+        let mut near: Vec<(Occur, Q)> = Vec::new();
         if let [token] = plain.as_slice() {
-            for near in self.near_spellings(token) {
-                disjuncts.push(Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(self.fields.all, &near),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                    0.3,
-                )));
+            let mut seen = BTreeSet::new();
+            seen.insert(stems.join(" "));
+            for spelling in self.near_spellings(token) {
+                let near_stems = schema::tokens(&mut self.english, &spelling);
+                if seen.insert(near_stems.join(" "))
+                    && let Some(q) = self.phrase_in(self.fields.ranked, &near_stems)
+                {
+                    near.push((Occur::Should, Box::new(BoostQuery::new(q, 0.3))));
+                }
             }
         }
-        Some(Box::new(DisjunctionMaxQuery::with_tie_breaker(
-            disjuncts, 0.1,
-        )))
+        if near.is_empty() {
+            return Some(exact);
+        }
+        near.insert(0, (Occur::Should, exact));
+        Some(Box::new(BooleanQuery::new(near)))
     }
 
     /// Words of the index within one edit of `token` (two from nine letters), for tokens of
@@ -364,21 +351,15 @@ impl Planner<'_> {
         out.into_iter().collect()
     }
 
-    /// A phrase in every weighted field.
+    /// A phrase in the ranked field.
     fn phrase(&mut self, text: &str, scale: f32) -> Option<Q> {
         let stems = schema::tokens(&mut self.english, text);
-        if stems.is_empty() {
-            return None;
-        }
-        let mut disjuncts: Vec<Q> = Vec::new();
-        for (i, (_, boost)) in TEXT_BOOSTS.iter().enumerate() {
-            if let Some(q) = self.phrase_in(self.fields.text[i], &stems) {
-                disjuncts.push(Box::new(BoostQuery::new(q, boost * scale)));
-            }
-        }
-        Some(Box::new(DisjunctionMaxQuery::with_tie_breaker(
-            disjuncts, 0.1,
-        )))
+        let q = self.phrase_in(self.fields.ranked, &stems)?;
+        Some(if scale == 1.0 {
+            q
+        } else {
+            Box::new(BoostQuery::new(q, scale))
+        })
     }
 
     fn phrase_in(&self, field: tantivy::schema::Field, stems: &[String]) -> Option<Q> {

@@ -1,7 +1,12 @@
 //! The search index's schema and the document built from an asset.
 //!
-//! Text fields are analysed for English (lower-cased, ASCII-folded, stemmed) and weighted at
-//! query time; the `all` field keeps unstemmed words for typo tolerance and prefixes. Facet
+//! Text fields are analysed for English (lower-cased, ASCII-folded, stemmed). Free text is
+//! matched and ranked in one field, `text`, into which each weighted field is written as many
+//! times as its weight: term frequencies then add up across fields with the field weights, and
+//! one BM25 over the sum ranks the document (the simple form of BM25F, which ranks better than
+//! taking the best field and costs one posting list per word instead of six). The per-field
+//! copies serve fielded queries (`name:…`) and highlighting. The `all` field keeps unstemmed
+//! words for typo tolerance and prefixes. Facet
 //! values are filed twice: as concept IRIs (`concept` terms, for filtering) and as bits of a
 //! per-document bitmask (fast fields `facets0..n`), so that counting every facet for every
 //! matching document costs a few word reads. Only fields the metadata table marks PUBLIC are
@@ -245,15 +250,16 @@ impl Fnv {
     }
 }
 
-/// The weighted text fields, with their boosts (name > alternateName > keywords > abstract >
-/// description; concept labels weigh like keywords).
-pub const TEXT_BOOSTS: [(&str, f32); 6] = [
-    ("name", 5.0),
-    ("alternateName", 3.5),
-    ("keywords", 2.5),
-    ("concepts", 2.5),
-    ("abstract", 1.5),
-    ("description", 1.0),
+/// The weighted text fields, with their weights (name > alternateName > keywords > abstract >
+/// description; concept labels weigh like keywords): how many times each is written into the
+/// ranked `text` field.
+pub const TEXT_WEIGHTS: [(&str, usize); 6] = [
+    ("name", 5),
+    ("alternateName", 4),
+    ("keywords", 3),
+    ("concepts", 3),
+    ("abstract", 2),
+    ("description", 1),
 ];
 
 /// The fields of the index.
@@ -264,8 +270,10 @@ pub struct Fields {
     pub readers: Field,
     pub anonymous: Field,
     pub hit: Field,
-    /// The weighted text fields, in `TEXT_BOOSTS` order.
+    /// The weighted text fields, in `TEXT_WEIGHTS` order.
     pub text: Vec<Field>,
+    /// All weighted text fields, each repeated by its weight: where free text is matched.
+    pub ranked: Field,
     pub all: Field,
     pub concept: Field,
     pub keyword: Field,
@@ -279,7 +287,7 @@ pub struct Fields {
 
 impl Fields {
     pub fn text_field(&self, key: &str) -> Option<Field> {
-        TEXT_BOOSTS
+        TEXT_WEIGHTS
             .iter()
             .position(|(k, _)| *k == key)
             .map(|i| self.text[i])
@@ -304,10 +312,11 @@ pub fn schema(words: usize) -> (Schema, Fields) {
     let readers = b.add_text_field("readers", STRING | FAST);
     let anonymous = b.add_u64_field("anonymous", FAST);
     let hit = b.add_text_field("hit", STORED);
-    let text = TEXT_BOOSTS
+    let text = TEXT_WEIGHTS
         .iter()
         .map(|(k, _)| b.add_text_field(k, english.clone()))
         .collect();
+    let ranked = b.add_text_field("text", english.clone());
     let all = b.add_text_field("all", plain);
     let concept = b.add_text_field("concept", STRING);
     let keyword = b.add_text_field("keyword", STRING | FAST);
@@ -326,6 +335,7 @@ pub fn schema(words: usize) -> (Schema, Fields) {
         anonymous,
         hit,
         text,
+        ranked,
         all,
         concept,
         keyword,
@@ -481,6 +491,9 @@ pub fn document(
         for v in values {
             doc.add_text(fields.text[i], v);
             doc.add_text(fields.all, v);
+            for _ in 0..TEXT_WEIGHTS[i].1 {
+                doc.add_text(fields.ranked, v);
+            }
         }
     }
     suggest_names.push((asset.name.clone(), "name", asset.name.clone()));
@@ -512,6 +525,9 @@ pub fn document(
                 for l in labels {
                     doc.add_text(concepts_field, l);
                     doc.add_text(fields.all, l);
+                    for _ in 0..TEXT_WEIGHTS[3].1 {
+                        doc.add_text(fields.ranked, l);
+                    }
                 }
                 suggest_terms.push((c.pref_label.clone(), facet.name(), c.pref_label.clone()));
                 for alt in &c.alt_labels {
