@@ -6,7 +6,8 @@
 2. Starts `orrery serve` and sends the query mix (free text of 1-3 words, phrases, prefixes,
    typos, fielded terms; 0-3 facet filters; every response carries all facet counts):
    - one at a time, reading the server-side time from the `Server-Timing` header: p50/p90/p99;
-   - under load over loopback with wrk (16 connections): queries/s.
+   - under load over loopback with wrk (16 connections): queries/s;
+   - suggestions for 1000 prefixes: server-side p50/p99.
    Prints the index size and the server's RSS.
 3. Starts a real PostgreSQL (initdb in --work), loads the same corpus into a table with a
    weighted tsvector (GIN) and facet arrays (GIN), and runs the same queries the way a team
@@ -188,6 +189,20 @@ def bench_orrery(args, orrery, data, mix):
         print("  server-side p50 by kind: " + ", ".join(
             f"{k} {percentile(v, 50):.2f} ms" for k, v in sorted(by_kind.items())))
 
+        # Suggestions: every 1-5 letter prefix of the vocabulary's words and mission names.
+        rng = random.Random(7)
+        words = list(G.WORDS) + FACETS["mission"]
+        prefixes = [w[:rng.randint(1, min(5, len(w)))] for w in rng.choices(words, k=1000)]
+        suggest_ms = []
+        for p in prefixes:
+            with urllib.request.urlopen(base + "/api/v1/suggest?" + urllib.parse.urlencode({"q": p})) as r:
+                r.read()
+                suggest_ms.append(float(r.headers.get("Server-Timing", "").split("dur=")[1]))
+        print(f"suggest, {len(prefixes)} prefixes of 1-5 letters, server-side: p50 {percentile(suggest_ms, 50):.2f} ms, "
+              f"p99 {percentile(suggest_ms, 99):.2f} ms, max {max(suggest_ms):.2f} ms")
+
+        if args.no_wrk:
+            return
         ensure_packages("wrk")
         paths = os.path.join(args.work, "paths.txt")
         with open(paths, "w") as f:
@@ -222,13 +237,16 @@ end
 
 PG_SCHEMA = """
 DROP TABLE IF EXISTS assets;
+-- array_to_string is only STABLE; generated columns need IMMUTABLE (the usual wrapper).
+CREATE OR REPLACE FUNCTION words(text[]) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT array_to_string($1, ' ') $$;
 CREATE TABLE assets (
   id text PRIMARY KEY, type text, name text, abstract text, description text,
   keywords text[], domain text[], property text[], mission text[], waveband text[],
   filetype text[], audience text[], license text, esa boolean, popularity int, public boolean,
   tsv tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('english', coalesce(name, '')), 'A') ||
-    setweight(to_tsvector('english', array_to_string(keywords, ' ')), 'B') ||
+    setweight(to_tsvector('english', words(keywords)), 'B') ||
     setweight(to_tsvector('english', coalesce(abstract, '')), 'C') ||
     setweight(to_tsvector('english', coalesce(description, '')), 'D')) STORED
 );
@@ -272,8 +290,8 @@ def bench_postgres(args, corpus, mix):
     pgdata = os.path.join(args.work, f"pg-{args.n}")
     sockdir = tempfile.mkdtemp(prefix="orrery-pg-")
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    fresh = not os.path.exists(os.path.join(pgdata, "PG_VERSION"))
-    if fresh:
+    fresh = not os.path.exists(os.path.join(args.work, f"pg-{args.n}.loaded"))
+    if not os.path.exists(os.path.join(pgdata, "PG_VERSION")):
         os.makedirs(pgdata, exist_ok=True)
         if as_pg:
             shutil.chown(pgdata, "postgres")
@@ -310,6 +328,7 @@ def bench_postgres(args, corpus, mix):
             subprocess.run(as_pg + [os.path.join(bindir, "psql"), "-q", "-h", sockdir, "-p", str(port), "-U",
                                     "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True)
             os.remove(csv_path)
+            open(os.path.join(args.work, f"pg-{args.n}.loaded"), "w").close()
             print(f"PostgreSQL: loaded and indexed {args.n} rows in {time.monotonic() - t0:.0f} s")
         sample = mix[: args.pg_queries]
         spec = {"host": sockdir, "port": port, "sample": sample, "column": COLUMN, "scalar": sorted(SCALAR)}
@@ -404,6 +423,7 @@ def main():
     ap.add_argument("--pg-queries", type=int, default=300)
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--no-wrk", action="store_true", help="skip the load test")
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
     args = ap.parse_args()
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))

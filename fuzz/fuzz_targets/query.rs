@@ -1,5 +1,5 @@
 //! Fuzzes the search box: any text is parsed, planned against a small index and run with the
-//! facet collector, and must come back as hits or a positioned error, never a panic.
+//! facet scan, and must come back as hits or a positioned error, never a panic.
 
 #![no_main]
 
@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use orrery::model::{Asset, Status, Vocabularies};
-use orrery::search::collect::{FacetCollector, SortBy, Visibility};
+use orrery::search::collect::{Scan, SortBy, Strategy, Tables, Visibility};
 use orrery::search::plan::{ConceptLabels, Planner};
 use orrery::search::schema::{self, FacetTable};
 use orrery::search::query;
@@ -18,6 +18,7 @@ struct Fixture {
     table: FacetTable,
     fields: schema::Fields,
     reader: tantivy::IndexReader,
+    tables: Tables,
 }
 
 fn fixture() -> &'static Fixture {
@@ -47,7 +48,8 @@ fn fixture() -> &'static Fixture {
         writer.commit().expect("commit");
         let reader = index.reader().expect("reader");
         let labels = ConceptLabels::new(&vocab);
-        Fixture { vocab, labels, table, fields, reader }
+        let tables = Tables::new(fields.clone(), table.words, table.bits.len());
+        Fixture { vocab, labels, table, fields, reader, tables }
     })
 }
 
@@ -71,15 +73,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(Some(q)) = planner.plan(&node) else {
         return;
     };
-    let collector = FacetCollector {
-        fields: f.fields.clone(),
+    let by_sets = data.len() % 2 == 0;
+    let scan = Scan {
         bits: f.table.bits.len(),
-        words: f.table.words,
         filters: Vec::new(),
         visibility: Visibility::Anonymous,
         sort: SortBy::Relevance,
         keep: 10,
         after: None,
+        strategy: if by_sets { Strategy::BySets } else { Strategy::PerDocument },
+        prunable: q.downcast_ref::<tantivy::query::TermQuery>().is_some(),
     };
-    let _ = searcher.search(&*q, &collector);
+    let _ = scan.run(&searcher, &*q, &f.tables);
 });

@@ -137,6 +137,7 @@ pub fn request(raw: Option<&str>) -> ApiResult<SearchRequest> {
         sort,
         limit: limit(&pairs, crate::search::MAX_LIMIT)?,
         cursor: single(&pairs, "cursor")?.map(str::to_owned),
+        strategy: Default::default(),
     })
 }
 

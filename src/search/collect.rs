@@ -6,18 +6,25 @@
 //! that fails exactly the filter of facet F counts only for F, whose counts therefore ignore
 //! F's own filter, as a multi-select facet panel needs.
 //!
-//! The pass reads each candidate's facets from a dense per-segment table (`SegTable`: the
-//! facet bitmask, visibility bit and keyword ordinals of every document, built once per
-//! segment when the segment appears), so that checking filters and counting every facet
-//! costs a cache line or two per document. Scores are computed only for hits, not for the
-//! candidates the filters reject.
+//! Facets are read from a dense per-segment table (`SegTable`, built once per segment when
+//! the segment appears): every document's facet bitmask and keyword ordinals, and every
+//! facet value's documents as a bitset. A segment is then counted one of two ways, which
+//! give the same answer:
+//!
+//! - **per document**, when the text matches few documents: each candidate's bitmask is
+//!   checked against the filters and its bits counted; only hits are scored;
+//! - **by sets**, when it matches many: the candidates become a bitset, filters are ANDed in
+//!   word by word, each facet value is counted by a popcount of its bitset against the hits
+//!   (or, for the facet of a filter, against the documents that pass every other filter),
+//!   and the page comes from tantivy's block-max pruning over the hits — so the cost follows
+//!   the number of facet values and of blocks, not of matching documents.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use tantivy::columnar::{Cardinality, Column, ColumnValues, StrColumn};
 use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Query};
+use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
@@ -103,6 +110,7 @@ pub struct Found {
 /// The facets of every document of one segment, laid out for the pass.
 pub struct SegTable {
     words: usize,
+    max_doc: u32,
     /// `words` words of facet bits per document.
     bits: Vec<u64>,
     /// One bit per document: anyone may find it.
@@ -112,6 +120,12 @@ pub struct SegTable {
     keyword_ords: Vec<u32>,
     keywords: Option<StrColumn>,
     tiebreak: Vec<u64>,
+    /// Per facet bit: its documents (`None` when no document has it).
+    value_sets: Vec<Option<Vec<u64>>>,
+    /// Per keyword ordinal: its documents as a bitset when it is frequent...
+    keyword_sets: Vec<Option<Vec<u64>>>,
+    /// ...or as a list when it is rare (less than one document in 128).
+    keyword_docs: Vec<Vec<u32>>,
 }
 
 fn values_u64(col: Column<u64>) -> Arc<dyn ColumnValues<u64>> {
@@ -136,60 +150,156 @@ fn dense(col: &Arc<dyn ColumnValues<u64>>, n: u32) -> Vec<u64> {
     out
 }
 
+#[inline]
+fn set_bit(set: &mut [u64], doc: DocId) {
+    let d = doc as usize;
+    if let Some(w) = set.get_mut(d / 64) {
+        *w |= 1 << (d % 64);
+    }
+}
+
+#[inline]
+fn has_bit(set: &[u64], doc: DocId) -> bool {
+    let d = doc as usize;
+    set.get(d / 64).is_some_and(|w| w & (1 << (d % 64)) != 0)
+}
+
+/// How many bits `a` and `b` share: the inner loop of counting by sets.
+fn and_count(a: &[u64], b: &[u64]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+        {
+            // SAFETY: the CPU has just been found to support both features.
+            return unsafe { and_count_avx2(a, b) };
+        }
+    }
+    and_count_portable(a, b)
+}
+
+#[inline(always)]
+fn and_count_portable(a: &[u64], b: &[u64]) -> u64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| u64::from((x & y).count_ones()))
+        .sum()
+}
+
+/// The same loop compiled for AVX2 and POPCNT, which the baseline x86-64 target lacks
+/// (without them a popcount is a dozen instructions per word).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+fn and_count_avx2(a: &[u64], b: &[u64]) -> u64 {
+    and_count_portable(a, b)
+}
+
 impl SegTable {
     /// Reads the table of a segment from its fast fields.
     pub fn build(
         reader: &SegmentReader,
         fields: &Fields,
         words: usize,
+        bits: usize,
     ) -> tantivy::Result<SegTable> {
         let ff = reader.fast_fields();
         let schema = reader.schema();
         let name_of = |f| schema.get_field_name(f).to_owned();
         let n = reader.max_doc();
+        let set_words = (n as usize).div_ceil(64);
         let mut columns = Vec::with_capacity(words);
         for f in fields.facets.iter().take(words) {
             columns.push(dense(&values_u64(ff.u64(&name_of(*f))?), n));
         }
-        let mut bits = vec![0u64; n as usize * words];
+        let mut record = vec![0u64; n as usize * words];
+        let mut value_sets: Vec<Option<Vec<u64>>> = vec![None; bits];
         for (w, col) in columns.iter().enumerate() {
             for (d, v) in col.iter().enumerate() {
-                bits[d * words + w] = *v;
+                record[d * words + w] = *v;
+                let mut x = *v;
+                while x != 0 {
+                    let bit = w * 64 + x.trailing_zeros() as usize;
+                    x &= x - 1;
+                    if let Some(slot) = value_sets.get_mut(bit) {
+                        set_bit(
+                            slot.get_or_insert_with(|| vec![0u64; set_words]),
+                            d as DocId,
+                        );
+                    }
+                }
             }
         }
         let anon_values = dense(&values_u64(ff.u64(&name_of(fields.anonymous))?), n);
-        let mut anonymous = vec![0u64; (n as usize).div_ceil(64)];
+        let mut anonymous = vec![0u64; set_words];
         for (d, v) in anon_values.iter().enumerate() {
             if *v == 1 {
-                anonymous[d / 64] |= 1 << (d % 64);
+                set_bit(&mut anonymous, d as DocId);
             }
         }
         let keywords = ff.str(&name_of(fields.keyword))?;
+        let num_terms = keywords.as_ref().map_or(0, |k| k.num_terms());
         let mut keyword_start = Vec::with_capacity(n as usize + 1);
         let mut keyword_ords = Vec::new();
         keyword_start.push(0);
+        let mut df = vec![0u32; num_terms];
         for d in 0..n {
             if let Some(col) = &keywords {
-                keyword_ords.extend(col.term_ords(d).map(|o| o as u32));
+                for o in col.term_ords(d) {
+                    keyword_ords.push(o as u32);
+                    if let Some(c) = df.get_mut(o as usize) {
+                        *c += 1;
+                    }
+                }
             }
             keyword_start.push(keyword_ords.len() as u32);
+        }
+        let frequent = (n / 128).max(1);
+        let mut keyword_sets: Vec<Option<Vec<u64>>> = df
+            .iter()
+            .map(|&c| (c >= frequent).then(|| vec![0u64; set_words]))
+            .collect();
+        let mut keyword_docs: Vec<Vec<u32>> = vec![Vec::new(); num_terms];
+        for d in 0..n {
+            let (a, b) = (keyword_start[d as usize], keyword_start[d as usize + 1]);
+            for &o in &keyword_ords[a as usize..b as usize] {
+                match keyword_sets.get_mut(o as usize) {
+                    Some(Some(set)) => set_bit(set, d),
+                    _ => {
+                        if let Some(list) = keyword_docs.get_mut(o as usize) {
+                            list.push(d);
+                        }
+                    }
+                }
+            }
         }
         let tiebreak = dense(&values_u64(ff.u64(&name_of(fields.tiebreak))?), n);
         Ok(SegTable {
             words,
-            bits,
+            max_doc: n,
+            bits: record,
             anonymous,
             keyword_start,
             keyword_ords,
             keywords,
             tiebreak,
+            value_sets,
+            keyword_sets,
+            keyword_docs,
         })
     }
 
     /// Bytes held.
     pub fn heap_bytes(&self) -> usize {
-        8 * (self.bits.len() + self.anonymous.len() + self.tiebreak.len())
-            + 4 * (self.keyword_start.len() + self.keyword_ords.len())
+        let sets: usize = self
+            .value_sets
+            .iter()
+            .chain(&self.keyword_sets)
+            .flatten()
+            .map(Vec::len)
+            .sum();
+        let lists: usize = self.keyword_docs.iter().map(Vec::len).sum();
+        8 * (self.bits.len() + self.anonymous.len() + self.tiebreak.len() + sets)
+            + 4 * (self.keyword_start.len() + self.keyword_ords.len() + lists)
     }
 
     #[inline]
@@ -200,22 +310,60 @@ impl SegTable {
             _ => &[],
         }
     }
+
+    /// ORs the documents of keyword `ord` into `out`.
+    fn or_keyword(&self, ord: u32, out: &mut [u64]) {
+        match self.keyword_sets.get(ord as usize) {
+            Some(Some(set)) => {
+                for (o, w) in out.iter_mut().zip(set) {
+                    *o |= w;
+                }
+            }
+            _ => {
+                for &d in self
+                    .keyword_docs
+                    .get(ord as usize)
+                    .map_or(&[][..], Vec::as_slice)
+                {
+                    set_bit(out, d);
+                }
+            }
+        }
+    }
+
+    /// How many documents of keyword `ord` are in `set`.
+    fn count_keyword(&self, ord: usize, set: &[u64]) -> u64 {
+        match self.keyword_sets.get(ord) {
+            Some(Some(ks)) => and_count(ks, set),
+            _ => self
+                .keyword_docs
+                .get(ord)
+                .map_or(0, |l| l.iter().filter(|&&d| has_bit(set, d)).count() as u64),
+        }
+    }
 }
 
 /// The tables of the segments in use, by segment.
-#[derive(Default)]
 pub struct Tables {
+    fields: Fields,
+    words: usize,
+    bits: usize,
     by_segment: Mutex<HashMap<SegmentId, Arc<SegTable>>>,
 }
 
 impl Tables {
+    /// Tables for an index with these fields and a facet table of `bits` bits in `words` words.
+    pub fn new(fields: Fields, words: usize, bits: usize) -> Tables {
+        Tables {
+            fields,
+            words,
+            bits,
+            by_segment: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// The tables of every segment of a searcher, building the missing ones.
-    pub fn of(
-        &self,
-        searcher: &Searcher,
-        fields: &Fields,
-        words: usize,
-    ) -> tantivy::Result<Vec<Arc<SegTable>>> {
+    pub fn of(&self, searcher: &Searcher) -> tantivy::Result<Vec<Arc<SegTable>>> {
         let mut out = Vec::with_capacity(searcher.segment_readers().len());
         let mut missing = Vec::new();
         {
@@ -232,7 +380,12 @@ impl Tables {
         }
         for i in missing {
             let reader = &searcher.segment_readers()[i];
-            let table = Arc::new(SegTable::build(reader, fields, words)?);
+            let table = Arc::new(SegTable::build(
+                reader,
+                &self.fields,
+                self.words,
+                self.bits,
+            )?);
             self.by_segment
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -244,14 +397,8 @@ impl Tables {
 
     /// Builds the tables of a searcher's segments and forgets those of segments no longer in
     /// `live`.
-    pub fn warm(
-        &self,
-        searcher: &Searcher,
-        live: &[SegmentId],
-        fields: &Fields,
-        words: usize,
-    ) -> tantivy::Result<()> {
-        self.of(searcher, fields, words)?;
+    pub fn warm(&self, searcher: &Searcher, live: &[SegmentId]) -> tantivy::Result<()> {
+        self.of(searcher)?;
         self.by_segment
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -270,11 +417,19 @@ impl Tables {
     }
 }
 
+/// How a segment is counted (both give the same answer; tests force each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// By the expected number of candidates.
+    #[default]
+    Auto,
+    PerDocument,
+    BySets,
+}
+
 /// The pass.
 pub struct Scan {
-    pub fields: Fields,
     pub bits: usize,
-    pub words: usize,
     pub filters: Vec<Filter>,
     pub visibility: Visibility,
     pub sort: SortBy,
@@ -282,6 +437,10 @@ pub struct Scan {
     pub keep: usize,
     /// Only hits after this position.
     pub after: Option<SortKey>,
+    pub strategy: Strategy,
+    /// Whether the query supports block-max pruning (a single term): then the page of a
+    /// relevance search is found by pruning instead of scoring every hit.
+    pub prunable: bool,
 }
 
 enum SegVisibility {
@@ -317,10 +476,19 @@ fn join(primary: u64, tiebreak: u64) -> u128 {
     (u128::from(primary) << 64) | u128::from(tiebreak)
 }
 
-#[inline]
-fn has_bit(set: &[u64], doc: DocId) -> bool {
-    let d = doc as usize;
-    set.get(d / 64).is_some_and(|w| w & (1 << (d % 64)) != 0)
+/// What a segment's pass needs, resolved for the segment.
+struct Prep<'a> {
+    segment: u32,
+    table: &'a SegTable,
+    words: usize,
+    visibility: SegVisibility,
+    filters: Vec<SegFilter>,
+    sort: SegSort,
+    names: Option<StrColumn>,
+    after: Option<u128>,
+    counts: Counts,
+    heap: BinaryHeap<(u128, DocId)>,
+    keep: usize,
 }
 
 /// Counters of one segment.
@@ -358,6 +526,75 @@ impl Counts {
     }
 }
 
+impl Prep<'_> {
+    #[inline]
+    fn key(&self, doc: DocId, score: Score) -> u128 {
+        let primary = match &self.sort {
+            SegSort::Score => score_key(score),
+            SegSort::Desc(col) => u64::MAX - col.get_val(doc),
+            SegSort::DescSigned(col) => u64::MAX - ((col.get_val(doc) as u64) ^ (1 << 63)),
+            SegSort::Name(col) => col.first(doc).unwrap_or(u64::MAX),
+        };
+        join(
+            primary,
+            self.table.tiebreak.get(doc as usize).copied().unwrap_or(0),
+        )
+    }
+
+    /// Offers a hit to the page; true when it entered.
+    #[inline]
+    fn offer(&mut self, key: u128, doc: DocId) -> bool {
+        if self.after.is_some_and(|a| key <= a) {
+            return false;
+        }
+        if self.heap.len() < self.keep {
+            self.heap.push((key, doc));
+            true
+        } else if self.heap.peek().is_some_and(|(top, _)| key < *top) {
+            self.heap.pop();
+            self.heap.push((key, doc));
+            true
+        } else {
+            false
+        }
+    }
+
+    fn finish(self) -> Found {
+        let mut keyword_counts = HashMap::new();
+        if let Some(col) = &self.table.keywords {
+            let mut s = String::new();
+            for (ord, &n) in self.counts.keywords.iter().enumerate() {
+                if n > 0 {
+                    s.clear();
+                    if col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
+                        keyword_counts.insert(s.clone(), n);
+                    }
+                }
+            }
+        }
+        let mut top: Vec<(SortKey, DocAddress)> = Vec::with_capacity(self.heap.len());
+        for (key, d) in self.heap.into_vec() {
+            let sort_key = match &self.names {
+                Some(col) => {
+                    let mut s = String::new();
+                    let ord = (key >> 64) as u64;
+                    let _ = col.ord_to_str(ord, &mut s);
+                    SortKey::Name(s, key as u64)
+                }
+                None => SortKey::Num(key),
+            };
+            top.push((sort_key, DocAddress::new(self.segment, d)));
+        }
+        top.sort_by(|a, b| a.0.cmp(&b.0));
+        Found {
+            total: self.counts.total,
+            bit_counts: self.counts.bits,
+            keyword_counts,
+            top,
+        }
+    }
+}
+
 impl Scan {
     /// Runs the pass over every segment of `searcher`.
     pub fn run(
@@ -372,15 +609,35 @@ impl Scan {
             EnableScoring::disabled_from_searcher(searcher)
         };
         let weight = query.weight(scoring)?;
-        let tables = tables.of(searcher, &self.fields, self.words)?;
+        let segment_tables = tables.of(searcher)?;
         let mut out = Found {
             bit_counts: vec![0; self.bits],
             ..Found::default()
         };
         let mut top = Vec::new();
-        for (ord, (reader, table)) in searcher.segment_readers().iter().zip(&tables).enumerate() {
-            let mut scorer = weight.scorer(reader, 1.0)?;
-            let found = self.segment(ord as u32, reader, table, scorer.as_mut())?;
+        for (ord, (reader, table)) in searcher
+            .segment_readers()
+            .iter()
+            .zip(&segment_tables)
+            .enumerate()
+        {
+            let prep = self.prepare(ord as u32, reader, table, &tables.fields)?;
+            let scorer = weight.scorer(reader, 1.0)?;
+            let by_sets = match self.strategy {
+                Strategy::PerDocument => false,
+                Strategy::BySets => true,
+                // Sets cost a pass over every value's bitset: worth it from one document in 32.
+                Strategy::Auto => {
+                    table.max_doc >= 4096
+                        && u64::from(scorer.size_hint()) * 32 >= u64::from(table.max_doc)
+                }
+            };
+            let found = if by_sets {
+                drop(scorer);
+                self.by_sets(prep, reader, weight.as_ref())?
+            } else {
+                self.per_document(prep, reader, scorer)
+            };
             out.total += found.total;
             for (a, b) in out.bit_counts.iter_mut().zip(found.bit_counts) {
                 *a += b;
@@ -396,13 +653,13 @@ impl Scan {
         Ok(out)
     }
 
-    fn segment(
+    fn prepare<'a>(
         &self,
         segment: u32,
         reader: &SegmentReader,
-        table: &SegTable,
-        scorer: &mut dyn tantivy::query::Scorer,
-    ) -> tantivy::Result<Found> {
+        table: &'a SegTable,
+        fields: &Fields,
+    ) -> tantivy::Result<Prep<'a>> {
         let ff = reader.fast_fields();
         let schema = reader.schema();
         let name_of = |f| schema.get_field_name(f).to_owned();
@@ -415,12 +672,12 @@ impl Scan {
             },
             Visibility::Keys(keys) => {
                 let mut shared = Vec::new();
-                let inverted = reader.inverted_index(self.fields.readers)?;
+                let inverted = reader.inverted_index(fields.readers)?;
                 for k in keys
                     .iter()
                     .filter(|k| k.as_str() != crate::access::PUBLIC_READERS)
                 {
-                    let term = Term::from_field_text(self.fields.readers, k);
+                    let term = Term::from_field_text(fields.readers, k);
                     if let Some(mut postings) =
                         inverted.read_postings(&term, IndexRecordOption::Basic)?
                     {
@@ -429,7 +686,7 @@ impl Scan {
                         }
                         let mut d = postings.doc();
                         while d != TERMINATED {
-                            shared[d as usize / 64] |= 1 << (d % 64);
+                            set_bit(&mut shared, d);
                             d = postings.advance();
                         }
                     }
@@ -473,14 +730,12 @@ impl Scan {
         let mut names = None;
         let sort = match self.sort {
             SortBy::Relevance => SegSort::Score,
-            SortBy::Popularity => {
-                SegSort::Desc(values_u64(ff.u64(&name_of(self.fields.popularity))?))
-            }
+            SortBy::Popularity => SegSort::Desc(values_u64(ff.u64(&name_of(fields.popularity))?)),
             SortBy::DateModified => {
-                SegSort::DescSigned(values_i64(ff.i64(&name_of(self.fields.modified))?))
+                SegSort::DescSigned(values_i64(ff.i64(&name_of(fields.modified))?))
             }
             SortBy::Name => {
-                let col = ff.str(&name_of(self.fields.name_sort))?;
+                let col = ff.str(&name_of(fields.name_sort))?;
                 names = col.clone();
                 match col {
                     Some(c) => SegSort::Name(c.ords().clone()),
@@ -499,12 +754,34 @@ impl Scan {
             }
             (Some(SortKey::Name(..)), None) => None,
         };
-        let mut counts = Counts {
-            total: 0,
-            bits: vec![0; self.bits],
-            keywords: vec![0; table.keywords.as_ref().map_or(0, |k| k.num_terms())],
-        };
-        let mut heap: BinaryHeap<(u128, DocId)> = BinaryHeap::with_capacity(self.keep + 1);
+        Ok(Prep {
+            segment,
+            table,
+            words,
+            visibility,
+            filters,
+            sort,
+            names,
+            after,
+            counts: Counts {
+                total: 0,
+                bits: vec![0; self.bits],
+                keywords: vec![0; table.keywords.as_ref().map_or(0, |k| k.num_terms())],
+            },
+            heap: BinaryHeap::with_capacity(self.keep + 1),
+            keep: self.keep,
+        })
+    }
+
+    /// Counts document by document; scores only hits.
+    fn per_document(
+        &self,
+        mut p: Prep<'_>,
+        reader: &SegmentReader,
+        mut scorer: Box<dyn Scorer>,
+    ) -> Found {
+        let table = p.table;
+        let words = p.words;
         let alive = reader.alive_bitset();
         let empty = [0u64; MAX_WORDS];
         let mut doc = scorer.doc();
@@ -514,7 +791,7 @@ impl Scan {
                 if alive.is_some_and(|a| !a.is_alive(d)) {
                     break 'visit;
                 }
-                let visible = match &visibility {
+                let visible = match &p.visibility {
                     SegVisibility::All => true,
                     SegVisibility::Some { public, shared } => {
                         (*public && has_bit(&table.anonymous, d)) || has_bit(shared, d)
@@ -530,7 +807,7 @@ impl Scan {
                     .unwrap_or(&empty[..words]);
                 let mut failed: Option<usize> = None;
                 let mut rejected = false;
-                for (i, f) in filters.iter().enumerate() {
+                for (i, f) in p.filters.iter().enumerate() {
                     let pass = match f {
                         SegFilter::Bits { mask, .. } => {
                             record.iter().zip(mask).any(|(w, m)| w & m != 0)
@@ -552,70 +829,197 @@ impl Scan {
                 }
                 match failed {
                     None => {
-                        counts.total += 1;
-                        counts.bits(record, None);
-                        counts.keywords(table.keywords_of(d));
-                        let primary = match &sort {
-                            SegSort::Score => score_key(scorer.score()),
-                            SegSort::Desc(col) => u64::MAX - col.get_val(d),
-                            SegSort::DescSigned(col) => {
-                                u64::MAX - ((col.get_val(d) as u64) ^ (1 << 63))
-                            }
-                            SegSort::Name(col) => col.first(d).unwrap_or(u64::MAX),
+                        p.counts.total += 1;
+                        p.counts.bits(record, None);
+                        p.counts.keywords(table.keywords_of(d));
+                        let score = match p.sort {
+                            SegSort::Score => scorer.score(),
+                            _ => 0.0,
                         };
-                        let key = join(
-                            primary,
-                            table.tiebreak.get(d as usize).copied().unwrap_or(0),
-                        );
-                        if after.is_some_and(|a| key <= a) {
-                            break 'visit;
-                        }
-                        if heap.len() < self.keep {
-                            heap.push((key, d));
-                        } else if heap.peek().is_some_and(|(top, _)| key < *top) {
-                            heap.pop();
-                            heap.push((key, d));
-                        }
+                        let key = p.key(d, score);
+                        p.offer(key, d);
                     }
-                    Some(i) => match &filters[i] {
-                        SegFilter::Bits { facet_mask, .. } => counts.bits(record, Some(facet_mask)),
-                        SegFilter::Keywords(_) => counts.keywords(table.keywords_of(d)),
+                    Some(i) => match &p.filters[i] {
+                        SegFilter::Bits { facet_mask, .. } => {
+                            let m = *facet_mask;
+                            p.counts.bits(record, Some(&m));
+                        }
+                        SegFilter::Keywords(_) => p.counts.keywords(table.keywords_of(d)),
                     },
                 }
             }
             doc = scorer.advance();
         }
-        let mut keyword_counts = HashMap::new();
-        if let Some(col) = &table.keywords {
-            let mut s = String::new();
-            for (ord, &n) in counts.keywords.iter().enumerate() {
-                if n > 0 {
-                    s.clear();
-                    if col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                        keyword_counts.insert(s.clone(), n);
+        p.finish()
+    }
+
+    /// Counts with bitsets; the page from block-max pruning over the hits.
+    fn by_sets(
+        &self,
+        mut p: Prep<'_>,
+        reader: &SegmentReader,
+        weight: &dyn Weight,
+    ) -> tantivy::Result<Found> {
+        let table = p.table;
+        let n = table.anonymous.len();
+        // Each filter's documents.
+        let mut passes: Vec<Vec<u64>> = Vec::with_capacity(p.filters.len());
+        for f in &p.filters {
+            let mut set = vec![0u64; n];
+            match f {
+                SegFilter::Bits { mask, .. } => {
+                    for (w, m) in mask.iter().enumerate().take(p.words) {
+                        let mut x = *m;
+                        while x != 0 {
+                            let bit = w * 64 + x.trailing_zeros() as usize;
+                            x &= x - 1;
+                            if let Some(Some(vs)) = table.value_sets.get(bit) {
+                                for (o, v) in set.iter_mut().zip(vs) {
+                                    *o |= v;
+                                }
+                            }
+                        }
+                    }
+                }
+                SegFilter::Keywords(ords) => {
+                    for &o in ords {
+                        table.or_keyword(o, &mut set);
                     }
                 }
             }
+            passes.push(set);
         }
-        let mut top: Vec<(SortKey, DocAddress)> = Vec::with_capacity(heap.len());
-        for (key, d) in heap.into_vec() {
-            let sort_key = match &names {
-                Some(col) => {
-                    let mut s = String::new();
-                    let ord = (key >> 64) as u64;
-                    let _ = col.ord_to_str(ord, &mut s);
-                    SortKey::Name(s, key as u64)
+        // Who may see what.
+        let visible: Option<Vec<u64>> = match &p.visibility {
+            SegVisibility::All => None,
+            SegVisibility::Some { public, shared } => Some(
+                (0..n)
+                    .map(|i| {
+                        let anon = if *public { table.anonymous[i] } else { 0 };
+                        anon | shared.get(i).copied().unwrap_or(0)
+                    })
+                    .collect(),
+            ),
+        };
+        // Candidates: text, alive (then visible).
+        let alive = reader.alive_bitset();
+        let mut text = vec![0u64; n];
+        let prune = self.prunable && matches!(p.sort, SegSort::Score);
+        if prune {
+            weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
+                for &d in docs {
+                    set_bit(&mut text, d);
                 }
-                None => SortKey::Num(key),
-            };
-            top.push((sort_key, DocAddress::new(segment, d)));
+            })?;
+            if let Some(alive) = alive {
+                for (i, w) in text.iter_mut().enumerate() {
+                    let mut x = *w;
+                    while x != 0 {
+                        let bit = x.trailing_zeros();
+                        x &= x - 1;
+                        if !alive.is_alive(i as u32 * 64 + bit) {
+                            *w &= !(1u64 << bit);
+                        }
+                    }
+                }
+            }
+        } else {
+            // One pass: every candidate is recorded, hits are scored and offered at once.
+            let mut allowed = visible.clone().unwrap_or_else(|| vec![u64::MAX; n]);
+            for set in &passes {
+                for (o, s) in allowed.iter_mut().zip(set) {
+                    *o &= s;
+                }
+            }
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    set_bit(&mut text, doc);
+                    if has_bit(&allowed, doc) {
+                        let score = match p.sort {
+                            SegSort::Score => scorer.score(),
+                            _ => 0.0,
+                        };
+                        let key = p.key(doc, score);
+                        p.offer(key, doc);
+                    }
+                }
+                doc = scorer.advance();
+            }
         }
-        top.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(Found {
-            total: counts.total,
-            bit_counts: counts.bits,
-            keyword_counts,
-            top,
-        })
+        if let Some(v) = &visible {
+            for (w, m) in text.iter_mut().zip(v) {
+                *w &= m;
+            }
+        }
+        // Hits, and for each filter the documents passing every other filter.
+        let all_but = |skip: Option<usize>| -> Vec<u64> {
+            let mut out = text.clone();
+            for (i, set) in passes.iter().enumerate() {
+                if Some(i) != skip {
+                    for (o, s) in out.iter_mut().zip(set) {
+                        *o &= s;
+                    }
+                }
+            }
+            out
+        };
+        let hits = all_but(None);
+        let others: Vec<Vec<u64>> = (0..passes.len()).map(|i| all_but(Some(i))).collect();
+        p.counts.total = hits.iter().map(|w| u64::from(w.count_ones())).sum();
+        // Facet values: against the hits, or, for a filtered facet, against `others`.
+        let mut bit_source: Vec<Option<usize>> = vec![None; p.counts.bits.len()];
+        let mut keyword_source = None;
+        for (i, f) in p.filters.iter().enumerate() {
+            match f {
+                SegFilter::Bits { facet_mask, .. } => {
+                    for (w, m) in facet_mask.iter().enumerate().take(p.words) {
+                        let mut x = *m;
+                        while x != 0 {
+                            let bit = w * 64 + x.trailing_zeros() as usize;
+                            x &= x - 1;
+                            if let Some(s) = bit_source.get_mut(bit) {
+                                *s = Some(i);
+                            }
+                        }
+                    }
+                }
+                SegFilter::Keywords(_) => keyword_source = Some(i),
+            }
+        }
+        for (bit, c) in p.counts.bits.iter_mut().enumerate() {
+            if let Some(Some(vs)) = table.value_sets.get(bit) {
+                let against = match bit_source[bit] {
+                    Some(i) => &others[i],
+                    None => &hits,
+                };
+                *c = and_count(vs, against);
+            }
+        }
+        let against = match keyword_source {
+            Some(i) => &others[i],
+            None => &hits,
+        };
+        for (ord, c) in p.counts.keywords.iter_mut().enumerate() {
+            *c = table.count_keyword(ord, against);
+        }
+        // The page, unless the single pass made it.
+        if prune {
+            let mut threshold = f32::MIN;
+            weight.for_each_pruning(threshold, reader, &mut |doc, score| {
+                if has_bit(&hits, doc) {
+                    let key = p.key(doc, score);
+                    if p.offer(key, doc) && p.heap.len() >= p.keep {
+                        // Equal scores may still win on the tie-break.
+                        threshold = p.heap.peek().map_or(f32::MIN, |(k, _)| {
+                            f32::from_bits(u32::MAX - ((k >> 64) as u32)).next_down()
+                        });
+                    }
+                }
+                threshold
+            })?;
+        }
+        Ok(p.finish())
     }
 }

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod query;
 pub mod schema;
 pub mod suggest;
+pub mod without;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
@@ -32,7 +33,7 @@ use crate::access::{self, Caller};
 use crate::model::{Asset, Problem, Vocabularies};
 use crate::project::{Projection, ProjectionError, Row};
 use crate::store::Store;
-use collect::{Filter, Found, Scan, SortBy, SortKey, Tables, Visibility};
+use collect::{Filter, Found, Scan, SortBy, SortKey, Strategy, Tables, Visibility};
 use cursor::{Cursor, CursorError};
 use plan::{ConceptLabels, PlanError, Planner};
 use schema::{Facet, FacetTable, Fields, StoredHit};
@@ -89,6 +90,8 @@ pub struct SearchRequest {
     pub sort: Option<SortBy>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
+    /// How segments are counted; `Auto` but in tests that compare the strategies.
+    pub strategy: Strategy,
 }
 
 /// One value of a facet with its count.
@@ -245,6 +248,7 @@ impl SearchIndex {
             .try_into()?;
         let secret = load_secret(&dir.join("..").join("search.key"))?;
         let labels = ConceptLabels::new(&vocab);
+        let tables = Tables::new(fields.clone(), table.words, table.bits.len());
         let index = SearchIndex {
             reader,
             writer: Mutex::new(writer),
@@ -256,7 +260,7 @@ impl SearchIndex {
             watermark: AtomicU64::new(watermark),
             secret,
             pinned: Mutex::new(VecDeque::new()),
-            tables: Tables::default(),
+            tables,
             dir: dir.to_owned(),
         };
         index.warm()?;
@@ -355,8 +359,7 @@ impl SearchIndex {
                 live.extend(s.segment_readers().iter().map(|r| r.segment_id()));
             }
         }
-        self.tables
-            .warm(&searcher, &live, &self.fields, self.table.words)?;
+        self.tables.warm(&searcher, &live)?;
         Ok(())
     }
 
@@ -559,14 +562,14 @@ impl SearchIndex {
             None => Box::new(AllQuery),
         };
         let scan = Scan {
-            fields: self.fields.clone(),
             bits: self.table.bits.len(),
-            words: self.table.words,
             filters,
             visibility: Self::visibility(caller),
             sort,
             keep: limit + 1,
             after,
+            strategy: req.strategy,
+            prunable: candidates.downcast_ref::<TermQuery>().is_some(),
         };
         let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
 

@@ -21,6 +21,7 @@ use tantivy::tokenizer::TextAnalyzer;
 
 use super::query::{Node, Value};
 use super::schema::{self, Facet, Fields};
+use super::without::Without;
 use crate::model::vocab::Concept;
 use crate::model::{Scheme, Vocabularies};
 
@@ -123,10 +124,7 @@ impl Planner<'_> {
                 Ok(Some(Box::new(BooleanQuery::new(should))))
             }
             Node::Not(inner) => Ok(Some(match self.plan(inner)? {
-                Some(q) => Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, Box::new(AllQuery) as Q),
-                    (Occur::MustNot, q),
-                ])),
+                Some(q) => Box::new(Without::new(Box::new(AllQuery), q)),
                 None => Box::new(EmptyQuery),
             })),
             Node::Term { .. } | Node::Field { .. } => self.and(std::slice::from_ref(node)),
@@ -199,7 +197,7 @@ impl Planner<'_> {
             match child {
                 Node::Not(inner) => {
                     if let Some(q) = self.plan(inner)? {
-                        must_not.push((Occur::MustNot, q));
+                        must_not.push((Occur::Should, q));
                     } else {
                         return Ok(Some(Box::new(EmptyQuery)));
                     }
@@ -224,14 +222,23 @@ impl Planner<'_> {
         if must.is_empty() && must_not.is_empty() {
             return Ok(None);
         }
-        if must.is_empty() {
-            must.push((Occur::Must, Box::new(AllQuery)));
-        }
-        if must.len() == 1 && must_not.is_empty() {
-            return Ok(must.pop().map(|(_, q)| q));
-        }
-        must.extend(must_not);
-        Ok(Some(Box::new(BooleanQuery::new(must))))
+        let include: Q = match must.len() {
+            0 => Box::new(AllQuery),
+            1 => must
+                .pop()
+                .map_or_else(|| Box::new(AllQuery) as Q, |(_, q)| q),
+            _ => Box::new(BooleanQuery::new(must)),
+        };
+        Ok(Some(match must_not.len() {
+            0 => include,
+            1 => Box::new(Without::new(
+                include,
+                must_not
+                    .pop()
+                    .map_or_else(|| Box::new(EmptyQuery) as Q, |(_, q)| q),
+            )),
+            _ => Box::new(Without::new(include, Box::new(BooleanQuery::new(must_not)))),
+        }))
     }
 
     /// Clauses that find a concept: its IRI among the assets' values and its other labels in

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::collect::SortBy;
+use super::collect::{SortBy, Strategy};
 use super::schema::{Facet, keyword_key};
 use super::{SearchRequest, SearchResponse};
 use crate::access::{self, Caller};
@@ -181,6 +181,13 @@ fn expected(
     (hits, counts)
 }
 
+/// Whether a word of the generated names and abstracts is in an asset's text.
+fn has_word(a: &Asset, w: &str) -> bool {
+    let text = format!("{} {}", a.name, a.abstract_.as_deref().unwrap_or_default());
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|t| t.eq_ignore_ascii_case(w))
+}
+
 fn all_pages(c: &Catalog, caller: &Caller, mut req: SearchRequest) -> Vec<String> {
     let mut ids = Vec::new();
     loop {
@@ -225,21 +232,51 @@ async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller()
             }
             filters.push((facet, v));
         }
-        for caller in callers() {
+        // Two rounds in three also search a word of the names and abstracts.
+        let word = (round % 3 != 0).then(|| r.pick(WORDS));
+        let matching: Vec<Asset> = assets
+            .iter()
+            .filter(|a| word.is_none_or(|w| has_word(a, w)))
+            .cloned()
+            .collect();
+        let mut per_document_page = None;
+        for (caller, strategy) in callers()
+            .into_iter()
+            .flat_map(|c| [(c.clone(), Strategy::PerDocument), (c, Strategy::BySets)])
+        {
             let req = SearchRequest {
+                q: word.unwrap_or_default().to_owned(),
                 filters: filters.clone(),
                 limit: Some(100),
-                sort: Some(if round % 2 == 0 {
-                    SortBy::Name
-                } else {
-                    SortBy::Popularity
+                sort: Some(match round % 4 {
+                    0 => SortBy::Name,
+                    1 | 2 if word.is_some() => SortBy::Relevance,
+                    _ => SortBy::Popularity,
                 }),
+                strategy,
                 ..SearchRequest::default()
             };
-            let (hits, want) = expected(&assets, &caller, &filters);
+            let (hits, want) = expected(&matching, &caller, &filters);
             let resp = search(&c, &caller, &req);
-            assert_eq!(resp.total, hits.len() as u64, "{caller:?} {filters:?}");
-            assert_eq!(counts(&resp), want, "{caller:?} {filters:?}");
+            let page: Vec<String> = resp.hits.iter().map(|h| h.id.clone()).collect();
+            match strategy {
+                Strategy::BySets => assert_eq!(
+                    Some(&page),
+                    per_document_page.as_ref(),
+                    "both strategies give the same page in the same order"
+                ),
+                _ => per_document_page = Some(page),
+            }
+            assert_eq!(
+                resp.total,
+                hits.len() as u64,
+                "{caller:?} {word:?} {filters:?} {strategy:?}"
+            );
+            assert_eq!(
+                counts(&resp),
+                want,
+                "{caller:?} {word:?} {filters:?} {strategy:?}"
+            );
             let paged: Vec<String> = all_pages(&c, &caller, req.clone());
             let paged_set: BTreeSet<String> = paged.iter().cloned().collect();
             assert_eq!(paged.len(), paged_set.len(), "a page repeated a hit");
@@ -470,6 +507,13 @@ async fn relevance_synonyms_typos_stemming_and_operators() {
     assert_eq!(ids("\"zoo of many\""), vec!["in-text"], "phrase");
     assert_eq!(ids("galaxy -zoo"), vec!["galaxies"], "negation");
     assert_eq!(ids("galaxy NOT zoo"), vec!["galaxies"]);
+    // An excluded phrase whose first match lies after the first candidate.
+    let mut without = ids("-\"many pictures\"");
+    without.sort();
+    assert_eq!(without, vec!["gaia", "galaxies", "in-name", "webb"]);
+    let mut without = ids("(pictures OR spectra) NOT \"zoo of many\"");
+    without.sort();
+    assert_eq!(without, vec!["galaxies", "in-name"]);
     let mut either = ids("stars OR spectra");
     either.sort();
     assert_eq!(either, vec!["gaia", "galaxies"]);

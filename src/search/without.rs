@@ -1,0 +1,126 @@
+//! `A NOT B`: the documents of one query that another does not match.
+//!
+//! tantivy's own exclusion probes the excluded scorer with `seek_danger` from wherever the
+//! included one stands, which a phrase scorer already past that point refuses (a debug
+//! assertion, hit by queries as plain as `galaxy -"deep field"`). This exclusion only ever moves
+//! the excluded scorer forward with `seek`, so every scorer sees the forward-only use it is
+//! written for. Scores are those of the included query.
+
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
+
+/// Documents of `include` that `exclude` does not match.
+#[derive(Debug)]
+pub struct Without {
+    include: Box<dyn Query>,
+    exclude: Box<dyn Query>,
+}
+
+impl Clone for Without {
+    fn clone(&self) -> Self {
+        Without {
+            include: self.include.box_clone(),
+            exclude: self.exclude.box_clone(),
+        }
+    }
+}
+
+impl Without {
+    pub fn new(include: Box<dyn Query>, exclude: Box<dyn Query>) -> Without {
+        Without { include, exclude }
+    }
+}
+
+impl Query for Without {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let include = self.include.weight(enable_scoring)?;
+        let disabled = match enable_scoring.searcher() {
+            Some(searcher) => EnableScoring::disabled_from_searcher(searcher),
+            None => EnableScoring::disabled_from_schema(enable_scoring.schema()),
+        };
+        let exclude = self.exclude.weight(disabled)?;
+        Ok(Box::new(WithoutWeight { include, exclude }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        // Only the included terms: excluded words are never highlighted.
+        self.include.query_terms(visitor);
+    }
+}
+
+struct WithoutWeight {
+    include: Box<dyn Weight>,
+    exclude: Box<dyn Weight>,
+}
+
+impl Weight for WithoutWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let include = self.include.scorer(reader, boost)?;
+        let exclude = self.exclude.scorer(reader, 1.0)?;
+        let mut scorer = WithoutScorer { include, exclude };
+        let first = scorer.include.doc();
+        if first != TERMINATED && scorer.excluded(first) {
+            scorer.advance();
+        }
+        Ok(Box::new(scorer))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )));
+        }
+        Ok(Explanation::new("without", scorer.score()))
+    }
+}
+
+struct WithoutScorer {
+    include: Box<dyn Scorer>,
+    exclude: Box<dyn Scorer>,
+}
+
+impl WithoutScorer {
+    /// Whether `exclude` matches `doc`; calls come with increasing `doc`.
+    fn excluded(&mut self, doc: DocId) -> bool {
+        let mut at = self.exclude.doc();
+        if at < doc {
+            at = self.exclude.seek(doc);
+        }
+        at == doc
+    }
+}
+
+impl DocSet for WithoutScorer {
+    fn advance(&mut self) -> DocId {
+        loop {
+            let doc = self.include.advance();
+            if doc == TERMINATED || !self.excluded(doc) {
+                return doc;
+            }
+        }
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        let doc = self.include.seek(target);
+        if doc == TERMINATED || !self.excluded(doc) {
+            return doc;
+        }
+        self.advance()
+    }
+
+    fn doc(&self) -> DocId {
+        self.include.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.include.size_hint()
+    }
+}
+
+impl Scorer for WithoutScorer {
+    fn score(&mut self) -> Score {
+        self.include.score()
+    }
+}
