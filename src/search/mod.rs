@@ -39,7 +39,7 @@ use plan::{ConceptLabels, PlanError, Planner};
 use schema::{Facet, FacetTable, Fields, StoredHit};
 
 /// Bumped whenever the schema or the document layout changes: an older index is rebuilt.
-const LAYOUT: u32 = 2;
+const LAYOUT: u32 = 3;
 /// Largest page.
 pub const MAX_LIMIT: usize = 100;
 /// Default page size.

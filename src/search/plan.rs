@@ -1,7 +1,7 @@
 //! Turns a parsed query into a tantivy query.
 //!
 //! A free word is searched in the ranked `text` field (BM25 over the weighted fields, see
-//! `schema`) and, from five letters, as the words of the index within one edit (two from nine
+//! `schema`), in concept labels, and, from five letters, as the words of the index within one edit (two from nine
 //! letters), which weigh less. A run of words or a phrase that names a SKOS
 //! concept also finds the concept's assets and every other label of it (`JWST` finds "James
 //! Webb Space Telescope", `Gaia DR3` finds Gaia). Fielded terms on vocabulary fields are
@@ -301,6 +301,20 @@ impl Planner<'_> {
         let exact = self.phrase_in(self.fields.ranked, &stems)?;
         let plain = schema::tokens(&mut self.plain, w);
         let mut near: Vec<(Occur, Q)> = Vec::new();
+        // Concept labels, when some label has the word (a plain term query otherwise, which
+        // block-max pruning can rank).
+        let concepts = self.fields.text[3];
+        if stems.iter().all(|s| {
+            self.searcher
+                .doc_freq(&Term::from_field_text(concepts, s))
+                .is_ok_and(|n| n > 0)
+        }) && let Some(q) = self.phrase_in(concepts, &stems)
+        {
+            near.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(q, schema::TEXT_WEIGHTS[3].1 as f32)),
+            ));
+        }
         if let [token] = plain.as_slice() {
             let mut seen = BTreeSet::new();
             seen.insert(stems.join(" "));

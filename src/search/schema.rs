@@ -4,7 +4,8 @@
 //! matched and ranked in one field, `text`, into which each weighted field is written as many
 //! times as its weight: term frequencies then add up across fields with the field weights, and
 //! one BM25 over the sum ranks the document (the simple form of BM25F, which ranks better than
-//! taking the best field and costs one posting list per word instead of six). The per-field
+//! taking the best field and costs one posting list per word instead of six). Concept labels
+//! are the exception (see `TEXT_WEIGHTS`). The per-field
 //! copies serve fielded queries (`name:…`) and highlighting. The `all` field keeps unstemmed
 //! words for typo tolerance and prefixes. Facet
 //! values are filed twice: as concept IRIs (`concept` terms, for filtering) and as bits of a
@@ -251,8 +252,10 @@ impl Fnv {
 }
 
 /// The weighted text fields, with their weights (name > alternateName > keywords > abstract >
-/// description; concept labels weigh like keywords): how many times each is written into the
-/// ranked `text` field.
+/// description): how many times each is written into the ranked `text` field. Concept labels
+/// weigh like keywords but keep their own field (`concepts`, boosted at query time): every
+/// asset of a mission carries all of the mission's labels, and phrase queries for a label
+/// should meet the assets that mention it in their own words, not wade through those.
 pub const TEXT_WEIGHTS: [(&str, usize); 6] = [
     ("name", 5),
     ("alternateName", 4),
@@ -525,9 +528,6 @@ pub fn document(
                 for l in labels {
                     doc.add_text(concepts_field, l);
                     doc.add_text(fields.all, l);
-                    for _ in 0..TEXT_WEIGHTS[3].1 {
-                        doc.add_text(fields.ranked, l);
-                    }
                 }
                 suggest_terms.push((c.pref_label.clone(), facet.name(), c.pref_label.clone()));
                 for alt in &c.alt_labels {
