@@ -83,6 +83,7 @@ fuzz_target!(|data: &[u8]| {
         after: None,
         strategy: if by_sets { Strategy::BySets } else { Strategy::PerDocument },
         prunable: q.downcast_ref::<tantivy::query::TermQuery>().is_some(),
+        conjunction: None,
     };
     let _ = scan.run(&searcher, &*q, &f.tables);
 });

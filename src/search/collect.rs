@@ -441,7 +441,20 @@ pub struct Scan {
     /// Whether the query supports block-max pruning (a single term): then the page of a
     /// relevance search is found by pruning instead of scoring every hit.
     pub prunable: bool,
+    /// When the query is a conjunction of terms: the terms, each matched on its own (their
+    /// bitsets ANDed, cheaper than leapfrogging dense posting lists), and their disjunction,
+    /// which scores a document holding all of them exactly as the conjunction does and can
+    /// be pruned.
+    pub conjunction: Option<Conjunction>,
 }
+
+/// A conjunction of terms (see `Scan::conjunction`).
+pub struct Conjunction {
+    pub terms: Vec<Box<dyn Query>>,
+    pub any: Box<dyn Query>,
+}
+
+type ConjunctionWeights = (Vec<Box<dyn Weight>>, Box<dyn Weight>);
 
 enum SegVisibility {
     All,
@@ -609,6 +622,16 @@ impl Scan {
             EnableScoring::disabled_from_searcher(searcher)
         };
         let weight = query.weight(scoring)?;
+        let conjunction = match &self.conjunction {
+            Some(Conjunction { terms, any }) => {
+                let mut each = Vec::with_capacity(terms.len());
+                for t in terms {
+                    each.push(t.weight(EnableScoring::disabled_from_searcher(searcher))?);
+                }
+                Some((each, any.weight(scoring)?))
+            }
+            None => None,
+        };
         let segment_tables = tables.of(searcher)?;
         let mut out = Found {
             bit_counts: vec![0; self.bits],
@@ -634,7 +657,7 @@ impl Scan {
             };
             let found = if by_sets {
                 drop(scorer);
-                self.by_sets(prep, reader, weight.as_ref())?
+                self.by_sets(prep, reader, weight.as_ref(), conjunction.as_ref())?
             } else {
                 self.per_document(prep, reader, scorer)
             };
@@ -859,6 +882,7 @@ impl Scan {
         mut p: Prep<'_>,
         reader: &SegmentReader,
         weight: &dyn Weight,
+        conjunction: Option<&ConjunctionWeights>,
     ) -> tantivy::Result<Found> {
         let table = p.table;
         let n = table.anonymous.len();
@@ -904,13 +928,32 @@ impl Scan {
         // Candidates: text, alive (then visible).
         let alive = reader.alive_bitset();
         let mut text = vec![0u64; n];
-        let prune = self.prunable && matches!(p.sort, SegSort::Score);
-        if prune {
+        let relevance = matches!(p.sort, SegSort::Score);
+        let prune = relevance && (self.prunable || conjunction.is_some());
+        if let Some((each, _)) = conjunction {
+            let mut term = vec![0u64; n];
+            for (i, w) in each.iter().enumerate() {
+                let target = if i == 0 { &mut text } else { &mut term };
+                target.iter_mut().for_each(|x| *x = 0);
+                w.for_each_no_score(reader, &mut |docs: &[DocId]| {
+                    for &d in docs {
+                        set_bit(target, d);
+                    }
+                })?;
+                if i > 0 {
+                    for (t, x) in text.iter_mut().zip(&term) {
+                        *t &= x;
+                    }
+                }
+            }
+        } else if prune {
             weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
                 for &d in docs {
                     set_bit(&mut text, d);
                 }
             })?;
+        }
+        if prune || conjunction.is_some() {
             if let Some(alive) = alive {
                 for (i, w) in text.iter_mut().enumerate() {
                     let mut x = *w;
@@ -1006,8 +1049,9 @@ impl Scan {
         }
         // The page, unless the single pass made it.
         if prune {
+            let ranking = conjunction.map_or(weight, |(_, any)| any.as_ref());
             let mut threshold = f32::MIN;
-            weight.for_each_pruning(threshold, reader, &mut |doc, score| {
+            ranking.for_each_pruning(threshold, reader, &mut |doc, score| {
                 if has_bit(&hits, doc) {
                     let key = p.key(doc, score);
                     if p.offer(key, doc) && p.heap.len() >= p.keep {
@@ -1019,6 +1063,16 @@ impl Scan {
                 }
                 threshold
             })?;
+        } else if conjunction.is_some() {
+            for (i, &w) in hits.iter().enumerate() {
+                let mut x = w;
+                while x != 0 {
+                    let d = i as u32 * 64 + x.trailing_zeros();
+                    x &= x - 1;
+                    let key = p.key(d, 0.0);
+                    p.offer(key, d);
+                }
+            }
         }
         Ok(p.finish())
     }

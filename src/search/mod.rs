@@ -570,6 +570,7 @@ impl SearchIndex {
             after,
             strategy: req.strategy,
             prunable: candidates.downcast_ref::<TermQuery>().is_some(),
+            conjunction: conjunction_of_terms(&*candidates),
         };
         let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
 
@@ -795,6 +796,33 @@ impl SearchIndex {
             })
             .unwrap_or(0)
     }
+}
+
+/// The terms of a query that requires each of several terms and nothing else, and their
+/// disjunction (see `collect::Scan::conjunction`).
+fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
+    let b = q.downcast_ref::<BooleanQuery>()?;
+    let mut terms = Vec::new();
+    for (occur, c) in b.clauses() {
+        let t = c.downcast_ref::<TermQuery>()?;
+        if *occur != Occur::Must {
+            return None;
+        }
+        terms.push(Box::new(t.clone()) as Box<dyn Query>);
+    }
+    if terms.len() < 2 {
+        return None;
+    }
+    let any = BooleanQuery::new(
+        terms
+            .iter()
+            .map(|t| (Occur::Should, t.box_clone()))
+            .collect(),
+    );
+    Some(collect::Conjunction {
+        terms,
+        any: Box::new(any),
+    })
 }
 
 fn html_escape(s: &str) -> String {

@@ -232,11 +232,16 @@ async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller()
             }
             filters.push((facet, v));
         }
-        // Two rounds in three also search a word of the names and abstracts.
-        let word = (round % 3 != 0).then(|| r.pick(WORDS));
+        // Two rounds in three also search one or two words of the names and abstracts.
+        let words: Vec<&str> = match round % 3 {
+            0 => vec![],
+            1 => vec![r.pick(WORDS)],
+            _ => vec![r.pick(WORDS), r.pick(WORDS)],
+        };
+        let word = (!words.is_empty()).then(|| words.join(" "));
         let matching: Vec<Asset> = assets
             .iter()
-            .filter(|a| word.is_none_or(|w| has_word(a, w)))
+            .filter(|a| words.iter().all(|w| has_word(a, w)))
             .cloned()
             .collect();
         let mut per_document_page = None;
@@ -245,7 +250,7 @@ async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller()
             .flat_map(|c| [(c.clone(), Strategy::PerDocument), (c, Strategy::BySets)])
         {
             let req = SearchRequest {
-                q: word.unwrap_or_default().to_owned(),
+                q: word.clone().unwrap_or_default(),
                 filters: filters.clone(),
                 limit: Some(100),
                 sort: Some(match round % 4 {
