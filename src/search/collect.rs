@@ -164,6 +164,21 @@ fn has_bit(set: &[u64], doc: DocId) -> bool {
     set.get(d / 64).is_some_and(|w| w & (1 << (d % 64)) != 0)
 }
 
+/// The positions of the set bits of a run of words, in order.
+fn set_bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(|(w, &m)| {
+        let mut x = m;
+        std::iter::from_fn(move || {
+            if x == 0 {
+                return None;
+            }
+            let bit = x.trailing_zeros() as usize;
+            x &= x - 1;
+            Some(w * 64 + bit)
+        })
+    })
+}
+
 /// How many bits `a` and `b` share: the inner loop of counting by sets.
 fn and_count(a: &[u64], b: &[u64]) -> u64 {
     #[cfg(target_arch = "x86_64")]
@@ -892,15 +907,10 @@ impl Scan {
             let mut set = vec![0u64; n];
             match f {
                 SegFilter::Bits { mask, .. } => {
-                    for (w, m) in mask.iter().enumerate().take(p.words) {
-                        let mut x = *m;
-                        while x != 0 {
-                            let bit = w * 64 + x.trailing_zeros() as usize;
-                            x &= x - 1;
-                            if let Some(Some(vs)) = table.value_sets.get(bit) {
-                                for (o, v) in set.iter_mut().zip(vs) {
-                                    *o |= v;
-                                }
+                    for bit in set_bits(&mask[..p.words]) {
+                        if let Some(Some(vs)) = table.value_sets.get(bit) {
+                            for (o, v) in set.iter_mut().zip(vs) {
+                                *o |= v;
                             }
                         }
                     }
@@ -1017,14 +1027,9 @@ impl Scan {
         for (i, f) in p.filters.iter().enumerate() {
             match f {
                 SegFilter::Bits { facet_mask, .. } => {
-                    for (w, m) in facet_mask.iter().enumerate().take(p.words) {
-                        let mut x = *m;
-                        while x != 0 {
-                            let bit = w * 64 + x.trailing_zeros() as usize;
-                            x &= x - 1;
-                            if let Some(s) = bit_source.get_mut(bit) {
-                                *s = Some(i);
-                            }
+                    for bit in set_bits(&facet_mask[..p.words]) {
+                        if let Some(s) = bit_source.get_mut(bit) {
+                            *s = Some(i);
                         }
                     }
                 }
@@ -1064,14 +1069,9 @@ impl Scan {
                 threshold
             })?;
         } else if conjunction.is_some() {
-            for (i, &w) in hits.iter().enumerate() {
-                let mut x = w;
-                while x != 0 {
-                    let d = i as u32 * 64 + x.trailing_zeros();
-                    x &= x - 1;
-                    let key = p.key(d, 0.0);
-                    p.offer(key, d);
-                }
+            for d in set_bits(&hits) {
+                let key = p.key(d as DocId, 0.0);
+                p.offer(key, d as DocId);
             }
         }
         Ok(p.finish())
