@@ -303,20 +303,6 @@ impl SegTable {
         })
     }
 
-    /// Bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        let sets: usize = self
-            .value_sets
-            .iter()
-            .chain(&self.keyword_sets)
-            .flatten()
-            .map(Vec::len)
-            .sum();
-        let lists: usize = self.keyword_docs.iter().map(Vec::len).sum();
-        8 * (self.bits.len() + self.anonymous.len() + self.tiebreak.len() + sets)
-            + 4 * (self.keyword_start.len() + self.keyword_ords.len() + lists)
-    }
-
     #[inline]
     fn keywords_of(&self, doc: DocId) -> &[u32] {
         let d = doc as usize;
@@ -419,16 +405,6 @@ impl Tables {
             .unwrap_or_else(|e| e.into_inner())
             .retain(|id, _| live.contains(id));
         Ok(())
-    }
-
-    /// Bytes held by all tables.
-    pub fn heap_bytes(&self) -> usize {
-        self.by_segment
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .map(|t| t.heap_bytes())
-            .sum()
     }
 }
 

@@ -363,11 +363,6 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Bytes held by the facet tables.
-    pub fn tables_bytes(&self) -> usize {
-        self.tables.heap_bytes()
-    }
-
     fn visibility(caller: &Caller) -> Visibility {
         match access::reader_keys(caller) {
             None => Visibility::All,

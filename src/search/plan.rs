@@ -1,8 +1,8 @@
 //! Turns a parsed query into a tantivy query.
 //!
 //! A free word is searched in the ranked `text` field (BM25 over the weighted fields, see
-//! `schema`), in concept labels, and, from five letters, as the words of the index within one edit (two from nine
-//! letters), which weigh less. A run of words or a phrase that names a SKOS
+//! `schema`), in concept labels, and, from five letters, as the words of the index within one
+//! edit (two from nine letters), which weigh less. A run of words or a phrase that names a SKOS
 //! concept also finds the concept's assets and every other label of it (`JWST` finds "James
 //! Webb Space Telescope", `Gaia DR3` finds Gaia). Fielded terms on vocabulary fields are
 //! resolved through the vocabularies, so `property:"analysis tool"` and `mission:gaia` work and
@@ -292,7 +292,8 @@ impl Planner<'_> {
         }
     }
 
-    /// A free word in the ranked field, plus its near spellings.
+    /// A free word in the ranked field, in concept labels when some label has it, and its near
+    /// spellings.
     fn word(&mut self, w: &str) -> Option<Q> {
         let stems = schema::tokens(&mut self.english, w);
         if stems.is_empty() {
@@ -300,7 +301,7 @@ impl Planner<'_> {
         }
         let exact = self.phrase_in(self.fields.ranked, &stems)?;
         let plain = schema::tokens(&mut self.plain, w);
-        let mut near: Vec<(Occur, Q)> = Vec::new();
+        let mut alternatives: Vec<(Occur, Q)> = Vec::new();
         // Concept labels, when some label has the word (a plain term query otherwise, which
         // block-max pruning can rank).
         let concepts = self.fields.text[3];
@@ -310,7 +311,7 @@ impl Planner<'_> {
                 .is_ok_and(|n| n > 0)
         }) && let Some(q) = self.phrase_in(concepts, &stems)
         {
-            near.push((
+            alternatives.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(q, schema::TEXT_WEIGHTS[3].1 as f32)),
             ));
@@ -323,15 +324,15 @@ impl Planner<'_> {
                 if seen.insert(near_stems.join(" "))
                     && let Some(q) = self.phrase_in(self.fields.ranked, &near_stems)
                 {
-                    near.push((Occur::Should, Box::new(BoostQuery::new(q, 0.3))));
+                    alternatives.push((Occur::Should, Box::new(BoostQuery::new(q, 0.3))));
                 }
             }
         }
-        if near.is_empty() {
+        if alternatives.is_empty() {
             return Some(exact);
         }
-        near.insert(0, (Occur::Should, exact));
-        Some(Box::new(BooleanQuery::new(near)))
+        alternatives.insert(0, (Occur::Should, exact));
+        Some(Box::new(BooleanQuery::new(alternatives)))
     }
 
     /// Words of the index within one edit of `token` (two from nine letters), for tokens of
