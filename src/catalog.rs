@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::accounts::{Accounts, AccountsError};
 use crate::model::{Asset, DocumentError, Status, Vocabularies, document};
 use crate::project::assets::AssetsTable;
 use crate::project::{self, Row};
 use crate::search::SearchIndex;
-use crate::store::{Store, StoreError};
+use crate::store::{Conflict, Mutation, Store, StoreError};
 
 include!(concat!(env!("OUT_DIR"), "/demo.rs"));
 
@@ -31,6 +32,8 @@ pub enum CatalogError {
     Search(#[from] crate::search::SearchError),
     #[error("background task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
 }
 
 pub type Result<T> = std::result::Result<T, CatalogError>;
@@ -40,13 +43,36 @@ pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// The history events of an ingested batch: what each asset changed against the stored one.
+fn ingest_events(
+    store: &Store,
+    assets: &[Asset],
+) -> std::result::Result<Vec<serde_json::Value>, StoreError> {
+    let mut events = Vec::with_capacity(assets.len());
+    let fresh = store.revision()? == 0;
+    for a in assets {
+        let old = if fresh { None } else { store.get_full(&a.id)? };
+        let action = if old.is_some() { "update" } else { "create" };
+        let fields: Vec<String> = crate::model::diff::diff(old.as_ref(), Some(a))
+            .into_iter()
+            .map(|c| c.field)
+            .collect();
+        events.push(serde_json::json!({"action": action, "by": "operator", "via": "ingest", "fields": fields}));
+    }
+    Ok(events)
+}
+
 /// The open catalogue.
 pub struct Catalog {
     pub store: Arc<Store>,
     pub vocab: Arc<Vocabularies>,
     pub assets: AssetsTable,
     pub search: Arc<SearchIndex>,
+    pub accounts: Accounts,
     pub data_dir: PathBuf,
+    /// Held from a write's commit until every projection has it, so projections see the
+    /// writes in revision order and a write is acknowledged only once it is searchable.
+    writing: tokio::sync::Mutex<()>,
 }
 
 /// What `check` found.
@@ -104,6 +130,7 @@ impl Catalog {
         .await
         .map_err(|e| CatalogError::Task(e.to_string()))??;
         let assets = AssetsTable::open(&data_dir.join("catalog.sqlite")).await?;
+        let accounts = Accounts::open(&data_dir.join("catalog.sqlite")).await?;
         let store = Arc::new(store);
         let (s, v, dir) = (store.clone(), vocab.clone(), data_dir.join("index"));
         let search = tokio::task::spawn_blocking(move || SearchIndex::open(&dir, s, v))
@@ -114,7 +141,9 @@ impl Catalog {
             vocab,
             assets,
             search: Arc::new(search),
+            accounts,
             data_dir: data_dir.to_owned(),
+            writing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -154,9 +183,11 @@ impl Catalog {
             .collect();
         let store = self.store.clone();
         let stamp = datestamp.clone();
+        let _writing = self.writing.lock().await;
         let (revisions, rows, assets) =
             tokio::task::spawn_blocking(move || -> std::result::Result<_, StoreError> {
-                let revisions = store.put(&assets, &stamp)?;
+                let events = ingest_events(&store, &assets)?;
+                let revisions = store.put(&assets, &events, &stamp)?;
                 let rows: Vec<Row> = assets
                     .iter()
                     .cloned()
@@ -207,14 +238,70 @@ impl Catalog {
         Ok(())
     }
 
-    /// Deletes an asset, leaving a tombstone. Returns false if there was no such asset.
+    /// Deletes an asset as the operator, leaving a tombstone. Returns false if there was no
+    /// such asset.
     pub async fn delete(&self, id: &str) -> Result<bool> {
         let (store, id, stamp) = (self.store.clone(), id.to_owned(), now());
-        let rev = tokio::task::spawn_blocking(move || store.delete(&id, &stamp))
+        let _writing = self.writing.lock().await;
+        let event = serde_json::json!({"action": "delete", "by": "operator"});
+        let rev = tokio::task::spawn_blocking(move || store.delete(&id, event, &stamp))
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
         self.catch_up().await?;
         Ok(rev.is_some())
+    }
+
+    /// Commits one conditional write and feeds it to every projection before returning, so
+    /// that what is acknowledged is also found. Returns the new revision, or the conflict.
+    pub async fn commit(&self, m: Mutation) -> Result<std::result::Result<u64, Conflict>> {
+        let _writing = self.writing.lock().await;
+        let (store, stamp) = (self.store.clone(), now());
+        let committed = tokio::task::spawn_blocking(move || {
+            let rev = match store.mutate(&m, &stamp)? {
+                Ok(rev) => rev,
+                Err(c) => return Ok(Err(c)),
+            };
+            let change = store
+                .change(&m.id)?
+                .ok_or_else(|| StoreError::Corrupt(format!("{} vanished", m.id)))?;
+            let row = Row::from_store(&store, change)?;
+            let asset = if row.deleted {
+                None
+            } else {
+                store.get_full(&m.id)?
+            };
+            Ok::<_, StoreError>(Ok((rev, row, asset)))
+        })
+        .await
+        .map_err(|e| CatalogError::Task(e.to_string()))??;
+        let (rev, row, asset) = match committed {
+            Ok(c) => c,
+            Err(c) => return Ok(Err(c)),
+        };
+        self.feed(row, asset).await?;
+        Ok(Ok(rev))
+    }
+
+    /// Applies one committed change to the projections (`asset`: its content, `None` once
+    /// deleted), or lets them catch up when they are not exactly one change behind.
+    async fn feed(&self, row: Row, asset: Option<Asset>) -> Result<()> {
+        use project::Projection;
+        let rev = row.revision;
+        if self.assets.watermark().await? + 1 == rev {
+            self.assets.apply(std::slice::from_ref(&row), rev).await?;
+        } else {
+            project::catch_up(&self.store, &self.assets).await?;
+        }
+        if self.search.watermark().await? + 1 == rev {
+            let search = self.search.clone();
+            let items = vec![(row.id, asset)];
+            tokio::task::spawn_blocking(move || search.index_batch(&items, rev))
+                .await
+                .map_err(|e| CatalogError::Task(e.to_string()))??;
+        } else {
+            project::catch_up(&self.store, &self.search).await?;
+        }
+        Ok(())
     }
 
     /// Seeds an empty catalogue with the demo assets; returns how many were loaded.
@@ -326,6 +413,7 @@ impl Catalog {
     /// Closes the projections' connections and flushes the store.
     pub async fn close(&self) -> Result<()> {
         self.assets.close().await;
+        self.accounts.close().await;
         let search = self.search.clone();
         tokio::task::spawn_blocking(move || search.close())
             .await

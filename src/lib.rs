@@ -2,10 +2,11 @@
 //!
 //! Layers, bottom to top: `model` (asset document, field table, vocabularies, RDF mapping),
 //! `store` (oxigraph, the single source of truth), `access` (the one visibility decision),
-//! `project` (read models fed by store revision), `search` (the tantivy index and its queries), `catalog` (the service core), then the
+//! `project` (read models fed by store revision), `accounts` (bearer tokens), `search` (the tantivy index and its queries), `catalog` (the service core), `write` (the write path and workflow), then the
 //! surfaces: `http` and `cli`.
 
 pub mod access;
+pub mod accounts;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -16,3 +17,4 @@ pub mod project;
 pub mod search;
 pub mod store;
 pub mod telemetry;
+pub mod write;

@@ -19,6 +19,7 @@ const PRIVATE_KEYS: &[&str] = &[
     "build",
     "status",
     "moderatorComment",
+    "owner",
 ];
 
 #[test]

@@ -2,7 +2,11 @@
 //!
 //! Every read surface goes through `read_asset` (or `grant` for bulk surfaces), so the rule
 //! lives in one place: anonymous readers see the public graph of published public assets only;
-//! everything else about an asset they may not see answers "not found".
+//! everything else about an asset they may not see answers "not found". An asset's owner and
+//! the curating roles (moderator, sciapps, and the platform's own services) read everything of
+//! it; accounts it is shared with read its public graph once it is published.
+
+pub mod policy;
 
 use oxigraph::model::Quad;
 
@@ -47,10 +51,7 @@ pub fn grant(caller: &Caller, asset: &Asset) -> Option<Grant> {
             groups,
             roles,
         } => {
-            if roles
-                .iter()
-                .any(|r| matches!(r, Role::Moderator | Role::Sciapps))
-            {
+            if curates(roles) || asset.owner.as_ref() == Some(user) {
                 return Some(Grant::Full);
             }
             let sharing = asset.visibility.as_ref();
@@ -62,6 +63,14 @@ pub fn grant(caller: &Caller, asset: &Asset) -> Option<Grant> {
     }
 }
 
+/// Whether these roles read every asset whole: moderators review, sciapps curate, and the
+/// platform's services (application) maintain build and image fields of any asset.
+pub fn curates(roles: &[Role]) -> bool {
+    roles
+        .iter()
+        .any(|r| matches!(r, Role::Moderator | Role::Sciapps | Role::Application))
+}
+
 /// The key under which an index files assets that anyone may find.
 pub const PUBLIC_READERS: &str = "public";
 
@@ -70,13 +79,14 @@ pub const PUBLIC_READERS: &str = "public";
 /// indexes, so that totals and counts computed inside an index agree with what `grant` lets a
 /// caller read; a test checks the two agree.
 pub fn readers(asset: &Asset) -> Vec<String> {
+    let mut keys: Vec<String> = asset.owner.iter().map(|o| format!("owner:{o}")).collect();
     if asset.status != Some(Status::Published) {
-        return Vec::new();
+        return keys;
     }
     if asset.audience() == Audience::Public {
-        return vec![PUBLIC_READERS.to_owned()];
+        keys.push(PUBLIC_READERS.to_owned());
+        return keys;
     }
-    let mut keys = Vec::new();
     if let Some(v) = &asset.visibility {
         keys.extend(v.users.iter().map(|u| format!("user:{u}")));
         keys.extend(v.groups.iter().map(|g| format!("group:{g}")));
@@ -94,13 +104,14 @@ pub fn reader_keys(caller: &Caller) -> Option<Vec<String>> {
             groups,
             roles,
         } => {
-            if roles
-                .iter()
-                .any(|r| matches!(r, Role::Moderator | Role::Sciapps))
-            {
+            if curates(roles) {
                 return None;
             }
-            let mut keys = vec![PUBLIC_READERS.to_owned(), format!("user:{user}")];
+            let mut keys = vec![
+                PUBLIC_READERS.to_owned(),
+                format!("user:{user}"),
+                format!("owner:{user}"),
+            ];
             keys.extend(groups.iter().map(|g| format!("group:{g}")));
             Some(keys)
         }
@@ -210,9 +221,15 @@ mod tests {
             Some(Status::Published),
         ] {
             for audience in [None, Some(Audience::Public), Some(Audience::Private)] {
-                for (users, groups) in [(vec![], vec![]), (vec!["u"], vec![]), (vec![], vec!["g"])]
-                {
+                for (users, groups, owner) in [
+                    (vec![], vec![], None),
+                    (vec!["u"], vec![], None),
+                    (vec![], vec!["g"], None),
+                    (vec![], vec![], Some("u")),
+                    (vec![], vec![], Some("w")),
+                ] {
                     assets.push(Asset {
+                        owner: owner.map(str::to_owned),
                         status,
                         visibility: audience.map(|a| Sharing {
                             audience: Some(a),

@@ -1,6 +1,7 @@
-//! The command line (clap): `serve`, `ingest`, `reindex`, `check`, `export`.
+//! The command line (clap): `serve`, `ingest`, `reindex`, `check`, `export`, `token`.
 
 mod ingest;
+mod token;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -64,6 +65,9 @@ enum Command {
     Check,
     /// Write the whole catalogue (all fields) to stdout or a file.
     Export(ExportArgs),
+    /// Bearer tokens: create, list, revoke (works whether or not the service is running).
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 #[derive(Args)]
@@ -173,6 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        Command::Token(cmd) => token::run(&g.data, cmd).await,
         Command::Export(args) => {
             let catalog = open(g, "http://127.0.0.1:8080").await?;
             export(&catalog, args)?;

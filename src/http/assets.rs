@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+use super::auth::Auth;
 use super::conneg::{Representation, negotiate};
 use super::error::{ApiError, ApiResult};
 use crate::access::{self, Caller};
@@ -46,6 +47,10 @@ pub struct AssetView {
     pub asset: Asset,
     pub revision: u64,
     pub links: AssetLinks,
+    /// An edit of the published asset waiting for review (its status draft or in_review);
+    /// shown to those who may read the asset whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Asset>,
 }
 
 /// Loads an asset as the caller may see it, or answers 404 (also for assets it may not see).
@@ -67,9 +72,14 @@ pub(super) fn view(state: &AppState, caller: &Caller, asset: Asset) -> ApiResult
         &asset,
         &state.config.launch_base,
     )?;
+    let pending = match access::grant(caller, &asset) {
+        Some(access::Grant::Full) => state.catalog.store.pending(&id)?,
+        _ => None,
+    };
     Ok(AssetView {
         asset,
         revision,
+        pending,
         links: AssetLinks {
             self_: format!("{base}/api/v1/assets/{id}"),
             iri: format!("{base}/id/{id}"),
@@ -134,9 +144,9 @@ fn etag(revision: u64, rep: Representation) -> HeaderValue {
 pub async fn get_asset(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Auth(caller): Auth,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let caller = Caller::Anonymous;
     let rep = negotiate(&headers, ASSET_REPRESENTATIONS)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_ACCEPTABLE, "acceptable: application/json, application/ld+json, text/turtle, application/n-triples, application/rdf+xml"))?;
     let st = state.clone();
@@ -186,11 +196,12 @@ pub async fn get_asset(
 pub async fn get_iri(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Auth(caller): Auth,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let st = state.clone();
     let lookup = id.clone();
-    tokio::task::spawn_blocking(move || load(&st, &Caller::Anonymous, &lookup))
+    tokio::task::spawn_blocking(move || load(&st, &caller, &lookup))
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
     let base = &state.config.base_url;
@@ -228,6 +239,7 @@ pub struct ResolveParams {
 )]
 pub async fn resolve(
     State(state): State<AppState>,
+    Auth(caller): Auth,
     params: Result<Query<ResolveParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
@@ -243,7 +255,7 @@ pub async fn resolve(
             }
         };
         let id = id.ok_or_else(|| ApiError::not_found("no asset has this identifier"))?;
-        load(&st, &Caller::Anonymous, &id)?;
+        load(&st, &caller, &id)?;
         Ok(id)
     })
     .await

@@ -1,6 +1,6 @@
 //! The one conversion from errors to HTTP responses: RFC 9457 problem details.
 
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -29,6 +29,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub detail: String,
     pub errors: Vec<Problem>,
+    /// Extra response headers (`WWW-Authenticate`, `Accept-Patch`…).
+    pub headers: Vec<(HeaderName, String)>,
 }
 
 impl ApiError {
@@ -37,7 +39,14 @@ impl ApiError {
             status,
             detail: detail.into(),
             errors: Vec::new(),
+            headers: Vec::new(),
         }
+    }
+
+    /// The same error with one more response header.
+    pub fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> ApiError {
+        self.headers.push((name, value.into()));
+        self
     }
 
     pub fn not_found(what: impl Into<String>) -> ApiError {
@@ -69,7 +78,13 @@ pub fn problem(status: StatusCode, detail: Option<String>, errors: Vec<Problem>)
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        problem(self.status, Some(self.detail), self.errors)
+        let mut response = problem(self.status, Some(self.detail), self.errors);
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                response.headers_mut().append(name, v);
+            }
+        }
+        response
     }
 }
 
@@ -77,6 +92,43 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         tracing::error!(error = %e, "store error");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error")
+    }
+}
+
+impl From<crate::write::WriteError> for ApiError {
+    fn from(e: crate::write::WriteError) -> ApiError {
+        use crate::write::WriteError as W;
+        let detail = e.to_string();
+        let (status, errors) = match e {
+            W::Forbidden(_, fields) => (
+                StatusCode::FORBIDDEN,
+                fields
+                    .iter()
+                    .map(|f| Problem {
+                        pointer: format!("/{}", f.replace('.', "/")),
+                        message: "you may not write this field".into(),
+                        closest: Vec::new(),
+                        parameter: None,
+                        position: None,
+                    })
+                    .collect(),
+            ),
+            W::NotFound(_) => (StatusCode::NOT_FOUND, Vec::new()),
+            W::Taken(_) | W::State(_) => (StatusCode::CONFLICT, Vec::new()),
+            W::Stale { .. } => (StatusCode::PRECONDITION_FAILED, Vec::new()),
+            W::Document(d @ crate::model::DocumentError::Syntax { .. }) => {
+                (StatusCode::BAD_REQUEST, d.problems())
+            }
+            W::Document(d) => (StatusCode::UNPROCESSABLE_ENTITY, d.problems()),
+            W::Invalid(_, problems) => (StatusCode::UNPROCESSABLE_ENTITY, problems),
+            W::Catalog(c) => return c.into(),
+        };
+        ApiError {
+            status,
+            detail,
+            errors,
+            headers: Vec::new(),
+        }
     }
 }
 

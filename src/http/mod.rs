@@ -4,6 +4,7 @@
 //! below, in `catalog`, `access` and `model`.
 
 pub mod assets;
+pub mod auth;
 pub mod conneg;
 pub mod error;
 pub mod openapi;
@@ -11,6 +12,7 @@ pub mod ops;
 pub mod portal;
 pub mod search;
 pub mod vocab;
+pub mod write;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,7 +22,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -107,9 +109,19 @@ pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let limit = state.config.max_body_bytes;
     let api = Router::new()
-        .route("/api/v1/assets", get(search::search))
+        .route("/api/v1/assets", get(search::search).post(write::create))
         .route("/api/v1/suggest", get(search::suggest))
-        .route("/api/v1/assets/{id}", get(assets::get_asset))
+        .route(
+            "/api/v1/assets/{id}",
+            get(assets::get_asset)
+                .put(write::replace)
+                .patch(write::patch)
+                .delete(write::delete),
+        )
+        .route("/api/v1/assets/{id}/submit", post(write::submit))
+        .route("/api/v1/assets/{id}/approve", post(write::approve))
+        .route("/api/v1/assets/{id}/reject", post(write::reject))
+        .route("/api/v1/assets/{id}/history", get(write::history))
         .route("/api/v1/resolve", get(assets::resolve))
         .route("/api/v1/vocabularies", get(vocab::list))
         .route("/api/v1/vocabularies/{scheme}", get(vocab::scheme))

@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{assets, error, ops, search, vocab};
+use super::{assets, error, ops, search, vocab, write};
 use crate::model::asset;
 use crate::model::document::Problem;
 
@@ -15,6 +15,8 @@ use crate::model::document::Problem;
     paths(
         search::search, search::suggest,
         assets::get_asset, assets::get_iri, assets::resolve,
+        write::create, write::replace, write::patch, write::delete,
+        write::submit, write::approve, write::reject, write::history,
         vocab::list, vocab::scheme, vocab::licenses,
         ops::healthz, ops::metrics,
     ),
@@ -26,16 +28,39 @@ use crate::model::document::Problem;
         error::ProblemDetails, Problem, vocab::SchemeView, vocab::SchemeList, vocab::SchemeSummary, vocab::License,
         crate::model::vocab::Concept, ops::Health,
         crate::search::SearchResponse, crate::search::Hit, crate::search::Highlight, crate::search::HitLinks,
+        write::TransitionBody, write::History,
         crate::search::FacetCounts, crate::search::FacetValue, search::Suggestions, crate::search::suggest::Suggestion,
     )),
     tags(
         (name = "search", description = "Faceted search and autocomplete"),
         (name = "assets", description = "Reading assets"),
+        (name = "write", description = "Writing assets (bearer token; the field table decides who writes what)"),
+        (name = "workflow", description = "Publication workflow and history"),
         (name = "vocabularies", description = "SKOS concept schemes and the licence catalogue"),
         (name = "operations", description = "Health and metrics"),
-    )
+    ),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer-token security scheme the write operations name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("a token from `orrery token create`"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI document.
 pub fn spec() -> utoipa::openapi::OpenApi {

@@ -14,8 +14,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
-use crate::access::Caller;
 use crate::model::Problem;
 use crate::search::collect::SortBy;
 use crate::search::schema::Facet;
@@ -28,6 +28,7 @@ fn bad_parameter(name: &str, message: impl Into<String>) -> ApiError {
         status: StatusCode::BAD_REQUEST,
         detail: message.clone(),
         errors: vec![Problem::parameter(name, None, message, Vec::new())],
+        headers: Vec::new(),
     }
 }
 
@@ -48,6 +49,7 @@ impl From<SearchError> for ApiError {
                     .collect::<Vec<_>>()
                     .join("; "),
                 errors,
+                headers: Vec::new(),
             },
             other => {
                 tracing::error!(error = %other, "search error");
@@ -162,15 +164,17 @@ fn timed(mut response: Response, took: Duration) -> Response {
         (status = 200, description = "a page of hits with the total and every facet's counts", body = SearchResponse),
         (status = 400, description = "a parameter is wrong (named, with the position in q)", body = super::error::ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+pub async fn search(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let req = request(raw.as_deref())?;
     let catalog = state.catalog.clone();
     let launch_base = state.config.launch_base.clone();
     let (response, took) = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let r = catalog
-            .search
-            .search(&Caller::Anonymous, &req, &launch_base);
+        let r = catalog.search.search(&caller, &req, &launch_base);
         (r, started.elapsed())
     })
     .await
@@ -197,6 +201,7 @@ pub struct Suggestions {
     ))]
 pub async fn suggest(
     State(state): State<AppState>,
+    Auth(caller): Auth,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let pairs = pairs(raw.as_deref());
@@ -215,7 +220,7 @@ pub async fn suggest(
     let catalog = state.catalog.clone();
     let (result, took) = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let r = catalog.search.suggest(&Caller::Anonymous, &q, limit);
+        let r = catalog.search.suggest(&caller, &q, limit);
         (r, started.elapsed())
     })
     .await

@@ -76,6 +76,9 @@ pub struct Asset {
     pub status: Option<Status>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moderator_comment: Option<String>,
+    /// The account that created the asset (set by the service; ignored on input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub popularity: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

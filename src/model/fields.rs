@@ -288,6 +288,12 @@ pub const FIELDS: &[Field] = &[
         write: Roles(&[Moderator]),
     },
     Field {
+        key: "owner",
+        properties: &["esado:owner"],
+        visibility: Private,
+        write: ReadOnly,
+    },
+    Field {
         key: "revision",
         properties: &[],
         visibility: Public,

@@ -566,6 +566,7 @@ pub fn to_quads(
         &[p(ESADO, "moderatorComment")],
         asset.moderator_comment.as_deref(),
     );
+    w.add_opt("owner", &s, &[p(ESADO, "owner")], asset.owner.as_deref());
     Ok(w.quads)
 }
 
@@ -889,6 +890,7 @@ pub fn from_quads(
         build: (build != Build::default()).then_some(build),
         status,
         moderator_comment: r.one(s, ESADO, "moderatorComment"),
+        owner: r.one(s, ESADO, "owner"),
         popularity: r.number(s, ESADO, "popularity")?,
         date_created: r.one(s, SDO, "dateCreated"),
         date_published: r.one(s, SDO, "datePublished"),

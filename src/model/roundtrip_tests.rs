@@ -231,6 +231,7 @@ fn asset() -> impl Strategy<Value = Asset> {
         option::of(Just("2022-06-15".to_owned())),
         option::of(Just("2023-05-10T12:00:00Z".to_owned())),
         option::of(Just("2024-01-01T00:00:00.5+01:00".to_owned())),
+        option::of(txt()),
     );
     (head, mid, tail).prop_map(|(h, m, t)| Asset {
         id: h.0,
@@ -268,6 +269,7 @@ fn asset() -> impl Strategy<Value = Asset> {
         date_created: t.8,
         date_published: t.9,
         date_modified: t.10,
+        owner: t.11,
         revision: None,
         links: None,
     })

@@ -1,7 +1,6 @@
 //! The relational `assets` table (SQLite through sqlx): id, type, status, revision, datestamp,
 //! deleted. OAI-PMH datestamps and tombstones and the portal's listings read it.
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row as _, SqlitePool};
 
 use super::{Projection, Result, Row};
@@ -29,16 +28,7 @@ pub struct AssetsTable {
 impl AssetsTable {
     /// Opens (creating if needed) the SQLite database file.
     pub async fn open(path: &std::path::Path) -> Result<AssetsTable> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(std::time::Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
+        let pool = super::open_sqlite(path).await?;
         for stmt in SCHEMA {
             sqlx::query(*stmt).execute(&pool).await?;
         }

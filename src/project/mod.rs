@@ -68,6 +68,26 @@ pub trait Projection: Sync {
     fn clear(&self) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// Opens (creating if needed) an SQLite database file as the service uses them: WAL journal so
+/// that several processes share it, a generous busy timeout.
+pub async fn open_sqlite(
+    path: &std::path::Path,
+) -> std::result::Result<sqlx::SqlitePool, sqlx::Error> {
+    use sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+}
+
 const BATCH: usize = 5_000;
 
 /// Feeds `projection` every change it has not applied yet. Returns how many it applied.

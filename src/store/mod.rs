@@ -17,6 +17,9 @@ use crate::model::rdf::{AssetIris, MappingError, from_quads, to_quads};
 use crate::model::vocab::{ONTOLOGY_FILES, OntologyError, ontology_quads};
 use crate::model::{Asset, Vocabularies};
 
+mod write;
+pub use write::{Body, Conflict, Expect, Mutation};
+
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -225,12 +228,25 @@ impl Store {
     }
 
     /// Replaces each asset's graphs (creating it if new), one revision per asset, all in one
-    /// atomic commit. Returns the revision of each asset in order.
+    /// atomic commit, with each asset's history event (`events[i]` for `assets[i]`). Returns the
+    /// revision of each asset in order.
     ///
     /// A batch of assets that are all new goes through oxigraph's bulk loader (sorted SST files
     /// ingested atomically), which writes each shared term once per batch instead of once per
     /// quad; anything else is a transaction that first removes the old graphs.
-    pub fn put(&self, assets: &[Asset], datestamp: &str) -> Result<Vec<u64>> {
+    pub fn put(
+        &self,
+        assets: &[Asset],
+        events: &[serde_json::Value],
+        datestamp: &str,
+    ) -> Result<Vec<u64>> {
+        if events.len() != assets.len() {
+            return Err(StoreError::Corrupt(format!(
+                "{} assets but {} history events",
+                assets.len(),
+                events.len()
+            )));
+        }
         let mut quads = Vec::with_capacity(assets.len());
         for a in assets {
             quads.push(to_quads(a, &self.base, &self.vocab)?);
@@ -243,21 +259,23 @@ impl Store {
             let mut all: Vec<Quad> = Vec::with_capacity(
                 quads.iter().map(Vec::len).sum::<usize>() + 3 * assets.len() + 1,
             );
-            for ((a, qs), &rev) in assets.iter().zip(quads).zip(&revisions) {
+            for (((a, qs), &rev), e) in assets.iter().zip(quads).zip(&revisions).zip(events) {
                 all.extend(qs);
                 all.extend(state_quads(&a.id, rev, datestamp, false));
+                all.extend(write::event_quads(&a.id, rev, datestamp, e));
             }
             all.push(revision_quad(start + assets.len() as u64));
             loader.load_quads(all)?;
             loader.commit()?;
         } else {
             let mut t = self.db.start_transaction()?;
-            for ((a, qs), &rev) in assets.iter().zip(&quads).zip(&revisions) {
+            for (((a, qs), &rev), e) in assets.iter().zip(&quads).zip(&revisions).zip(events) {
                 let iris = AssetIris::new(&self.base, &a.id);
                 t.remove_named_graph(iris.public.as_ref())?;
                 t.remove_named_graph(iris.private.as_ref())?;
                 t.extend(qs);
                 Self::set_state(&mut t, &a.id, rev, datestamp, false)?;
+                t.extend(&write::event_quads(&a.id, rev, datestamp, e));
             }
             Self::set_revision(&mut t, start + assets.len() as u64)?;
             t.commit()?;
@@ -281,22 +299,27 @@ impl Store {
     }
 
     /// Deletes an asset, leaving a tombstone. Returns its revision, or `None` if it did not exist.
-    pub fn delete(&self, id: &str, datestamp: &str) -> Result<Option<u64>> {
-        let _guard = self.lock();
-        match self.change(id)? {
-            Some(c) if !c.deleted => {}
-            _ => return Ok(None),
+    pub fn delete(
+        &self,
+        id: &str,
+        event: serde_json::Value,
+        datestamp: &str,
+    ) -> Result<Option<u64>> {
+        loop {
+            let Some(current) = self.change(id)?.filter(|c| !c.deleted) else {
+                return Ok(None);
+            };
+            let m = Mutation {
+                id: id.to_owned(),
+                expect: Expect::Revision(current.revision),
+                body: Body::Delete,
+                pending: None,
+                event: event.clone(),
+            };
+            if let Ok(rev) = self.mutate(&m, datestamp)? {
+                return Ok(Some(rev));
+            }
         }
-        let start = self.revision()?;
-        let rev = start + 1;
-        let iris = AssetIris::new(&self.base, id);
-        let mut t = self.db.start_transaction()?;
-        t.remove_named_graph(iris.public.as_ref())?;
-        t.remove_named_graph(iris.private.as_ref())?;
-        Self::set_state(&mut t, id, rev, datestamp, true)?;
-        Self::set_revision(&mut t, rev)?;
-        t.commit()?;
-        Ok(Some(rev))
     }
 
     /// Replaces every revision value by `new`.
@@ -468,8 +491,11 @@ impl Store {
         let dataset = format.supports_datasets();
         for q in self.db.iter() {
             let q = q?;
-            let g = q.graph_name.to_string();
-            if g.contains(ns::META_GRAPH) || g.contains(ns::STATE_GRAPH) {
+            if q.graph_name
+                .to_string()
+                .starts_with(&format!("<{}", ns::ORR))
+            {
+                // Bookkeeping (revision, state, pending revisions, history) is not catalogue data.
                 continue;
             }
             let q = if dataset {

@@ -13,6 +13,17 @@ fn open(dir: &Path) -> Store {
     .unwrap()
 }
 
+impl Store {
+    /// `put` with an empty history event per asset.
+    fn put_plain(&self, assets: &[Asset], datestamp: &str) -> Result<Vec<u64>> {
+        self.put(
+            assets,
+            &vec![serde_json::json!({}); assets.len()],
+            datestamp,
+        )
+    }
+}
+
 fn asset(store: &Store, id: &str, name: &str) -> Asset {
     let doc = format!(
         r#"{{"id":"{id}","type":"dataset","name":"{name}","mission":["gaia"],"dateCreated":"2020-01-02"}}"#
@@ -28,13 +39,15 @@ fn put_replaces_graphs_and_bumps_revision() {
     let a = asset(&store, "a", "First");
     let b = asset(&store, "b", "Second");
     assert_eq!(
-        store.put(&[a.clone(), b], "2024-01-01T00:00:00Z").unwrap(),
+        store
+            .put_plain(&[a.clone(), b], "2024-01-01T00:00:00Z")
+            .unwrap(),
         vec![1, 2]
     );
     let renamed = asset(&store, "a", "Renamed");
     assert_eq!(
         store
-            .put(std::slice::from_ref(&renamed), "2024-01-02T00:00:00Z")
+            .put_plain(std::slice::from_ref(&renamed), "2024-01-02T00:00:00Z")
             .unwrap(),
         vec![3]
     );
@@ -54,12 +67,36 @@ fn delete_leaves_a_tombstone() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     store
-        .put(&[asset(&store, "a", "A")], "2024-01-01T00:00:00Z")
+        .put_plain(&[asset(&store, "a", "A")], "2024-01-01T00:00:00Z")
         .unwrap();
-    assert_eq!(store.delete("a", "2024-01-03T00:00:00Z").unwrap(), Some(2));
-    assert_eq!(store.delete("a", "2024-01-03T00:00:00Z").unwrap(), None);
     assert_eq!(
-        store.delete("missing", "2024-01-03T00:00:00Z").unwrap(),
+        store
+            .delete(
+                "a",
+                serde_json::json!({"action": "delete"}),
+                "2024-01-03T00:00:00Z"
+            )
+            .unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        store
+            .delete(
+                "a",
+                serde_json::json!({"action": "delete"}),
+                "2024-01-03T00:00:00Z"
+            )
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .delete(
+                "missing",
+                serde_json::json!({"action": "delete"}),
+                "2024-01-03T00:00:00Z"
+            )
+            .unwrap(),
         None
     );
     assert!(store.get_full("a").unwrap().is_none());
@@ -76,7 +113,7 @@ fn reopening_keeps_everything_and_checks_the_base() {
     {
         let store = open(dir.path());
         store
-            .put(&[asset(&store, "a", "A")], "2024-01-01T00:00:00Z")
+            .put_plain(&[asset(&store, "a", "A")], "2024-01-01T00:00:00Z")
             .unwrap();
     }
     let store = open(dir.path());
@@ -116,7 +153,7 @@ fn bulk_batches_and_transactions_agree() {
         .map(|i| asset(&store, &format!("a{i}"), &format!("Asset {i}")))
         .collect();
     assert_eq!(
-        store.put(&batch, "2024-01-01T00:00:00Z").unwrap(),
+        store.put_plain(&batch, "2024-01-01T00:00:00Z").unwrap(),
         (1..=100).collect::<Vec<u64>>()
     );
     assert_eq!(store.revision().unwrap(), 100);
@@ -126,7 +163,7 @@ fn bulk_batches_and_transactions_agree() {
         .map(|i| asset(&store, &format!("a{i}"), "New"))
         .collect();
     again.push(asset(&store, "a0", "Renamed"));
-    let revs = store.put(&again, "2024-01-02T00:00:00Z").unwrap();
+    let revs = store.put_plain(&again, "2024-01-02T00:00:00Z").unwrap();
     assert_eq!(revs.last(), Some(&201));
     assert_eq!(store.revision().unwrap(), 201);
     assert_eq!(store.get_full("a0").unwrap().unwrap().name, "Renamed");
@@ -139,7 +176,10 @@ fn bulk_batches_and_transactions_agree() {
         .map(|i| asset(&store, &format!("a{i}"), "Third"))
         .collect();
     assert_eq!(
-        store.put(&third, "2024-01-03T00:00:00Z").unwrap().first(),
+        store
+            .put_plain(&third, "2024-01-03T00:00:00Z")
+            .unwrap()
+            .first(),
         Some(&202)
     );
     assert_eq!(store.revision().unwrap(), 301);
@@ -156,10 +196,94 @@ fn a_batch_repeating_an_id_keeps_the_last_version() {
         .map(|i| asset(&store, &format!("b{i}"), "B"))
         .collect();
     batch.push(asset(&store, "b3", "Last"));
-    store.put(&batch, "2024-01-01T00:00:00Z").unwrap();
+    store.put_plain(&batch, "2024-01-01T00:00:00Z").unwrap();
     assert_eq!(store.get_full("b3").unwrap().unwrap().name, "Last");
     assert_eq!(
         store.asset_quads("b3").unwrap().len(),
         store.asset_quads("b4").unwrap().len()
     );
+}
+
+#[test]
+fn mutations_are_compare_and_set_with_pending_revisions_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = asset(&store, "a", "First");
+    let create = Mutation {
+        id: "a".into(),
+        expect: Expect::Absent,
+        body: Body::Put(Box::new(a.clone())),
+        pending: None,
+        event: serde_json::json!({"action": "create"}),
+    };
+    assert_eq!(
+        store.mutate(&create, "2024-01-01T00:00:00Z").unwrap(),
+        Ok(1)
+    );
+    // Creating again conflicts, naming the live revision.
+    assert_eq!(
+        store.mutate(&create, "2024-01-01T00:00:00Z").unwrap(),
+        Err(Conflict { current: Some(1) })
+    );
+    let mut b = a.clone();
+    b.name = "Second".into();
+    let edit = Mutation {
+        id: "a".into(),
+        expect: Expect::Revision(1),
+        body: Body::Keep,
+        pending: Some(Some(Box::new(b.clone()))),
+        event: serde_json::json!({"action": "update", "pending": true}),
+    };
+    assert_eq!(store.mutate(&edit, "2024-01-02T00:00:00Z").unwrap(), Ok(2));
+    // A stale revision changes nothing.
+    assert_eq!(
+        store.mutate(&edit, "2024-01-02T00:00:00Z").unwrap(),
+        Err(Conflict { current: Some(2) })
+    );
+    assert_eq!(store.get_full("a").unwrap().unwrap().name, "First");
+    assert_eq!(store.pending("a").unwrap().unwrap().name, "Second");
+    assert_eq!(store.revision().unwrap(), 2);
+    let approve = Mutation {
+        id: "a".into(),
+        expect: Expect::Revision(2),
+        body: Body::Put(Box::new(b)),
+        pending: Some(None),
+        event: serde_json::json!({"action": "approve"}),
+    };
+    assert_eq!(
+        store.mutate(&approve, "2024-01-03T00:00:00Z").unwrap(),
+        Ok(3)
+    );
+    assert_eq!(store.get_full("a").unwrap().unwrap().name, "Second");
+    assert_eq!(store.pending("a").unwrap(), None);
+    assert_eq!(
+        store
+            .delete(
+                "a",
+                serde_json::json!({"action": "delete"}),
+                "2024-01-04T00:00:00Z"
+            )
+            .unwrap(),
+        Some(4)
+    );
+    let history = store.history("a").unwrap();
+    let actions: Vec<&str> = history
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["create", "update", "approve", "delete"]);
+    assert_eq!(history[1]["revision"], 2);
+    assert_eq!(history[1]["at"], "2024-01-02T00:00:00Z");
+    // A deleted id may be created again.
+    assert_eq!(
+        store.mutate(&create, "2024-01-05T00:00:00Z").unwrap(),
+        Ok(5)
+    );
+    // Bookkeeping graphs are not catalogue data.
+    let mut out = Vec::new();
+    store
+        .dump(&mut out, oxigraph::io::RdfFormat::NQuads)
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains("urn:orrery:"), "{text}");
 }

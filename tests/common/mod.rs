@@ -136,6 +136,67 @@ impl Drop for Server {
     }
 }
 
+/// Issues a token with `orrery token create` (which works beside a running server) and
+/// returns it: the last line of stdout.
+pub fn token(data: &Path, user: &str, roles: &[&str], groups: &[&str]) -> String {
+    let mut args = vec!["token", "create", "--user", user];
+    for r in roles {
+        args.extend(["--role", r]);
+    }
+    for g in groups {
+        args.extend(["--group", g]);
+    }
+    let out = orrery(data, &args);
+    assert!(
+        out.status.success(),
+        "token create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    stdout
+        .lines()
+        .last()
+        .expect("a token line")
+        .trim()
+        .to_owned()
+}
+
+impl Server {
+    /// A request with a bearer token (none when `token` is empty).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: Option<&str>,
+        body: Option<String>,
+        if_match: Option<&str>,
+    ) -> reqwest::blocking::Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        if let Some(tag) = if_match {
+            req = req.header("If-Match", tag);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        req.send().expect("request")
+    }
+
+    /// `GET` with a bearer token, as JSON; panics unless 200.
+    pub fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        let r = self.call("GET", path, token, None, None, None);
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().expect("JSON")
+    }
+}
+
 /// The demo catalogue's documents as JSON.
 pub fn fixtures() -> Vec<serde_json::Value> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/assets");

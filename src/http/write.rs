@@ -1,0 +1,340 @@
+//! Writing assets: `POST /api/v1/assets`, `PUT|PATCH|DELETE /api/v1/assets/{id}`, the workflow
+//! transitions and `GET /api/v1/assets/{id}/history`.
+//!
+//! Handlers check the request's form (token, content type, `If-Match`) and leave every decision
+//! about the asset to `write`; the answer carries the asset as the caller now sees it and its
+//! `ETag`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::assets::{load, view};
+use super::auth::Auth;
+use super::error::{ApiError, ApiResult};
+use crate::access::Caller;
+use crate::write::{self, IfMatch, Transition};
+
+const JSON: &str = "application/json";
+const MERGE_PATCH: &str = "application/merge-patch+json";
+
+/// The media type of the body, without parameters, lower-cased.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
+fn require_type(headers: &HeaderMap, wanted: &'static str) -> ApiResult<()> {
+    match media_type(headers) {
+        Some(t) if t == wanted => Ok(()),
+        got => {
+            let e = ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "the body must be {wanted}, not {}",
+                    got.as_deref().unwrap_or("untyped")
+                ),
+            );
+            Err(if wanted == MERGE_PATCH {
+                e.with_header(HeaderName::from_static("accept-patch"), MERGE_PATCH)
+            } else {
+                e
+            })
+        }
+    }
+}
+
+use axum::http::HeaderName;
+
+/// Parses `If-Match`: `*` or a list of entity tags. Weak tags never match (RFC 9110 strong
+/// comparison); a tag this service did not issue matches nothing.
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<IfMatch>> {
+    let values: Vec<&str> = headers
+        .get_all(header::IF_MATCH)
+        .iter()
+        .map(|v| v.to_str())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::bad_request("If-Match is not readable"))?;
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let mut revisions = Vec::new();
+    for tag in values.iter().flat_map(|v| v.split(',')).map(str::trim) {
+        if tag == "*" {
+            return Ok(Some(IfMatch::Any));
+        }
+        let Some(inner) = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+            continue;
+        };
+        let digits = inner.split('-').next().unwrap_or_default();
+        if let Ok(r) = digits.parse::<u64>() {
+            revisions.push(r);
+        }
+    }
+    Ok(Some(IfMatch::Revisions(revisions)))
+}
+
+fn etag(revision: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// The asset as `caller` now sees it, with its `ETag`.
+async fn answer(
+    state: &AppState,
+    caller: Caller,
+    id: String,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let st = state.clone();
+    let v = tokio::task::spawn_blocking(move || {
+        let asset = load(&st, &caller, &id)?;
+        view(&st, &caller, asset)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let mut response = (status, [(header::ETAG, etag(v.revision))], Json(&v)).into_response();
+    if status == StatusCode::CREATED
+        && let Ok(loc) = HeaderValue::from_str(&v.links.self_)
+    {
+        response.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(response)
+}
+
+/// Create an asset (a draft owned by the caller).
+#[utoipa::path(post, path = "/api/v1/assets", tag = "write",
+    request_body(content = crate::model::Asset, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "created; Location and ETag name it", body = super::assets::AssetView),
+        (status = 400, description = "malformed JSON", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "no valid token", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "a field the caller may not write (named)", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "the id is taken", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "not application/json", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "not a valid asset document (problems with JSON pointers)", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let caller = auth.account()?;
+    require_type(&headers, JSON)?;
+    let (id, _) = write::create(&state.catalog, &caller, &body).await?;
+    answer(&state, caller, id, StatusCode::CREATED).await
+}
+
+/// Replace an asset (the fields the caller may not write are kept when left out).
+#[utoipa::path(put, path = "/api/v1/assets/{id}", tag = "write",
+    params(("id" = String, Path, description = "local asset id"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the change was made from")),
+    request_body(content = crate::model::Asset, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the asset now (a published public asset keeps its published version and shows the edit as `pending`)", body = super::assets::AssetView),
+        (status = 401, description = "no valid token", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "a field the caller may not write (named)", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "no such asset visible to the caller", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an older revision", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "not application/json", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "not a valid asset document", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn replace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    auth: Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let caller = auth.account()?;
+    require_type(&headers, JSON)?;
+    let pre = if_match(&headers)?;
+    write::replace(&state.catalog, &caller, &id, &body, pre.as_ref()).await?;
+    answer(&state, caller, id, StatusCode::OK).await
+}
+
+/// Change some fields of an asset (RFC 7396 merge patch).
+#[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "write",
+    params(("id" = String, Path, description = "local asset id"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the change was made from")),
+    request_body(content = Object, content_type = "application/merge-patch+json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the asset now", body = super::assets::AssetView),
+        (status = 401, description = "no valid token", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "a field the caller may not write (named)", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "no such asset visible to the caller", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an older revision", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "not application/merge-patch+json", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "the patched document is not valid", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn patch(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    auth: Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let caller = auth.account()?;
+    require_type(&headers, MERGE_PATCH)?;
+    let pre = if_match(&headers)?;
+    write::patch(&state.catalog, &caller, &id, &body, pre.as_ref()).await?;
+    answer(&state, caller, id, StatusCode::OK).await
+}
+
+/// Delete an asset (a tombstone remains for harvesters).
+#[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "write",
+    params(("id" = String, Path, description = "local asset id"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the deletion was decided on")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 401, description = "no valid token", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "neither owner, moderator nor sciapps", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "no such asset visible to the caller", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an older revision", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    auth: Auth,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = auth.account()?;
+    let pre = if_match(&headers)?;
+    write::delete(&state.catalog, &caller, &id, pre.as_ref()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The optional body of a workflow transition.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    /// For the owner (required to reject).
+    pub comment: Option<String>,
+}
+
+async fn transition(
+    state: AppState,
+    id: String,
+    auth: Auth,
+    headers: HeaderMap,
+    body: Bytes,
+    which: Transition,
+) -> ApiResult<Response> {
+    let caller = auth.account()?;
+    let parsed = if body.iter().all(u8::is_ascii_whitespace) {
+        TransitionBody::default()
+    } else {
+        require_type(&headers, JSON)?;
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the body is {{\"comment\": \"...\"}}: {e}"),
+            )
+        })?
+    };
+    let pre = if_match(&headers)?;
+    write::transition(
+        &state.catalog,
+        &caller,
+        &id,
+        which,
+        parsed.comment,
+        pre.as_ref(),
+    )
+    .await?;
+    answer(&state, caller, id, StatusCode::OK).await
+}
+
+macro_rules! transition_handler {
+    ($name:ident, $which:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "workflow",
+            params(("id" = String, Path, description = "local asset id"),
+                   ("If-Match" = Option<String>, Header, description = "the ETag the decision was made on")),
+            request_body(content = Option<TransitionBody>, content_type = "application/json"),
+            security(("bearer" = [])),
+            responses(
+                (status = 200, description = "the asset after the transition", body = super::assets::AssetView),
+                (status = 401, description = "no valid token", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+                (status = 403, description = "not allowed for this caller", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+                (status = 404, description = "no such asset visible to the caller", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+                (status = 409, description = "the asset is not in a state this transition starts from", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+                (status = 412, description = "If-Match names an older revision", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+                (status = 422, description = "a licence is missing (submit) or a comment (reject)", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+            ))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            Path(id): Path<String>,
+            auth: Auth,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> ApiResult<Response> {
+            transition(state, id, auth, headers, body, $which).await
+        }
+    };
+}
+
+transition_handler!(
+    submit,
+    Transition::Submit,
+    "/api/v1/assets/{id}/submit",
+    "Submit for publication: a public audience goes to review, a private one is shared at once."
+);
+transition_handler!(
+    approve,
+    Transition::Approve,
+    "/api/v1/assets/{id}/approve",
+    "Approve a submitted asset or pending revision (a moderator other than the owner)."
+);
+transition_handler!(
+    reject,
+    Transition::Reject,
+    "/api/v1/assets/{id}/reject",
+    "Send a submitted asset or pending revision back to draft with a comment (a moderator)."
+);
+
+/// An asset's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    pub id: String,
+    /// Every change and transition, oldest first: revision, at, action, by, roles, changes
+    /// (field, from, to), status (from, to), comment, pending.
+    pub events: Vec<serde_json::Value>,
+}
+
+/// Every change and transition of an asset (owner, moderators, sciapps).
+#[utoipa::path(get, path = "/api/v1/assets/{id}/history", tag = "workflow",
+    params(("id" = String, Path, description = "local asset id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the events, oldest first", body = History),
+        (status = 401, description = "no valid token", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "neither owner, moderator nor sciapps", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "no such asset visible to the caller", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    auth: Auth,
+) -> ApiResult<Response> {
+    let caller = auth.account()?;
+    let events = write::history(&state.catalog, &caller, &id).await?;
+    Ok(Json(History { id, events }).into_response())
+}
