@@ -275,6 +275,50 @@ fn keep_unwritable(caller: &Caller, base: &Asset, new: Asset, catalog: &Catalog)
     Ok(merged)
 }
 
+/// Whether a change of `field` shows in the published version: a public field that is not
+/// maintained by the platform's services (popularity, publication dates).
+fn shows_publicly(field: &str) -> bool {
+    let key = field.split('.').next().unwrap_or(field);
+    crate::model::fields::field(key).is_some_and(|f| {
+        f.visibility == crate::model::fields::Visibility::Public
+            && f.write != crate::model::fields::WriteRule::Roles(&[Role::Application])
+    })
+}
+
+fn next_is_public(a: &Asset) -> bool {
+    a.audience() == Audience::Public
+}
+
+/// `target` with the given field changes made to it.
+fn apply_changes(target: &Asset, changes: &[FieldChange], catalog: &Catalog) -> Result<Asset> {
+    let mut m = to_map(target);
+    for c in changes {
+        match c.field.split_once('.') {
+            Some((key, sub)) => {
+                let obj = m
+                    .entry(key.to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(o) = obj {
+                    match &c.to {
+                        Some(v) => o.insert(sub.to_owned(), v.clone()),
+                        None => o.remove(sub),
+                    };
+                }
+            }
+            None => {
+                match &c.to {
+                    Some(v) => m.insert(c.field.clone(), v.clone()),
+                    None => m.remove(&c.field),
+                };
+            }
+        }
+    }
+    let mut out = from_map(m, catalog)?;
+    out.owner = target.owner.clone();
+    out.status = target.status;
+    Ok(out)
+}
+
 fn changes_json(changes: &[FieldChange]) -> Value {
     serde_json::to_value(changes).unwrap_or(Value::Null)
 }
@@ -415,26 +459,36 @@ async fn edit(
         if !refused.is_empty() {
             return Err(forbidden_fields(refused));
         }
+        // What readers of the published version see changes only with a public field (or
+        // with the audience becoming public); platform-maintained counters do not count.
+        let visible = changes.iter().any(|c| shows_publicly(&c.field))
+            || (next_is_public(&merged) && cur.asset.audience() != Audience::Public);
         let mut next = merged;
-        if !changes.iter().any(|c| c.field == "dateModified") {
+        if visible && !changes.iter().any(|c| c.field == "dateModified") {
             next.date_modified = Some(now());
         }
         let published = cur.asset.status == Some(Status::Published);
         let mut e = event(caller, "update");
         e.insert("changes".into(), changes_json(&changes));
-        Ok(if published && next.audience() == Audience::Public {
-            // The published version stays as readers know it; the edit waits for review.
-            if cur.pending.is_none() {
-                next.status = Some(Status::Draft);
-            }
-            e.insert("pending".into(), true.into());
-            Plan::Commit(Body::Keep, Some(Some(Box::new(next))), e)
-        } else {
-            if published {
-                next.status = Some(Status::Published);
-            }
-            Plan::Commit(Body::Put(Box::new(next)), Some(None), e)
-        })
+        Ok(
+            if published && visible && next.audience() == Audience::Public {
+                // The published version stays as readers know it; the edit waits for review.
+                if cur.pending.is_none() {
+                    next.status = Some(Status::Draft);
+                }
+                e.insert("pending".into(), true.into());
+                Plan::Commit(Body::Keep, Some(Some(Box::new(next))), e)
+            } else if published && cur.pending.is_some() {
+                // A change no reader sees goes to the published version and the pending one alike.
+                let live = apply_changes(&cur.asset, &changes, catalog)?;
+                Plan::Commit(Body::Put(Box::new(live)), Some(Some(Box::new(next))), e)
+            } else {
+                if published {
+                    next.status = Some(Status::Published);
+                }
+                Plan::Commit(Body::Put(Box::new(next)), Some(None), e)
+            },
+        )
     })
     .await
 }

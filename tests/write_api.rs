@@ -600,6 +600,23 @@ fn publication_workflow_and_history() {
             .is_none()
     );
     assert_eq!(w.s.get_json("/api/v1/assets?q=xylophonic", "")["total"], 0);
+    // What no reader sees (private fields, platform counters) applies at once, to the
+    // published version and the pending one alike, and leaves dateModified alone.
+    let modified = w.s.get_json("/api/v1/assets/wf-1", "")["dateModified"].clone();
+    let r = patch(
+        &w,
+        "wf-1",
+        &w.app,
+        json!({"build": {"status": "SUCCESS"}, "popularity": 7}),
+    );
+    assert_eq!(r.status(), 200);
+    let own = w.s.get_json("/api/v1/assets/wf-1", &w.alice);
+    assert_eq!(own["build"]["status"], "SUCCESS");
+    assert_eq!(own["pending"]["build"]["status"], "SUCCESS");
+    assert_eq!(own["pending"]["name"], "Workflow xylophonic");
+    let public = w.s.get_json("/api/v1/assets/wf-1", "");
+    assert_eq!(public["popularity"], 7);
+    assert_eq!(public["dateModified"], modified);
     // Further edits continue the pending revision.
     assert_eq!(
         patch(&w, "wf-1", &w.alice, json!({"abstract": "Second words."})).status(),
@@ -650,6 +667,18 @@ fn publication_workflow_and_history() {
     );
     // Bob reads it but does not own it.
     problem(patch(&w, "wf-2", &w.bob, json!({"name": "Bob's"})), 403);
+    // Sharing changes of a private asset apply at once; turning it public needs review.
+    let r = patch(
+        &w,
+        "wf-2",
+        &w.alice,
+        json!({"visibility": {"audience": "public", "users": [], "groups": []}}),
+    );
+    assert_eq!(r.status(), 200);
+    let own: Value = r.json().unwrap();
+    assert_eq!(own["visibility"]["audience"], "private");
+    assert_eq!(own["pending"]["visibility"]["audience"], "public");
+    assert_eq!(w.s.get("/api/v1/assets/wf-2").status(), 404);
 
     // History: every change and transition with who, when, what and comments; for the owner,
     // moderators and sciapps.
@@ -663,7 +692,7 @@ fn publication_workflow_and_history() {
         actions,
         [
             "create", "update", "submit", "reject", "update", "submit", "approve", "update",
-            "update", "submit", "approve"
+            "update", "update", "submit", "approve"
         ]
     );
     let revs: Vec<u64> = events
