@@ -65,7 +65,7 @@ pub(super) fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Ass
 pub(super) fn view(state: &AppState, caller: &Caller, asset: Asset) -> ApiResult<AssetView> {
     let base = &state.config.base_url;
     let id = asset.id.clone();
-    let revision = state.catalog.store.change(&id)?.map_or(0, |c| c.revision);
+    let revision = visible_revision(state, caller, &asset)?;
     let launch = launch::links(
         &state.catalog.store,
         caller,
@@ -87,6 +87,17 @@ pub(super) fn view(state: &AppState, caller: &Caller, asset: Asset) -> ApiResult
             ivoid: state.config.ivoid(&id),
             launch,
         },
+    })
+}
+
+/// The revision a caller is told about: the last change of what it may read. Readers of the
+/// public graph learn nothing of private changes or pending edits, not even that they happened.
+pub(super) fn visible_revision(state: &AppState, caller: &Caller, asset: &Asset) -> ApiResult<u64> {
+    let change = state.catalog.store.change(&asset.id)?;
+    Ok(match (change, access::grant(caller, asset)) {
+        (Some(c), Some(access::Grant::Full)) => c.revision,
+        (Some(c), _) => c.public_revision,
+        (None, _) => 0,
     })
 }
 
@@ -163,7 +174,7 @@ pub async fn get_asset(
                     Ok((Representation::Json, body, rev))
                 }
                 Representation::Rdf(format) => {
-                    let rev = st.catalog.store.change(&id)?.map_or(0, |c| c.revision);
+                    let rev = visible_revision(&st, &caller, &asset)?;
                     Ok((rep, rdf_bytes(&st, &asset, format)?, rev))
                 }
             }

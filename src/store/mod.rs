@@ -49,6 +49,10 @@ pub struct Change {
     /// RFC 3339 time of the change.
     pub datestamp: String,
     pub deleted: bool,
+    /// The revision and time of the last change to the asset's public graph: what readers of
+    /// the public graph are told (a private change or a pending edit must not show to them).
+    pub public_revision: u64,
+    pub public_datestamp: String,
 }
 
 fn orr(local: &str) -> NamedNode {
@@ -274,7 +278,7 @@ impl Store {
                 t.remove_named_graph(iris.public.as_ref())?;
                 t.remove_named_graph(iris.private.as_ref())?;
                 t.extend(qs);
-                Self::set_state(&mut t, &a.id, rev, datestamp, false)?;
+                Self::set_state(&mut t, &a.id, rev, datestamp, false, None)?;
                 t.extend(&write::event_quads(&a.id, rev, datestamp, e));
             }
             Self::set_revision(&mut t, start + assets.len() as u64)?;
@@ -336,6 +340,7 @@ impl Store {
         rev: u64,
         datestamp: &str,
         deleted: bool,
+        public: Option<(u64, &str)>,
     ) -> Result<()> {
         remove_all(
             t,
@@ -344,6 +349,20 @@ impl Store {
             Self::state_graph().as_ref(),
         )?;
         t.extend(&state_quads(id, rev, datestamp, deleted));
+        if let Some((prev, pstamp)) = public.filter(|(r, _)| *r != rev) {
+            let (s, g) = (state_subject(id), Self::state_graph());
+            t.insert(&Quad::new(
+                s.clone(),
+                orr("publicRevision"),
+                int(prev),
+                g.clone(),
+            ));
+            let date = Literal::new_typed_literal(
+                pstamp,
+                NamedNode::new_unchecked(format!("{XSD}dateTime")),
+            );
+            t.insert(&Quad::new(s, orr("publicDatestamp"), date, g));
+        }
         Ok(())
     }
 
@@ -356,6 +375,8 @@ impl Store {
             revision: 0,
             datestamp: String::new(),
             deleted: false,
+            public_revision: 0,
+            public_datestamp: String::new(),
         };
         let mut found = false;
         for q in
@@ -365,6 +386,10 @@ impl Store {
             let q = q?;
             found = true;
             apply_state(&mut change, q.predicate.as_ref(), &q.object)?;
+        }
+        if change.public_revision == 0 {
+            change.public_revision = change.revision;
+            change.public_datestamp = change.datestamp.clone();
         }
         Ok(found.then_some(change))
     }
@@ -576,6 +601,12 @@ fn apply_state(change: &mut Change, p: NamedNodeRef<'_>, o: &Term) -> Result<()>
                 .map_err(|_| StoreError::Corrupt(format!("revision {v:?}")))?
         }
         Some("datestamp") => change.datestamp = v.to_owned(),
+        Some("publicRevision") => {
+            change.public_revision = v
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("public revision {v:?}")))?
+        }
+        Some("publicDatestamp") => change.public_datestamp = v.to_owned(),
         Some("deleted") => change.deleted = v == "true",
         _ => {}
     }

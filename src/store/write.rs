@@ -136,6 +136,14 @@ impl Store {
         }
         let rev = self.revision()? + 1;
         let iris = AssetIris::new(&self.base, &m.id);
+        let public_changed = match &quads {
+            Some(qs) => self.public_graph_differs(&iris, qs)?,
+            None => false,
+        };
+        let public = match &current {
+            Some(c) if !public_changed => Some((c.public_revision, c.public_datestamp.as_str())),
+            _ => None,
+        };
         let mut t = self.db.start_transaction()?;
         let deleted = matches!(m.body, Body::Delete);
         if let Some(qs) = &quads {
@@ -160,11 +168,29 @@ impl Store {
                 ));
             }
         }
-        Self::set_state(&mut t, &m.id, rev, datestamp, deleted)?;
+        Self::set_state(&mut t, &m.id, rev, datestamp, deleted, public)?;
         Self::set_revision(&mut t, rev)?;
         t.extend(&event_quads(&m.id, rev, datestamp, &m.event));
         t.commit()?;
         Ok(Ok(rev))
+    }
+
+    /// Whether `quads` hold another public graph than the stored one.
+    fn public_graph_differs(&self, iris: &AssetIris, quads: &[Quad]) -> Result<bool> {
+        let graph: oxigraph::model::GraphName = iris.public.clone().into();
+        let new: std::collections::HashSet<&Quad> =
+            quads.iter().filter(|q| q.graph_name == graph).collect();
+        let mut old = 0;
+        for q in self
+            .db
+            .quads_for_pattern(None, None, None, Some(iris.public.as_ref().into()))
+        {
+            old += 1;
+            if !new.contains(&q?) {
+                return Ok(true);
+            }
+        }
+        Ok(old != new.len())
     }
 
     /// The pending revision of an asset, if it has one.
