@@ -62,6 +62,10 @@ fn ingest_events(
     Ok(events)
 }
 
+/// A committed change waiting for the projections: its row and the asset's content (`None`
+/// once deleted).
+type Queued = (Row, Option<Asset>);
+
 /// The open catalogue.
 pub struct Catalog {
     pub store: Arc<Store>,
@@ -73,6 +77,8 @@ pub struct Catalog {
     /// Held from a write's commit until every projection has it, so projections see the
     /// writes in revision order and a write is acknowledged only once it is searchable.
     writing: tokio::sync::Mutex<()>,
+    /// Changes committed by `commit` and not yet fed to the projections, in revision order.
+    queue: Arc<std::sync::Mutex<Vec<Queued>>>,
 }
 
 /// What `check` found.
@@ -144,6 +150,7 @@ impl Catalog {
             accounts,
             data_dir: data_dir.to_owned(),
             writing: tokio::sync::Mutex::new(()),
+            queue: Arc::new(std::sync::Mutex::new(Vec::new())),
         })
     }
 
@@ -253,10 +260,16 @@ impl Catalog {
 
     /// Commits one conditional write and feeds it to every projection before returning, so
     /// that what is acknowledged is also found. Returns the new revision, or the conflict.
+    ///
+    /// Group commit: the store commit is short and queues the change; then one writer at a
+    /// time brings the projections up to date with everything queued so far (one index commit
+    /// for all of it), and writers whose change was carried along return at once. Concurrent
+    /// writers thus share the costly index commit instead of waiting for one each.
     pub async fn commit(&self, m: Mutation) -> Result<std::result::Result<u64, Conflict>> {
-        let _writing = self.writing.lock().await;
-        let (store, stamp) = (self.store.clone(), now());
+        let (store, stamp, queue) = (self.store.clone(), now(), self.queue.clone());
         let committed = tokio::task::spawn_blocking(move || {
+            // The queue lock spans the commit so that the queue is in revision order.
+            let mut queue = queue.lock().unwrap_or_else(|e| e.into_inner());
             let rev = match store.mutate(&m, &stamp)? {
                 Ok(rev) => rev,
                 Err(c) => return Ok(Err(c)),
@@ -270,37 +283,64 @@ impl Catalog {
             } else {
                 store.get_full(&m.id)?
             };
-            Ok::<_, StoreError>(Ok((rev, row, asset)))
+            queue.push((row, asset));
+            Ok::<_, StoreError>(Ok(rev))
         })
         .await
         .map_err(|e| CatalogError::Task(e.to_string()))??;
-        let (rev, row, asset) = match committed {
-            Ok(c) => c,
+        let rev = match committed {
+            Ok(rev) => rev,
             Err(c) => return Ok(Err(c)),
         };
-        self.feed(row, asset).await?;
+        let _writing = self.writing.lock().await;
+        self.feed_queued(rev).await?;
         Ok(Ok(rev))
     }
 
-    /// Applies one committed change to the projections (`asset`: its content, `None` once
-    /// deleted), or lets them catch up when they are not exactly one change behind.
-    async fn feed(&self, row: Row, asset: Option<Asset>) -> Result<()> {
+    /// Brings the projections to at least revision `rev` from the queue of committed changes
+    /// (or from the store, when the queue does not continue their watermark). Called with the
+    /// `writing` lock held.
+    async fn feed_queued(&self, rev: u64) -> Result<()> {
         use project::Projection;
-        let rev = row.revision;
-        if self.assets.watermark().await? + 1 == rev {
-            self.assets.apply(std::slice::from_ref(&row), rev).await?;
-        } else {
+        let search_at = self.search.watermark().await?;
+        let assets_at = self.assets.watermark().await?;
+        if search_at >= rev && assets_at >= rev {
+            return Ok(());
+        }
+        let batch: Vec<Queued> = {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::take(&mut *queue)
+        };
+        let from = search_at.min(assets_at);
+        let batch: Vec<(Row, Option<Asset>)> = batch
+            .into_iter()
+            .filter(|(r, _)| r.revision > from)
+            .collect();
+        let contiguous = batch
+            .iter()
+            .enumerate()
+            .all(|(i, (r, _))| r.revision == from + 1 + i as u64);
+        let Some(upto) = batch.last().map(|(r, _)| r.revision).filter(|_| contiguous) else {
             project::catch_up(&self.store, &self.assets).await?;
-        }
-        if self.search.watermark().await? + 1 == rev {
-            let search = self.search.clone();
-            let items = vec![(row.id, asset)];
-            tokio::task::spawn_blocking(move || search.index_batch(&items, rev))
-                .await
-                .map_err(|e| CatalogError::Task(e.to_string()))??;
-        } else {
             project::catch_up(&self.store, &self.search).await?;
+            return Ok(());
+        };
+        let rows: Vec<Row> = batch
+            .iter()
+            .filter(|(r, _)| r.revision > assets_at)
+            .map(|(r, _)| r.clone())
+            .collect();
+        self.assets.apply(&rows, upto).await?;
+        // One document per asset: its last state in the batch.
+        let mut items: Vec<(String, Option<Asset>)> = Vec::with_capacity(batch.len());
+        for (r, a) in batch.into_iter().filter(|(r, _)| r.revision > search_at) {
+            items.retain(|(id, _)| *id != r.id);
+            items.push((r.id, a));
         }
+        let search = self.search.clone();
+        tokio::task::spawn_blocking(move || search.index_batch(&items, upto))
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
         Ok(())
     }
 

@@ -84,6 +84,15 @@ impl IfMatch {
     }
 }
 
+/// What a write committed: its revision and the asset as it now stands (`None` once deleted),
+/// with its pending revision.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub revision: u64,
+    pub asset: Option<Asset>,
+    pub pending: Option<Asset>,
+}
+
 /// An asset as a write finds it.
 struct Current {
     asset: Asset,
@@ -324,7 +333,7 @@ fn changes_json(changes: &[FieldChange]) -> Value {
 }
 
 /// `POST /api/v1/assets`: creates a draft owned by the caller. Returns id and revision.
-pub async fn create(catalog: &Catalog, caller: &Caller, body: &[u8]) -> Result<(String, u64)> {
+pub async fn create(catalog: &Catalog, caller: &Caller, body: &[u8]) -> Result<Written> {
     let (user, _) = user_of(caller);
     let mut asset = parse(body, catalog)?;
     match asset.status {
@@ -354,12 +363,16 @@ pub async fn create(catalog: &Catalog, caller: &Caller, body: &[u8]) -> Result<(
     let m = Mutation {
         id: id.clone(),
         expect: Expect::Absent,
-        body: Body::Put(Box::new(asset)),
+        body: Body::Put(Box::new(asset.clone())),
         pending: Some(None),
         event: Value::Object(e),
     };
     match catalog.commit(m).await? {
-        Ok(rev) => Ok((id, rev)),
+        Ok(revision) => Ok(Written {
+            revision,
+            asset: Some(asset),
+            pending: None,
+        }),
         Err(_) => Err(WriteError::Taken(format!("the id {id:?} is taken"))),
     }
 }
@@ -379,7 +392,7 @@ pub async fn replace(
     id: &str,
     body: &[u8],
     if_match: Option<&IfMatch>,
-) -> Result<u64> {
+) -> Result<Written> {
     let new = parse(body, catalog)?;
     if new.id != id {
         return Err(WriteError::Invalid(
@@ -405,7 +418,7 @@ pub async fn patch(
     id: &str,
     body: &[u8],
     if_match: Option<&IfMatch>,
-) -> Result<u64> {
+) -> Result<Written> {
     let patch = document::parse_json(body).map_err(WriteError::Document)?;
     if !patch.is_object() {
         return Err(WriteError::Invalid(
@@ -422,7 +435,7 @@ async fn edit(
     id: &str,
     edit: Edit,
     if_match: Option<&IfMatch>,
-) -> Result<u64> {
+) -> Result<Written> {
     retrying(catalog, caller, id, if_match, |cur| {
         let base = cur.target().clone();
         let merged = match &edit {
@@ -509,13 +522,29 @@ async fn retrying(
     id: &str,
     if_match: Option<&IfMatch>,
     mut plan: impl FnMut(&Current) -> Result<Plan>,
-) -> Result<u64> {
+) -> Result<Written> {
     for _ in 0..RETRIES {
         let cur = current(catalog, caller, id).await?;
         IfMatch::check(if_match, cur.revision)?;
         let decided = plan(&cur)?;
         let Plan::Commit(body, pending, event) = decided else {
-            return Ok(cur.revision);
+            return Ok(Written {
+                revision: cur.revision,
+                asset: Some(cur.asset),
+                pending: cur.pending,
+            });
+        };
+        let after = Written {
+            revision: 0,
+            asset: match &body {
+                Body::Put(a) => Some((**a).clone()),
+                Body::Keep => Some(cur.asset.clone()),
+                Body::Delete => None,
+            },
+            pending: match &pending {
+                Some(p) => p.as_deref().cloned(),
+                None => cur.pending.clone(),
+            },
         };
         let m = Mutation {
             id: id.to_owned(),
@@ -524,8 +553,8 @@ async fn retrying(
             pending,
             event: Value::Object(event),
         };
-        if let Some(rev) = commit(catalog, m, if_match).await? {
-            return Ok(rev);
+        if let Some(revision) = commit(catalog, m, if_match).await? {
+            return Ok(Written { revision, ..after });
         }
     }
     Err(WriteError::State(format!(
@@ -539,7 +568,7 @@ pub async fn delete(
     caller: &Caller,
     id: &str,
     if_match: Option<&IfMatch>,
-) -> Result<u64> {
+) -> Result<Written> {
     retrying(catalog, caller, id, if_match, |cur| {
         let allowed = matches!(caller, Caller::Operator)
             || has(caller, Role::Moderator)
@@ -587,7 +616,7 @@ pub async fn transition(
     which: Transition,
     comment: Option<String>,
     if_match: Option<&IfMatch>,
-) -> Result<u64> {
+) -> Result<Written> {
     let comment = comment
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty());

@@ -63,19 +63,30 @@ pub(super) fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Ass
 }
 
 pub(super) fn view(state: &AppState, caller: &Caller, asset: Asset) -> ApiResult<AssetView> {
+    let revision = visible_revision(state, caller, &asset)?;
+    let pending = match access::grant(caller, &asset) {
+        Some(access::Grant::Full) => state.catalog.store.pending(&asset.id)?,
+        _ => None,
+    };
+    view_at(state, caller, asset, revision, pending)
+}
+
+/// The view of an asset whose revision and pending revision are known.
+pub(super) fn view_at(
+    state: &AppState,
+    caller: &Caller,
+    asset: Asset,
+    revision: u64,
+    pending: Option<Asset>,
+) -> ApiResult<AssetView> {
     let base = &state.config.base_url;
     let id = asset.id.clone();
-    let revision = visible_revision(state, caller, &asset)?;
     let launch = launch::links(
         &state.catalog.store,
         caller,
         &asset,
         &state.config.launch_base,
     )?;
-    let pending = match access::grant(caller, &asset) {
-        Some(access::Grant::Full) => state.catalog.store.pending(&id)?,
-        _ => None,
-    };
     Ok(AssetView {
         asset,
         revision,

@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::assets::{load, view};
+use super::assets::{load, view, view_at};
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
-use crate::access::Caller;
-use crate::write::{self, IfMatch, Transition};
+use crate::access::{self, Caller};
+use crate::write::{self, IfMatch, Transition, Written};
 
 const JSON: &str = "application/json";
 const MERGE_PATCH: &str = "application/merge-patch+json";
@@ -91,17 +91,24 @@ fn etag(revision: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
-/// The asset as `caller` now sees it, with its `ETag`.
+/// The asset as the write left it, with the write's `ETag`; read afresh when the caller may
+/// not read it whole.
 async fn answer(
     state: &AppState,
     caller: Caller,
     id: String,
+    written: Written,
     status: StatusCode,
 ) -> ApiResult<Response> {
     let st = state.clone();
-    let v = tokio::task::spawn_blocking(move || {
-        let asset = load(&st, &caller, &id)?;
-        view(&st, &caller, asset)
+    let v = tokio::task::spawn_blocking(move || match written.asset {
+        Some(asset) if access::grant(&caller, &asset) == Some(access::Grant::Full) => {
+            view_at(&st, &caller, asset, written.revision, written.pending)
+        }
+        _ => {
+            let asset = load(&st, &caller, &id)?;
+            view(&st, &caller, asset)
+        }
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
@@ -135,8 +142,13 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let caller = auth.account()?;
     require_type(&headers, JSON)?;
-    let (id, _) = write::create(&state.catalog, &caller, &body).await?;
-    answer(&state, caller, id, StatusCode::CREATED).await
+    let written = write::create(&state.catalog, &caller, &body).await?;
+    let id = written
+        .asset
+        .as_ref()
+        .map(|a| a.id.clone())
+        .unwrap_or_default();
+    answer(&state, caller, id, written, StatusCode::CREATED).await
 }
 
 /// Replace an asset (the fields the caller may not write are kept when left out).
@@ -164,8 +176,8 @@ pub async fn replace(
     let caller = auth.account()?;
     require_type(&headers, JSON)?;
     let pre = if_match(&headers)?;
-    write::replace(&state.catalog, &caller, &id, &body, pre.as_ref()).await?;
-    answer(&state, caller, id, StatusCode::OK).await
+    let written = write::replace(&state.catalog, &caller, &id, &body, pre.as_ref()).await?;
+    answer(&state, caller, id, written, StatusCode::OK).await
 }
 
 /// Change some fields of an asset (RFC 7396 merge patch).
@@ -193,8 +205,8 @@ pub async fn patch(
     let caller = auth.account()?;
     require_type(&headers, MERGE_PATCH)?;
     let pre = if_match(&headers)?;
-    write::patch(&state.catalog, &caller, &id, &body, pre.as_ref()).await?;
-    answer(&state, caller, id, StatusCode::OK).await
+    let written = write::patch(&state.catalog, &caller, &id, &body, pre.as_ref()).await?;
+    answer(&state, caller, id, written, StatusCode::OK).await
 }
 
 /// Delete an asset (a tombstone remains for harvesters).
@@ -250,7 +262,7 @@ async fn transition(
         })?
     };
     let pre = if_match(&headers)?;
-    write::transition(
+    let written = write::transition(
         &state.catalog,
         &caller,
         &id,
@@ -259,7 +271,7 @@ async fn transition(
         pre.as_ref(),
     )
     .await?;
-    answer(&state, caller, id, StatusCode::OK).await
+    answer(&state, caller, id, written, StatusCode::OK).await
 }
 
 macro_rules! transition_handler {
