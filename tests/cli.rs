@@ -252,3 +252,63 @@ fn a_second_process_is_told_the_data_directory_is_in_use() {
     server.stop();
     assert!(orrery(data.path(), &["check"]).status.success());
 }
+
+#[test]
+fn tokens_without_a_running_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = orrery(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "--user",
+            "ann",
+            "--role",
+            "moderator",
+            "--group",
+            "g1",
+            "--expires",
+            "90d",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.lines().last().unwrap();
+    assert!(
+        token.starts_with("orr_") && !token.contains(' '),
+        "{stdout}"
+    );
+    let id = token.split('_').nth(1).unwrap();
+    let list = String::from_utf8(orrery(dir.path(), &["token", "list"]).stdout).unwrap();
+    let row = list.lines().find(|l| l.starts_with(id)).expect("listed");
+    assert!(
+        row.contains("ann") && row.contains("moderator") && row.contains("g1"),
+        "{row}"
+    );
+    assert!(!list.contains(token));
+    assert!(
+        orrery(dir.path(), &["token", "revoke", id])
+            .status
+            .success()
+    );
+    assert!(
+        !orrery(dir.path(), &["token", "revoke", id])
+            .status
+            .success(),
+        "revoked once"
+    );
+    let list = String::from_utf8(orrery(dir.path(), &["token", "list"]).stdout).unwrap();
+    assert!(
+        !list
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap()
+            .ends_with("\t-")
+    );
+    // No store was opened: the service can start on this directory afterwards.
+    assert!(!dir.path().join("store").exists());
+}

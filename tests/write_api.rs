@@ -159,8 +159,37 @@ fn tokens_and_authentication() {
     );
     let v = problem(r, 401);
     assert!(v["detail"].as_str().unwrap().contains("revoked"));
-    // An expired token: a lifetime in minutes cannot have run out, so check the refusal of bad
-    // lifetimes and the expiry path through the accounts unit tests; here, a bad lifetime.
+    // An expired token.
+    let out = orrery(
+        dir,
+        &[
+            "token",
+            "create",
+            "--user",
+            "dave",
+            "--role",
+            "developer",
+            "--expires",
+            "2020-01-01T00:00:00Z",
+        ],
+    );
+    assert!(out.status.success());
+    let old = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let r = w.s.call(
+        "GET",
+        "/api/v1/assets/jl-euclid-dps",
+        &old,
+        None,
+        None,
+        None,
+    );
+    let v = problem(r, 401);
+    assert!(v["detail"].as_str().unwrap().contains("expired"), "{v}");
     let out = orrery(
         dir,
         &[

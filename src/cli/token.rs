@@ -52,7 +52,7 @@ pub struct CreateArgs {
     /// Group the account belongs to (repeat for several).
     #[arg(long)]
     group: Vec<String>,
-    /// Lifetime, e.g. 90d, 12h, 2w, 1y (default: no expiry).
+    /// Lifetime (90d, 12h, 30m, 2w, 1y) or end as an RFC 3339 time (default: no expiry).
     #[arg(long)]
     expires: Option<String>,
 }
@@ -67,7 +67,10 @@ pub async fn run(data: &Path, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
     let code = match cmd {
         TokenCommand::Create(args) => {
             let expires = match &args.expires {
-                Some(e) => Some(chrono::Utc::now() + parse_lifetime(e)?),
+                Some(e) => match chrono::DateTime::parse_from_rfc3339(e) {
+                    Ok(at) => Some(at.with_timezone(&chrono::Utc)),
+                    Err(_) => Some(chrono::Utc::now() + parse_lifetime(e)?),
+                },
                 None => None,
             };
             let new = NewToken {
