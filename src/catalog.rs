@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::accounts::{Accounts, AccountsError};
 use crate::model::{Asset, DocumentError, Status, Vocabularies, document};
 use crate::project::assets::AssetsTable;
+use crate::project::oai::OaiLog;
 use crate::project::{self, Row};
 use crate::search::SearchIndex;
 use crate::store::{Conflict, Mutation, Store, StoreError};
@@ -73,6 +74,9 @@ pub struct Catalog {
     pub assets: AssetsTable,
     pub search: Arc<SearchIndex>,
     pub accounts: Accounts,
+    pub oai: OaiLog,
+    /// Signs OAI-PMH resumption tokens.
+    pub oai_key: Vec<u8>,
     pub data_dir: PathBuf,
     /// Held from a write's commit until every projection has it, so projections see the
     /// writes in revision order and a write is acknowledged only once it is searchable.
@@ -137,6 +141,7 @@ impl Catalog {
         .map_err(|e| CatalogError::Task(e.to_string()))??;
         let assets = AssetsTable::open(&data_dir.join("catalog.sqlite")).await?;
         let accounts = Accounts::open(&data_dir.join("catalog.sqlite")).await?;
+        let oai = OaiLog::open(&data_dir.join("catalog.sqlite"), &store.created()).await?;
         let store = Arc::new(store);
         let (s, v, dir) = (store.clone(), vocab.clone(), data_dir.join("index"));
         let search = tokio::task::spawn_blocking(move || SearchIndex::open(&dir, s, v))
@@ -148,6 +153,8 @@ impl Catalog {
             assets,
             search: Arc::new(search),
             accounts,
+            oai,
+            oai_key: crate::search::load_secret(&data_dir.join("oai.key"))?,
             data_dir: data_dir.to_owned(),
             writing: tokio::sync::Mutex::new(()),
             queue: Arc::new(std::sync::Mutex::new(Vec::new())),
@@ -157,6 +164,7 @@ impl Catalog {
     /// Brings every projection up to the store revision.
     pub async fn catch_up(&self) -> Result<()> {
         project::catch_up(&self.store, &self.assets).await?;
+        project::catch_up(&self.store, &self.oai).await?;
         project::catch_up(&self.store, &self.search).await?;
         Ok(())
     }
@@ -164,6 +172,7 @@ impl Catalog {
     /// Rebuilds every projection from scratch; returns the number of changes replayed.
     pub async fn reindex(&self) -> Result<usize> {
         let n = project::rebuild(&self.store, &self.assets).await?;
+        project::rebuild(&self.store, &self.oai).await?;
         project::rebuild(&self.store, &self.search).await?;
         Ok(n)
     }
@@ -195,19 +204,23 @@ impl Catalog {
             tokio::task::spawn_blocking(move || -> std::result::Result<_, StoreError> {
                 let events = ingest_events(&store, &assets)?;
                 let revisions = store.put(&assets, &events, &stamp)?;
-                let rows: Vec<Row> = assets
-                    .iter()
-                    .cloned()
-                    .zip(&revisions)
-                    .map(|(a, &revision)| Row {
-                        id: a.id,
-                        kind: a.kind,
+                let mut rows: Vec<Row> = Vec::with_capacity(assets.len());
+                for (a, &revision) in assets.iter().zip(&revisions) {
+                    let public = crate::store::anonymous_visible(a);
+                    // Only a hidden asset needs the store's word on whether it was ever seen.
+                    let ever_public = public || store.change(&a.id)?.is_some_and(|c| c.ever_public);
+                    rows.push(Row {
+                        public,
+                        id: a.id.clone(),
+                        kind: a.kind.clone(),
                         status: a.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
                         revision,
                         datestamp: stamp.clone(),
                         deleted: false,
-                    })
-                    .collect();
+                        public_datestamp: stamp.clone(),
+                        ever_public,
+                    });
+                }
                 Ok((revisions, rows, assets))
             })
             .await
@@ -228,6 +241,11 @@ impl Catalog {
             self.assets.apply(rows, upto).await?;
         } else {
             project::catch_up(&self.store, &self.assets).await?;
+        }
+        if self.oai.watermark().await? + 1 == first.revision {
+            self.oai.apply(rows, upto).await?;
+        } else {
+            project::catch_up(&self.store, &self.oai).await?;
         }
         if self.search.watermark().await? + 1 == first.revision {
             // The assets are at hand: index them without reading them back.
@@ -304,14 +322,15 @@ impl Catalog {
         use project::Projection;
         let search_at = self.search.watermark().await?;
         let assets_at = self.assets.watermark().await?;
-        if search_at >= rev && assets_at >= rev {
+        let oai_at = self.oai.watermark().await?;
+        if search_at >= rev && assets_at >= rev && oai_at >= rev {
             return Ok(());
         }
         let batch: Vec<Queued> = {
             let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             std::mem::take(&mut *queue)
         };
-        let from = search_at.min(assets_at);
+        let from = search_at.min(assets_at).min(oai_at);
         let batch: Vec<(Row, Option<Asset>)> = batch
             .into_iter()
             .filter(|(r, _)| r.revision > from)
@@ -322,6 +341,7 @@ impl Catalog {
             .all(|(i, (r, _))| r.revision == from + 1 + i as u64);
         let Some(upto) = batch.last().map(|(r, _)| r.revision).filter(|_| contiguous) else {
             project::catch_up(&self.store, &self.assets).await?;
+            project::catch_up(&self.store, &self.oai).await?;
             project::catch_up(&self.store, &self.search).await?;
             return Ok(());
         };
@@ -331,6 +351,12 @@ impl Catalog {
             .map(|(r, _)| r.clone())
             .collect();
         self.assets.apply(&rows, upto).await?;
+        let rows: Vec<Row> = batch
+            .iter()
+            .filter(|(r, _)| r.revision > oai_at)
+            .map(|(r, _)| r.clone())
+            .collect();
+        self.oai.apply(&rows, upto).await?;
         // One document per asset: its last state in the batch.
         let mut items: Vec<(String, Option<Asset>)> = Vec::with_capacity(batch.len());
         for (r, a) in batch.into_iter().filter(|(r, _)| r.revision > search_at) {
@@ -394,6 +420,12 @@ impl Catalog {
                 "store revision {revision} but the newest asset change is {last}"
             ));
         }
+        let oai_watermark = self.oai.watermark().await?;
+        if oai_watermark != revision {
+            report.problems.push(format!(
+                "projection oai is at revision {oai_watermark}, the store at {revision}"
+            ));
+        }
         let watermark = self.assets.watermark().await?;
         if watermark != revision {
             report.problems.push(format!(
@@ -453,6 +485,7 @@ impl Catalog {
     /// Closes the projections' connections and flushes the store.
     pub async fn close(&self) -> Result<()> {
         self.assets.close().await;
+        self.oai.close().await;
         self.accounts.close().await;
         let search = self.search.clone();
         tokio::task::spawn_blocking(move || search.close())

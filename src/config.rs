@@ -28,6 +28,10 @@ pub struct Config {
     pub authority: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Who publishes the registry (its records' publisher and contact).
+    pub publisher: String,
+    /// The registry's contact address (OAI-PMH adminEmail).
+    pub admin_email: String,
 }
 
 impl Config {
@@ -44,6 +48,18 @@ impl Config {
             host
         };
         format!("http://{host}:{}", addr.port())
+    }
+
+    /// The registry's identity, for VOResource and OAI-PMH; `created` dates its own records.
+    pub fn registry_info(&self, created: &str) -> crate::registry::voresource::RegistryInfo {
+        crate::registry::voresource::RegistryInfo {
+            authority: self.authority.clone(),
+            base_url: self.base_url.clone(),
+            launch_base: self.launch_base.clone(),
+            publisher: self.publisher.clone(),
+            email: self.admin_email.clone(),
+            created: created.to_owned(),
+        }
     }
 
     /// The IVOA identifier of an asset.

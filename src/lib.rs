@@ -2,7 +2,7 @@
 //!
 //! Layers, bottom to top: `model` (asset document, field table, vocabularies, RDF mapping),
 //! `store` (oxigraph, the single source of truth), `access` (the one visibility decision),
-//! `project` (read models fed by store revision), `accounts` (bearer tokens), `search` (the tantivy index and its queries), `catalog` (the service core), `write` (the write path and workflow), then the
+//! `project` (read models fed by store revision), `accounts` (bearer tokens), `search` (the tantivy index and its queries), `registry` (VOResource and OAI-PMH), `catalog` (the service core), `write` (the write path and workflow), then the
 //! surfaces: `http` and `cli`.
 
 pub mod access;
@@ -14,6 +14,7 @@ pub mod http;
 pub mod launch;
 pub mod model;
 pub mod project;
+pub mod registry;
 pub mod search;
 pub mod store;
 pub mod telemetry;

@@ -91,6 +91,12 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "ORRERY_MAX_BODY", default_value_t = 1 << 20)]
     max_body_bytes: usize,
+    /// Publisher of the registry records.
+    #[arg(long, env = "ORRERY_PUBLISHER", default_value = "orrery catalogue")]
+    publisher: String,
+    /// Contact address of the registry (OAI-PMH adminEmail); default registry@{authority}.
+    #[arg(long, env = "ORRERY_ADMIN_EMAIL")]
+    admin_email: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -203,8 +209,12 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         addr: args.addr,
         base_url: catalog.store.base().to_owned(),
         launch_base: args.launch_base,
+        admin_email: args
+            .admin_email
+            .unwrap_or_else(|| format!("registry@{}", args.authority)),
         authority: args.authority,
         max_body_bytes: args.max_body_bytes,
+        publisher: args.publisher,
     };
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "configuration");
     tracing::info!(

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod conneg;
 pub mod error;
+pub mod oai;
 pub mod openapi;
 pub mod ops;
 pub mod portal;
@@ -127,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/vocabularies/{scheme}", get(vocab::scheme))
         .route("/api/v1/licenses", get(vocab::licenses))
         .route("/id/{id}", get(assets::get_iri))
+        .route("/oai", get(oai::get).post(oai::post))
         .route("/", get(portal::home))
         .route("/assets/{id}", get(portal::landing))
         .route("/healthz", get(ops::healthz))

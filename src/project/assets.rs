@@ -5,6 +5,9 @@ use sqlx::{Row as _, SqlitePool};
 
 use super::{Projection, Result, Row};
 
+/// Bumped when the table's shape changes: an older table is dropped and rebuilt from the store.
+const VERSION: i64 = 3;
+
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, revision INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS assets (
@@ -13,7 +16,10 @@ const SCHEMA: &[&str] = &[
         status TEXT NOT NULL,
         revision INTEGER NOT NULL,
         datestamp TEXT NOT NULL,
-        deleted INTEGER NOT NULL DEFAULT 0
+        deleted INTEGER NOT NULL DEFAULT 0,
+        public INTEGER NOT NULL DEFAULT 0,
+        public_datestamp TEXT NOT NULL DEFAULT '',
+        ever_public INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE INDEX IF NOT EXISTS assets_datestamp ON assets (datestamp)",
     "CREATE INDEX IF NOT EXISTS assets_revision ON assets (revision)",
@@ -29,6 +35,31 @@ impl AssetsTable {
     /// Opens (creating if needed) the SQLite database file.
     pub async fn open(path: &std::path::Path) -> Result<AssetsTable> {
         let pool = super::open_sqlite(path).await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, revision INTEGER NOT NULL)",
+        )
+        .execute(&pool)
+        .await?;
+        let version: Option<i64> = sqlx::query_scalar(
+            "SELECT revision FROM projection_state WHERE name = 'assets-version'",
+        )
+        .fetch_optional(&pool)
+        .await?;
+        if version != Some(VERSION) {
+            sqlx::query("DROP TABLE IF EXISTS assets")
+                .execute(&pool)
+                .await?;
+            sqlx::query("DELETE FROM projection_state WHERE name = 'assets'")
+                .execute(&pool)
+                .await?;
+            sqlx::query(
+                "INSERT INTO projection_state (name, revision) VALUES ('assets-version', ?)
+                 ON CONFLICT (name) DO UPDATE SET revision = excluded.revision",
+            )
+            .bind(VERSION)
+            .execute(&pool)
+            .await?;
+        }
         for stmt in SCHEMA {
             sqlx::query(*stmt).execute(&pool).await?;
         }
@@ -42,7 +73,7 @@ impl AssetsTable {
     /// Every row, ordered by id.
     pub async fn rows(&self) -> Result<Vec<Row>> {
         let rows = sqlx::query(
-            "SELECT id, type, status, revision, datestamp, deleted FROM assets ORDER BY id",
+            "SELECT id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public FROM assets ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -55,6 +86,9 @@ impl AssetsTable {
                 revision: r.get::<i64, _>(3) as u64,
                 datestamp: r.get(4),
                 deleted: r.get::<i64, _>(5) != 0,
+                public: r.get::<i64, _>(6) != 0,
+                public_datestamp: r.get(7),
+                ever_public: r.get::<i64, _>(8) != 0,
             })
             .collect())
     }
@@ -93,9 +127,12 @@ impl Projection for AssetsTable {
         let mut tx = self.pool.begin().await?;
         for r in rows {
             sqlx::query(
-                "INSERT INTO assets (id, type, status, revision, datestamp, deleted) VALUES (?, ?, ?, ?, ?, ?)
+                "INSERT INTO assets (id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (id) DO UPDATE SET type = excluded.type, status = excluded.status,
-                 revision = excluded.revision, datestamp = excluded.datestamp, deleted = excluded.deleted
+                 revision = excluded.revision, datestamp = excluded.datestamp, deleted = excluded.deleted,
+                 public = excluded.public, public_datestamp = excluded.public_datestamp,
+                 ever_public = excluded.ever_public
                  WHERE excluded.revision > assets.revision",
             )
             .bind(&r.id)
@@ -104,6 +141,9 @@ impl Projection for AssetsTable {
             .bind(r.revision as i64)
             .bind(&r.datestamp)
             .bind(r.deleted as i64)
+            .bind(r.public as i64)
+            .bind(&r.public_datestamp)
+            .bind(r.ever_public as i64)
             .execute(&mut *tx)
             .await?;
         }

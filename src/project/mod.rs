@@ -5,6 +5,7 @@
 //! a crash at any point leaves a projection that simply resumes. `rebuild` starts from zero.
 
 pub mod assets;
+pub mod oai;
 
 use std::future::Future;
 
@@ -34,16 +35,23 @@ pub struct Row {
     pub revision: u64,
     pub datestamp: String,
     pub deleted: bool,
+    /// Whether anonymous readers see it (published, public audience, not deleted).
+    pub public: bool,
+    /// When its public graph last changed.
+    pub public_datestamp: String,
+    /// Whether anonymous readers ever saw it.
+    pub ever_public: bool,
 }
 
 impl Row {
     /// The row of a change, reading the asset's type and status from the store.
     pub fn from_store(store: &Store, change: Change) -> std::result::Result<Row, StoreError> {
-        let (kind, status) = if change.deleted {
-            (String::new(), String::new())
+        let (kind, status, audience_public) = if change.deleted {
+            (String::new(), String::new(), false)
         } else {
             store.summary(&change.id)?
         };
+        let public = !change.deleted && audience_public && status == "published";
         Ok(Row {
             id: change.id,
             kind,
@@ -51,6 +59,9 @@ impl Row {
             revision: change.revision,
             datestamp: change.datestamp,
             deleted: change.deleted,
+            public,
+            public_datestamp: change.public_datestamp,
+            ever_public: change.ever_public,
         })
     }
 }

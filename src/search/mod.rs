@@ -835,8 +835,8 @@ fn html_escape(s: &str) -> String {
     out
 }
 
-/// The secret that signs cursors: created once, kept beside the index.
-fn load_secret(path: &Path) -> Result<Vec<u8>> {
+/// A signing secret (cursors, resumption tokens): created once, kept in the data directory.
+pub(crate) fn load_secret(path: &Path) -> Result<Vec<u8>> {
     if let Ok(bytes) = std::fs::read(path)
         && bytes.len() >= 32
     {

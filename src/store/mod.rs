@@ -53,6 +53,9 @@ pub struct Change {
     /// the public graph are told (a private change or a pending edit must not show to them).
     pub public_revision: u64,
     pub public_datestamp: String,
+    /// Whether anonymous readers ever saw it (so that its disappearance is announced to
+    /// harvesters, and the disappearance of one they never saw is not).
+    pub ever_public: bool,
 }
 
 fn orr(local: &str) -> NamedNode {
@@ -135,12 +138,29 @@ impl Store {
                 base
             }
         };
+        if store.meta_value("created")?.is_none() {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            store.db.insert(QuadRef::new(
+                orr("store").as_ref(),
+                orr("created").as_ref(),
+                &Term::from(Literal::new_simple_literal(&now)),
+                Self::meta_graph().as_ref(),
+            ))?;
+        }
         store.init_ontologies()?;
         Ok(store)
     }
 
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// When this store was created (UTC, seconds).
+    pub fn created(&self) -> String {
+        self.meta_value("created")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "2000-01-01T00:00:00Z".to_owned())
     }
 
     pub fn vocab(&self) -> &Vocabularies {
@@ -265,7 +285,13 @@ impl Store {
             );
             for (((a, qs), &rev), e) in assets.iter().zip(quads).zip(&revisions).zip(events) {
                 all.extend(qs);
-                all.extend(state_quads(&a.id, rev, datestamp, false));
+                all.extend(state_quads(
+                    &a.id,
+                    rev,
+                    datestamp,
+                    false,
+                    anonymous_visible(a),
+                ));
                 all.extend(write::event_quads(&a.id, rev, datestamp, e));
             }
             all.push(revision_quad(start + assets.len() as u64));
@@ -278,7 +304,9 @@ impl Store {
                 t.remove_named_graph(iris.public.as_ref())?;
                 t.remove_named_graph(iris.private.as_ref())?;
                 t.extend(qs);
-                Self::set_state(&mut t, &a.id, rev, datestamp, false, None)?;
+                let ever =
+                    anonymous_visible(a) || self.change(&a.id)?.is_some_and(|c| c.ever_public);
+                Self::set_state(&mut t, &a.id, rev, datestamp, false, None, ever)?;
                 t.extend(&write::event_quads(&a.id, rev, datestamp, e));
             }
             Self::set_revision(&mut t, start + assets.len() as u64)?;
@@ -341,6 +369,7 @@ impl Store {
         datestamp: &str,
         deleted: bool,
         public: Option<(u64, &str)>,
+        ever_public: bool,
     ) -> Result<()> {
         remove_all(
             t,
@@ -348,7 +377,7 @@ impl Store {
             None,
             Self::state_graph().as_ref(),
         )?;
-        t.extend(&state_quads(id, rev, datestamp, deleted));
+        t.extend(&state_quads(id, rev, datestamp, deleted, ever_public));
         if let Some((prev, pstamp)) = public.filter(|(r, _)| *r != rev) {
             let (s, g) = (state_subject(id), Self::state_graph());
             t.insert(&Quad::new(
@@ -377,6 +406,7 @@ impl Store {
             deleted: false,
             public_revision: 0,
             public_datestamp: String::new(),
+            ever_public: false,
         };
         let mut found = false;
         for q in
@@ -456,8 +486,9 @@ impl Store {
         )?)
     }
 
-    /// An asset's type label and publication status (empty when it has none), read directly.
-    pub fn summary(&self, id: &str) -> Result<(String, String)> {
+    /// An asset's type label, publication status (empty when it has none) and whether its
+    /// audience is public, read directly.
+    pub fn summary(&self, id: &str) -> Result<(String, String, bool)> {
         let iris = AssetIris::new(&self.base, id);
         let s = iris.subject.as_ref();
         let rdf_type = NamedNode::new_unchecked(ns::RDF_TYPE);
@@ -486,7 +517,17 @@ impl Store {
         ) {
             status = literal_str(&q?.object).unwrap_or_default().to_owned();
         }
-        Ok((kind, status))
+        let audience_p = NamedNode::new_unchecked(format!("{}audience", ns::ESADO));
+        let mut public = true;
+        for q in self.db.quads_for_pattern(
+            Some(s.into()),
+            Some(audience_p.as_ref()),
+            None,
+            Some(iris.private.as_ref().into()),
+        ) {
+            public = literal_str(&q?.object) != Some("private");
+        }
+        Ok((kind, status, public))
     }
 
     /// The ids of every live asset.
@@ -573,7 +614,7 @@ fn revision_quad(rev: u64) -> Quad {
 }
 
 /// The bookkeeping quads of one asset.
-fn state_quads(id: &str, rev: u64, datestamp: &str, deleted: bool) -> Vec<Quad> {
+fn state_quads(id: &str, rev: u64, datestamp: &str, deleted: bool, ever_public: bool) -> Vec<Quad> {
     let s = state_subject(id);
     let g = NamedNode::new_unchecked(ns::STATE_GRAPH);
     let date = Literal::new_typed_literal(
@@ -584,12 +625,21 @@ fn state_quads(id: &str, rev: u64, datestamp: &str, deleted: bool) -> Vec<Quad> 
         Quad::new(s.clone(), orr("revision"), int(rev), g.clone()),
         Quad::new(s.clone(), orr("datestamp"), date, g.clone()),
     ];
+    let yes =
+        || Literal::new_typed_literal("true", NamedNode::new_unchecked(format!("{XSD}boolean")));
+    if ever_public {
+        out.push(Quad::new(s.clone(), orr("everPublic"), yes(), g.clone()));
+    }
     if deleted {
-        let yes =
-            Literal::new_typed_literal("true", NamedNode::new_unchecked(format!("{XSD}boolean")));
-        out.push(Quad::new(s, orr("deleted"), yes, g));
+        out.push(Quad::new(s, orr("deleted"), yes(), g));
     }
     out
+}
+
+/// Whether anonymous readers see this asset (published, public audience).
+pub fn anonymous_visible(a: &Asset) -> bool {
+    a.status == Some(crate::model::Status::Published)
+        && a.audience() == crate::model::Audience::Public
 }
 
 fn apply_state(change: &mut Change, p: NamedNodeRef<'_>, o: &Term) -> Result<()> {
@@ -607,6 +657,7 @@ fn apply_state(change: &mut Change, p: NamedNodeRef<'_>, o: &Term) -> Result<()>
                 .map_err(|_| StoreError::Corrupt(format!("public revision {v:?}")))?
         }
         Some("publicDatestamp") => change.public_datestamp = v.to_owned(),
+        Some("everPublic") => change.ever_public = v == "true",
         Some("deleted") => change.deleted = v == "true",
         _ => {}
     }

@@ -124,7 +124,9 @@ impl Store {
             None => None,
         };
         let _guard = self.lock();
-        let current = self.change(&m.id)?.filter(|c| !c.deleted);
+        let stored = self.change(&m.id)?;
+        let was_public = stored.as_ref().is_some_and(|c| c.ever_public);
+        let current = stored.filter(|c| !c.deleted);
         let ok = match m.expect {
             Expect::Absent => current.is_none(),
             Expect::Revision(r) => current.as_ref().is_some_and(|c| c.revision == r),
@@ -168,7 +170,15 @@ impl Store {
                 ));
             }
         }
-        Self::set_state(&mut t, &m.id, rev, datestamp, deleted, public)?;
+        let ever_public = was_public
+            || match &m.body {
+                Body::Put(a) => super::anonymous_visible(a),
+                Body::Keep => self
+                    .get_full(&m.id)?
+                    .is_some_and(|a| super::anonymous_visible(&a)),
+                Body::Delete => false,
+            };
+        Self::set_state(&mut t, &m.id, rev, datestamp, deleted, public, ever_public)?;
         Self::set_revision(&mut t, rev)?;
         t.extend(&event_quads(&m.id, rev, datestamp, &m.event));
         t.commit()?;

@@ -1,0 +1,36 @@
+//! `GET|POST /oai`: the OAI-PMH endpoint. Always 200 `text/xml`; errors are OAI-PMH errors.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use crate::registry::oai::Oai;
+
+fn pairs(raw: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+async fn answer(state: &AppState, args: Vec<(String, String)>) -> Response {
+    let info = state.config.registry_info(&state.catalog.store.created());
+    let oai = Oai {
+        catalog: &state.catalog,
+        info: &info,
+        secret: &state.catalog.oai_key,
+    };
+    let body = oai.respond(&args).await;
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+/// OAI-PMH over GET (arguments in the query string).
+pub async fn get(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    answer(&state, pairs(raw.unwrap_or_default().as_bytes())).await
+}
+
+/// OAI-PMH over POST (`application/x-www-form-urlencoded` body).
+pub async fn post(State(state): State<AppState>, body: Bytes) -> Response {
+    answer(&state, pairs(&body)).await
+}
