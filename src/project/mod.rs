@@ -99,6 +99,33 @@ pub async fn open_sqlite(
         .await
 }
 
+/// The watermark a relational projection keeps in `projection_state` under `name`.
+pub async fn sql_watermark(pool: &sqlx::SqlitePool, name: &str) -> Result<u64> {
+    let rev: Option<i64> =
+        sqlx::query_scalar("SELECT revision FROM projection_state WHERE name = ?")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+    Ok(rev.unwrap_or(0) as u64)
+}
+
+/// Moves a relational projection's watermark forward (never back) inside its transaction.
+pub async fn set_sql_watermark(
+    conn: &mut sqlx::SqliteConnection,
+    name: &str,
+    upto: u64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO projection_state (name, revision) VALUES (?, ?)
+         ON CONFLICT (name) DO UPDATE SET revision = MAX(revision, excluded.revision)",
+    )
+    .bind(name)
+    .bind(upto as i64)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 const BATCH: usize = 5_000;
 
 /// Feeds `projection` every change it has not applied yet. Returns how many it applied.

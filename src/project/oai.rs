@@ -167,11 +167,7 @@ impl Projection for OaiLog {
     }
 
     async fn watermark(&self) -> Result<u64> {
-        let rev: Option<i64> =
-            sqlx::query_scalar("SELECT revision FROM projection_state WHERE name = 'oai'")
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(rev.unwrap_or(0) as u64)
+        super::sql_watermark(&self.pool, "oai").await
     }
 
     async fn apply(&self, rows: &[Row], upto: u64) -> Result<()> {
@@ -228,13 +224,7 @@ impl Projection for OaiLog {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "INSERT INTO projection_state (name, revision) VALUES ('oai', ?)
-             ON CONFLICT (name) DO UPDATE SET revision = MAX(revision, excluded.revision)",
-        )
-        .bind(upto as i64)
-        .execute(&mut *tx)
-        .await?;
+        super::set_sql_watermark(&mut tx, "oai", upto).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -14,7 +14,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::voresource::{self, MAX_RECORDS, Record, RegistryInfo};
+use super::voresource::{self, MAX_RECORDS, R, Record, RegistryInfo, W, text};
 use crate::access::{self, Caller};
 use crate::catalog::{Catalog, CatalogError};
 use crate::project::oai::{AUTHORITY, Header, REGISTRY, Selection};
@@ -155,15 +155,6 @@ fn identifier_of(info: &RegistryInfo, id: &str) -> String {
         AUTHORITY => info.authority_ivoid(),
         _ => info.ivoid(id),
     }
-}
-
-type W<'w> = Writer<&'w mut Vec<u8>>;
-type R = std::io::Result<()>;
-
-fn text(w: &mut W, name: &str, value: &str) -> R {
-    w.create_element(name)
-        .write_text_content(BytesText::new(value))?;
-    Ok(())
 }
 
 /// The registry's answer to one request.

@@ -63,10 +63,11 @@ pub struct Record<'a> {
     pub served_by: &'a [(String, String)],
 }
 
-type W<'w> = Writer<&'w mut Vec<u8>>;
-type R = std::io::Result<()>;
+pub(super) type W<'w> = Writer<&'w mut Vec<u8>>;
+pub(super) type R = std::io::Result<()>;
 
-fn text(w: &mut W, name: &str, value: &str) -> R {
+/// `<name>value</name>`.
+pub(super) fn text(w: &mut W, name: &str, value: &str) -> R {
     w.create_element(name)
         .write_text_content(BytesText::new(value))?;
     Ok(())
@@ -370,6 +371,19 @@ pub fn asset_record(
     Ok(buf)
 }
 
+/// The curation of the registry's own records: its publisher, who is also the contact.
+fn own_curation(w: &mut W, info: &RegistryInfo) -> R {
+    w.create_element("curation").write_inner_content(|w| {
+        text(w, "publisher", &info.publisher)?;
+        w.create_element("contact").write_inner_content(|w| {
+            text(w, "name", &info.publisher)?;
+            text(w, "email", &info.email)
+        })?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
 /// The registry's own `vg:Registry` record.
 pub fn registry_record(
     info: &RegistryInfo,
@@ -391,14 +405,7 @@ pub fn registry_record(
             text(w, "title", "orrery publishing registry")?;
             text(w, "shortName", "orrery")?;
             text(w, "identifier", &info.registry_ivoid())?;
-            w.create_element("curation").write_inner_content(|w| {
-                text(w, "publisher", &info.publisher)?;
-                w.create_element("contact").write_inner_content(|w| {
-                    text(w, "name", &info.publisher)?;
-                    text(w, "email", &info.email)
-                })?;
-                Ok(())
-            })?;
+            own_curation(w, info)?;
             w.create_element("content").write_inner_content(|w| {
             text(w, "subject", "virtual-observatories")?;
             text(
@@ -453,14 +460,7 @@ pub fn authority_record(
                 &format!("The {} naming authority", info.authority),
             )?;
             text(w, "identifier", &info.authority_ivoid())?;
-            w.create_element("curation").write_inner_content(|w| {
-                text(w, "publisher", &info.publisher)?;
-                w.create_element("contact").write_inner_content(|w| {
-                    text(w, "name", &info.publisher)?;
-                    text(w, "email", &info.email)
-                })?;
-                Ok(())
-            })?;
+            own_curation(w, info)?;
             w.create_element("content").write_inner_content(|w| {
                 text(w, "subject", "virtual-observatories")?;
                 text(
