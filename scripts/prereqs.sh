@@ -7,6 +7,8 @@ need=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2
@@ -14,4 +16,16 @@ if ((${#need[@]})); then
   [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}"
+fi
+
+# The Python clients the tests use (sickle…), pinned, in a virtualenv under target/.
+cd "$(dirname "$0")/.."
+venv=target/venv
+stamp="$venv/.requirements"
+if ! cmp -s scripts/requirements-test.txt "$stamp" 2>/dev/null; then
+  echo "installing the test clients into $venv" >&2
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+  cp scripts/requirements-test.txt "$stamp"
 fi

@@ -32,6 +32,8 @@ pub struct Config {
     pub publisher: String,
     /// The registry's contact address (OAI-PMH adminEmail).
     pub admin_email: String,
+    /// Records per OAI-PMH list response.
+    pub oai_page_size: usize,
 }
 
 impl Config {
@@ -59,6 +61,7 @@ impl Config {
             publisher: self.publisher.clone(),
             email: self.admin_email.clone(),
             created: created.to_owned(),
+            max_records: self.oai_page_size,
         }
     }
 

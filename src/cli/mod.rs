@@ -97,6 +97,9 @@ struct ServeArgs {
     /// Contact address of the registry (OAI-PMH adminEmail); default registry@{authority}.
     #[arg(long, env = "ORRERY_ADMIN_EMAIL")]
     admin_email: Option<String>,
+    /// Records per OAI-PMH list response (the harvest capability's maxRecords).
+    #[arg(long, env = "ORRERY_OAI_PAGE_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    oai_page_size: u32,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -215,6 +218,7 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         authority: args.authority,
         max_body_bytes: args.max_body_bytes,
         publisher: args.publisher,
+        oai_page_size: args.oai_page_size as usize,
     };
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "configuration");
     tracing::info!(

@@ -14,7 +14,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::voresource::{self, MAX_RECORDS, R, Record, RegistryInfo, W, text};
+use super::voresource::{self, R, Record, RegistryInfo, W, text};
 use crate::access::{self, Caller};
 use crate::catalog::{Catalog, CatalogError};
 use crate::project::oai::{AUTHORITY, Header, REGISTRY, Selection};
@@ -342,13 +342,13 @@ impl Oai<'_> {
         let mut headers = self
             .catalog
             .oai
-            .list(&self.selection(&state), MAX_RECORDS + 1)
+            .list(&self.selection(&state), self.info.max_records + 1)
             .await?;
         if headers.is_empty() && state.cursor == 0 {
             return Err(err("noRecordsMatch", "no record matches these arguments"));
         }
-        let more = headers.len() > MAX_RECORDS;
-        headers.truncate(MAX_RECORDS);
+        let more = headers.len() > self.info.max_records;
+        headers.truncate(self.info.max_records);
         let next = if more {
             let last = headers.last().map(|h| (h.datestamp.clone(), h.id.clone()));
             let mut n = state.clone();

@@ -19,9 +19,6 @@ pub const NS_VG: &str = "http://www.ivoa.net/xml/VORegistry/v1.0";
 pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 const SCHEMA_LOCATION: &str = "http://www.ivoa.net/xml/RegistryInterface/v1.0 http://www.ivoa.net/xml/RegistryInterface/RegistryInterface-v1.0.xsd http://www.ivoa.net/xml/VOResource/v1.0 http://www.ivoa.net/xml/VOResource/VOResource-v1.1.xsd http://www.ivoa.net/xml/VODataService/v1.1 http://www.ivoa.net/xml/VODataService/VODataService-v1.2.xsd http://www.ivoa.net/xml/VORegistry/v1.0 http://www.ivoa.net/xml/VORegistry/VORegistry-v1.1.xsd";
 
-/// Records per OAI-PMH page, declared as `maxRecords` of the harvest capability.
-pub const MAX_RECORDS: usize = 1000;
-
 /// Who this registry is.
 #[derive(Debug, Clone)]
 pub struct RegistryInfo {
@@ -36,6 +33,8 @@ pub struct RegistryInfo {
     pub email: String,
     /// When the registry came into being (its own record's `created`).
     pub created: String,
+    /// Records per OAI-PMH page, declared as `maxRecords` of the harvest capability.
+    pub max_records: usize,
 }
 
 impl RegistryInfo {
@@ -427,7 +426,7 @@ pub fn registry_record(
                         .write_inner_content(|w| {
                             text_attr(w, "accessURL", &[("use", "base")], &info.oai_url())
                         })?;
-                    text(w, "maxRecords", &MAX_RECORDS.to_string())
+                    text(w, "maxRecords", &info.max_records.to_string())
                 })?;
             text(w, "full", "false")?;
             text(w, "managedAuthority", &info.authority)
