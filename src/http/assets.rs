@@ -26,6 +26,7 @@ const ASSET_REPRESENTATIONS: &[Representation] = &[
     Representation::Rdf(RdfFormat::NTriples),
     Representation::Rdf(RdfFormat::RdfXml),
     Representation::Html,
+    Representation::VoResource,
 ];
 
 /// Links computed for an asset (read-only).
@@ -112,6 +113,26 @@ pub(super) fn visible_revision(state: &AppState, caller: &Caller, asset: &Asset)
     })
 }
 
+/// The VOResource record of an asset: the registry's mapping of the caller's view, relating it
+/// only to datalabs the caller may see.
+fn voresource_bytes(state: &AppState, caller: &Caller, asset: &Asset) -> ApiResult<Vec<u8>> {
+    use crate::registry::voresource::{Record, asset_record};
+    let store = &state.catalog.store;
+    let mut served_by = Vec::new();
+    for d in &asset.analysable_with {
+        if let Some(lab) = access::read_asset(store, caller, d)? {
+            served_by.push((lab.id, lab.name));
+        }
+    }
+    let info = state.config.registry_info(&store.created());
+    let record = Record {
+        asset,
+        served_by: &served_by,
+    };
+    asset_record(&info, store.vocab(), &record, false)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
 /// Serialises the triples of an asset (as one graph) in an RDF syntax.
 pub(super) fn rdf_bytes(state: &AppState, asset: &Asset, format: RdfFormat) -> ApiResult<Vec<u8>> {
     let store = &state.catalog.store;
@@ -143,6 +164,7 @@ pub(super) fn rdf_bytes(state: &AppState, asset: &Asset, format: RdfFormat) -> A
 fn etag(revision: u64, rep: Representation) -> HeaderValue {
     let suffix = match rep {
         Representation::Json | Representation::Html => "",
+        Representation::VoResource => "-vor",
         Representation::Rdf(RdfFormat::JsonLd { .. }) => "-jsonld",
         Representation::Rdf(RdfFormat::Turtle) => "-ttl",
         Representation::Rdf(RdfFormat::NTriples) => "-nt",
@@ -170,7 +192,7 @@ pub async fn get_asset(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let rep = negotiate(&headers, ASSET_REPRESENTATIONS)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_ACCEPTABLE, "acceptable: application/json, application/ld+json, text/turtle, application/n-triples, application/rdf+xml"))?;
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_ACCEPTABLE, "acceptable: application/json, application/ld+json, text/turtle, application/n-triples, application/rdf+xml, application/xml (VOResource)"))?;
     let st = state.clone();
     let (rep, body, revision) =
         tokio::task::spawn_blocking(move || -> ApiResult<(Representation, Vec<u8>, u64)> {
@@ -187,6 +209,10 @@ pub async fn get_asset(
                 Representation::Rdf(format) => {
                     let rev = visible_revision(&st, &caller, &asset)?;
                     Ok((rep, rdf_bytes(&st, &asset, format)?, rev))
+                }
+                Representation::VoResource => {
+                    let rev = visible_revision(&st, &caller, &asset)?;
+                    Ok((rep, voresource_bytes(&st, &caller, &asset)?, rev))
                 }
             }
         })

@@ -9,6 +9,8 @@ pub enum Representation {
     Json,
     Html,
     Rdf(RdfFormat),
+    /// The asset's VOResource record (IVOA registry XML).
+    VoResource,
 }
 
 impl Representation {
@@ -21,6 +23,7 @@ impl Representation {
             Representation::Rdf(RdfFormat::NTriples) => "application/n-triples",
             Representation::Rdf(RdfFormat::RdfXml) => "application/rdf+xml",
             Representation::Rdf(_) => "application/n-quads",
+            Representation::VoResource => "application/xml",
         }
     }
 }
@@ -48,6 +51,8 @@ const OFFERS: &[(&str, Representation)] = &[
     ),
     ("text/html", Representation::Html),
     ("application/xhtml+xml", Representation::Html),
+    ("application/xml", Representation::VoResource),
+    ("text/xml", Representation::VoResource),
 ];
 
 /// Picks the best offer for an `Accept` header among `allowed` (the first allowed is the
