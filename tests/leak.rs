@@ -482,6 +482,7 @@ fn nothing_private_reaches_anonymous_readers() {
             ("/api/v1/assets/{}", Some("application/n-triples")),
             ("/api/v1/assets/{}", Some("application/rdf+xml")),
             ("/api/v1/assets/{}", Some("text/html")),
+            ("/api/v1/assets/{}", Some("application/xml")),
             ("/id/{}", None),
             ("/id/{}", Some("text/html")),
             ("/assets/{}", None),
@@ -531,6 +532,7 @@ fn nothing_private_reaches_anonymous_readers() {
             "text/turtle",
             "application/n-triples",
             "application/rdf+xml",
+            "application/xml",
         ] {
             let (st, _, body) = p.get(&format!("/api/v1/assets/{id}"), Some(accept));
             assert_eq!(st, 200, "{id} as {accept}");

@@ -125,6 +125,33 @@ pub fn finds(keys: Option<&[String]>, readers: &[String]) -> bool {
 
 /// Reads one asset as `caller` may see it; `None` when it does not exist or may not be seen.
 pub fn read_asset(store: &Store, caller: &Caller, id: &str) -> Result<Option<Asset>> {
+    if *caller == Caller::Anonymous {
+        // Anonymous readers (crawlers, harvesters) are the bulk of reads: decide from the
+        // publication state alone, then read the public graph only.
+        let (_, status, public) = store.summary(id)?;
+        let state = Asset {
+            status: Status::parse(&status),
+            visibility: Some(crate::model::asset::Sharing {
+                audience: Some(if public {
+                    Audience::Public
+                } else {
+                    Audience::Private
+                }),
+                users: Vec::new(),
+                groups: Vec::new(),
+            }),
+            ..Asset::default()
+        };
+        if grant(caller, &state) != Some(Grant::Public) {
+            return Ok(None);
+        }
+        return Ok(from_quads(
+            id,
+            store.base(),
+            store.vocab(),
+            store.public_quads(id)?,
+        )?);
+    }
     let quads = store.asset_quads(id)?;
     let Some(full) = from_quads(id, store.base(), store.vocab(), quads.iter().cloned())? else {
         return Ok(None);

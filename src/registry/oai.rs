@@ -27,11 +27,11 @@ const SET: &str = "ivo_managed";
 /// How long a resumption token stays valid.
 const TOKEN_HOURS: i64 = 24;
 
-/// An OAI-PMH error.
+/// An OAI-PMH error: its code and a message for people.
 #[derive(Debug)]
-struct OaiError {
-    code: &'static str,
-    message: String,
+pub struct OaiError {
+    pub code: &'static str,
+    pub message: String,
 }
 
 fn err(code: &'static str, message: impl Into<String>) -> OaiError {
@@ -62,13 +62,11 @@ impl From<crate::store::StoreError> for OaiError {
 
 /// What a list request asks for; carried in its resumption tokens.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct ListState {
+pub struct ListState {
     verb: String,
     prefix: String,
     from: String,
     until: String,
-    /// The request's own from/until/set, echoed in `request`.
-    args: Vec<(String, String)>,
     at: u64,
     after: Option<(String, String)>,
     cursor: u64,
@@ -164,6 +162,132 @@ pub struct Oai<'a> {
     pub secret: &'a [u8],
 }
 
+/// A well-formed OAI-PMH request.
+#[derive(Debug)]
+pub enum Request {
+    Identify,
+    ListMetadataFormats(Option<String>),
+    ListSets,
+    GetRecord { identifier: String, prefix: String },
+    List { verb: &'static str, start: Start },
+}
+
+/// Where a list request starts.
+#[derive(Debug)]
+pub enum Start {
+    /// A new list: format and datestamp range (inclusive, seconds).
+    Fresh {
+        prefix: String,
+        from: String,
+        until: String,
+    },
+    /// A resumption token's list.
+    Resume(ListState),
+}
+
+/// Checks a request's arguments as OAI-PMH requires, without looking at the catalogue:
+/// verb, allowed/required/repeated arguments, dates and their granularity, formats, sets and
+/// resumption tokens (signed with `secret`).
+pub fn parse(args: &[(String, String)], secret: &[u8]) -> Result<Request, OaiError> {
+    let verbs: Vec<&str> = args
+        .iter()
+        .filter(|(k, _)| k == "verb")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let verb = match verbs.as_slice() {
+        [verb] => *verb,
+        [] => return Err(err("badVerb", "the verb argument is missing")),
+        _ => return Err(err("badVerb", "the verb argument is repeated")),
+    };
+    let allowed = arguments(verb)
+        .ok_or_else(|| err("badVerb", format!("{verb:?} is not an OAI-PMH verb")))?;
+    check_arguments(args, allowed)?;
+    let arg = |k: &str| args.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    Ok(match verb {
+        "Identify" => Request::Identify,
+        "ListMetadataFormats" => Request::ListMetadataFormats(arg("identifier")),
+        "ListSets" => {
+            if arg("resumptionToken").is_some() {
+                return Err(err(
+                    "badResumptionToken",
+                    "this registry issues no resumption tokens for sets",
+                ));
+            }
+            Request::ListSets
+        }
+        "GetRecord" => {
+            let prefix = arg("metadataPrefix").unwrap_or_default();
+            check_prefix(&prefix)?;
+            Request::GetRecord {
+                identifier: arg("identifier").unwrap_or_default(),
+                prefix,
+            }
+        }
+        _ => {
+            let verb = if verb == "ListRecords" {
+                "ListRecords"
+            } else {
+                "ListIdentifiers"
+            };
+            let start = match arg("resumptionToken") {
+                Some(token) => {
+                    if args.len() != 2 {
+                        return Err(err(
+                            "badArgument",
+                            "resumptionToken is an exclusive argument: give only verb with it",
+                        ));
+                    }
+                    let state = decode_token(secret, &token)?;
+                    if state.verb != verb {
+                        return Err(err(
+                            "badResumptionToken",
+                            "this resumption token belongs to another verb",
+                        ));
+                    }
+                    Start::Resume(state)
+                }
+                None => {
+                    let prefix = arg("metadataPrefix").unwrap_or_default();
+                    check_prefix(&prefix)?;
+                    let from = arg("from")
+                        .map(|f| parse_date("from", &f, false))
+                        .transpose()?;
+                    let until = arg("until")
+                        .map(|u| parse_date("until", &u, true))
+                        .transpose()?;
+                    if let (Some((_, a)), Some((_, b))) = (&from, &until)
+                        && a != b
+                    {
+                        return Err(err(
+                            "badArgument",
+                            "from and until have different granularities",
+                        ));
+                    }
+                    let from = from.map_or_else(|| "0000-01-01T00:00:00Z".to_owned(), |f| f.0);
+                    let until = until.map_or_else(|| "9999-12-31T23:59:59Z".to_owned(), |u| u.0);
+                    if from > until {
+                        return Err(err("badArgument", "from is later than until"));
+                    }
+                    if let Some(set) = arg("set")
+                        && set != SET
+                    {
+                        return Err(err(
+                            "noRecordsMatch",
+                            format!("there is no set {set:?}; the set is {SET}"),
+                        ));
+                    }
+                    Start::Fresh {
+                        prefix,
+                        from,
+                        until,
+                    }
+                }
+            };
+            Request::List { verb, start }
+        }
+    })
+}
+
 /// The arguments each verb accepts (`verb` aside): required, optional.
 fn arguments(verb: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
     Some(match verb {
@@ -183,24 +307,9 @@ impl Oai<'_> {
     /// Answers the request whose arguments are `args` (query string or form body).
     pub async fn respond(&self, args: &[(String, String)]) -> Vec<u8> {
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let verbs: Vec<&str> = args
-            .iter()
-            .filter(|(k, _)| k == "verb")
-            .map(|(_, v)| v.as_str())
-            .collect();
-        let outcome = match verbs.as_slice() {
-            [verb] => match arguments(verb) {
-                Some(allowed) => match check_arguments(args, allowed) {
-                    Ok(()) => self.verb(verb, args).await,
-                    Err(e) => Err((e, false)),
-                },
-                None => Err((
-                    err("badVerb", format!("{verb:?} is not an OAI-PMH verb")),
-                    false,
-                )),
-            },
-            [] => Err((err("badVerb", "the verb argument is missing"), false)),
-            _ => Err((err("badVerb", "the verb argument is repeated"), false)),
+        let outcome = match parse(args, self.secret) {
+            Ok(request) => self.execute(request).await,
+            Err(e) => Err(e),
         };
         let mut buf = Vec::with_capacity(8192);
         let written = self.envelope(&mut buf, &now, args, outcome);
@@ -210,29 +319,16 @@ impl Oai<'_> {
         buf
     }
 
-    async fn verb(&self, verb: &str, args: &[(String, String)]) -> Result<Body, (OaiError, bool)> {
-        let arg = |k: &str| args.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let echo = true;
-        let r = match verb {
-            "Identify" => self.identify().await,
-            "ListMetadataFormats" => self.list_formats(arg("identifier")).await,
-            "ListSets" => match arg("resumptionToken") {
-                Some(_) => Err(err(
-                    "badResumptionToken",
-                    "this registry issues no resumption tokens for sets",
-                )),
-                None => Ok(Body::Sets),
-            },
-            "GetRecord" => {
-                self.get_record(
-                    &arg("identifier").unwrap_or_default(),
-                    &arg("metadataPrefix").unwrap_or_default(),
-                )
-                .await
+    async fn execute(&self, request: Request) -> Result<Body, OaiError> {
+        match request {
+            Request::Identify => self.identify().await,
+            Request::ListMetadataFormats(identifier) => self.list_formats(identifier).await,
+            Request::ListSets => Ok(Body::Sets),
+            Request::GetRecord { identifier, prefix } => {
+                self.get_record(&identifier, &prefix).await
             }
-            _ => self.list(verb, args).await,
-        };
-        r.map_err(|e| (e, echo))
+            Request::List { verb, start } => self.list(verb, start).await,
+        }
     }
 
     async fn identify(&self) -> Result<Body, OaiError> {
@@ -269,66 +365,28 @@ impl Oai<'_> {
             )
         })?;
         check_prefix(prefix)?;
-        let record = self.render(&header, prefix, true).await?;
+        let record = self
+            .render(std::slice::from_ref(&header), prefix, true)
+            .await?
+            .pop()
+            .unwrap_or_default();
         Ok(Body::Record(record))
     }
 
-    async fn list(&self, verb: &str, args: &[(String, String)]) -> Result<Body, OaiError> {
-        let arg = |k: &str| args.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let state = match arg("resumptionToken") {
-            Some(token) => {
-                if args.len() != 2 {
-                    return Err(err(
-                        "badArgument",
-                        "resumptionToken is an exclusive argument: give only verb with it",
-                    ));
-                }
-                let state = decode_token(self.secret, &token)?;
-                if state.verb != verb {
-                    return Err(err(
-                        "badResumptionToken",
-                        "this resumption token belongs to another verb",
-                    ));
-                }
-                state
-            }
-            None => {
-                let prefix = arg("metadataPrefix").unwrap_or_default();
-                check_prefix(&prefix)?;
-                let from = arg("from")
-                    .map(|f| parse_date("from", &f, false))
-                    .transpose()?;
-                let until = arg("until")
-                    .map(|u| parse_date("until", &u, true))
-                    .transpose()?;
-                if let (Some((_, a)), Some((_, b))) = (&from, &until)
-                    && a != b
-                {
-                    return Err(err(
-                        "badArgument",
-                        "from and until have different granularities",
-                    ));
-                }
-                let from = from.map_or_else(|| "0000-01-01T00:00:00Z".to_owned(), |f| f.0);
-                let until = until.map_or_else(|| "9999-12-31T23:59:59Z".to_owned(), |u| u.0);
-                if from > until {
-                    return Err(err("badArgument", "from is later than until"));
-                }
-                if let Some(set) = arg("set")
-                    && set != SET
-                {
-                    return Err(err(
-                        "noRecordsMatch",
-                        format!("there is no set {set:?}; the set is {SET}"),
-                    ));
-                }
+    async fn list(&self, verb: &'static str, start: Start) -> Result<Body, OaiError> {
+        let state = match start {
+            Start::Resume(state) => state,
+            Start::Fresh {
+                prefix,
+                from,
+                until,
+            } => {
                 let at = self.catalog.oai.watermark().await?;
                 let mut state = ListState {
                     verb: verb.to_owned(),
                     prefix,
                     from,
                     until,
-                    args: Vec::new(),
                     at,
                     after: None,
                     cursor: 0,
@@ -359,19 +417,9 @@ impl Oai<'_> {
         } else {
             None
         };
-        let items = if verb == "ListRecords" {
-            let mut out = Vec::with_capacity(headers.len());
-            for h in &headers {
-                out.push(self.render(h, &state.prefix, true).await?);
-            }
-            out
-        } else {
-            let mut out = Vec::with_capacity(headers.len());
-            for h in &headers {
-                out.push(self.render(h, &state.prefix, false).await?);
-            }
-            out
-        };
+        let items = self
+            .render(&headers, &state.prefix, verb == "ListRecords")
+            .await?;
         let token = next.as_ref().map(|n| encode_token(self.secret, n));
         let expires = next.as_ref().map(|n| {
             chrono::DateTime::from_timestamp(n.expires, 0)
@@ -404,105 +452,49 @@ impl Oai<'_> {
         }
     }
 
-    /// One record (or header only) as XML.
-    async fn render(&self, h: &Header, prefix: &str, metadata: bool) -> Result<Vec<u8>, OaiError> {
-        let catalog = self.catalog;
-        let info = self.info.clone();
-        let id = h.id.clone();
-        let prefix = prefix.to_owned();
-        let store = catalog.store.clone();
-        let deleted_header = h.deleted;
-        // The content: the public view of the asset as anonymous readers see it now.
-        let body = tokio::task::spawn_blocking(
-            move || -> Result<Option<Vec<u8>>, crate::store::StoreError> {
-                if deleted_header {
-                    return Ok(None);
-                }
-                let xml = match id.as_str() {
-                    REGISTRY => {
-                        if prefix == "oai_dc" {
-                            dc_registry(&info, true)
+    /// Records (or headers only) as XML, for a page of headers: the content of each is the
+    /// public view of its asset as anonymous readers see it now (a record hidden since the
+    /// harvest began is reported deleted).
+    async fn render(
+        &self,
+        headers: &[Header],
+        prefix: &str,
+        metadata: bool,
+    ) -> Result<Vec<Vec<u8>>, OaiError> {
+        // A page is rendered in as many parts as there are cores, each on a blocking thread.
+        let parts = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = headers.len().div_ceil(parts).max(64);
+        let mut tasks = Vec::new();
+        for part in headers.chunks(chunk) {
+            let info = self.info.clone();
+            let store = self.catalog.store.clone();
+            let part = part.to_vec();
+            let prefix = prefix.to_owned();
+            tasks.push(tokio::task::spawn_blocking(
+                move || -> Result<Vec<Vec<u8>>, OaiError> {
+                    // Datalabs named by many records are looked up once per part.
+                    let mut labs = std::collections::HashMap::new();
+                    let mut out = Vec::with_capacity(part.len());
+                    for h in &part {
+                        let body = if h.deleted {
+                            None
                         } else {
-                            voresource::registry_record(&info, &info.created, true)
-                        }
-                    }
-                    AUTHORITY => {
-                        if prefix == "oai_dc" {
-                            dc_registry(&info, false)
-                        } else {
-                            voresource::authority_record(&info, &info.created, true)
-                        }
-                    }
-                    _ => {
-                        let Some(asset) = access::read_asset(&store, &Caller::Anonymous, &id)?
-                        else {
-                            return Ok(None);
+                            content(&store, &info, &h.id, &prefix, metadata, &mut labs)?
                         };
-                        if prefix == "oai_dc" {
-                            dc_asset(&info, &asset)
-                        } else {
-                            let mut served_by = Vec::new();
-                            for d in &asset.analysable_with {
-                                if let Some(lab) =
-                                    access::read_asset(&store, &Caller::Anonymous, d)?
-                                {
-                                    served_by.push((lab.id, lab.name));
-                                }
-                            }
-                            let record = Record {
-                                asset: &asset,
-                                served_by: &served_by,
-                            };
-                            voresource::asset_record(&info, store.vocab(), &record, true)
-                        }
+                        out.push(wrap(&info, h, body.as_deref(), metadata).map_err(io_error)?);
                     }
-                };
-                xml.map(Some)
-                    .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))
-            },
-        )
-        .await
-        .map_err(|e| OaiError::from(CatalogError::Task(e.to_string())))??;
-        let mut buf = Vec::with_capacity(body.as_ref().map_or(256, |b| b.len() + 256));
-        let mut w = Writer::new(&mut buf);
-        let identifier = identifier_of(self.info, &h.id);
-        let header = |w: &mut W, deleted: bool| -> R {
-            let mut e = w.create_element("header");
-            if deleted {
-                e = e.with_attribute(("status", "deleted"));
-            }
-            e.write_inner_content(|w| {
-                text(w, "identifier", &identifier)?;
-                text(w, "datestamp", &h.datestamp)?;
-                text(w, "setSpec", SET)
-            })?;
-            Ok(())
-        };
-        let write = |w: &mut W| -> R {
-            match (&body, metadata) {
-                (None, _) => header(w, true),
-                (Some(_), false) => header(w, false),
-                (Some(xml), true) => {
-                    w.create_element("record").write_inner_content(|w| {
-                        header(w, false)?;
-                        w.create_element("metadata").write_inner_content(|w| {
-                            use std::io::Write as _;
-                            w.get_mut().write_all(xml)
-                        })?;
-                        Ok(())
-                    })?;
-                    Ok(())
-                }
-            }
-        };
-        if metadata && body.is_none() {
-            w.create_element("record")
-                .write_inner_content(|w| header(w, true))
-                .map_err(io_error)?;
-        } else {
-            write(&mut w).map_err(io_error)?;
+                    Ok(out)
+                },
+            ));
         }
-        Ok(buf)
+        let mut out = Vec::with_capacity(headers.len());
+        for t in tasks {
+            out.extend(
+                t.await
+                    .map_err(|e| OaiError::from(CatalogError::Task(e.to_string())))??,
+            );
+        }
+        Ok(out)
     }
 
     fn envelope(
@@ -510,7 +502,7 @@ impl Oai<'_> {
         buf: &mut Vec<u8>,
         now: &str,
         args: &[(String, String)],
-        outcome: Result<Body, (OaiError, bool)>,
+        outcome: Result<Body, OaiError>,
     ) -> R {
         let mut w = Writer::new(buf);
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
@@ -523,7 +515,7 @@ impl Oai<'_> {
             ))
             .write_inner_content(|w| {
                 text(w, "responseDate", now)?;
-                let bare = matches!(&outcome, Err((e, _)) if matches!(e.code, "badVerb" | "badArgument"));
+                let bare = matches!(&outcome, Err(e) if matches!(e.code, "badVerb" | "badArgument"));
                 let mut req = w.create_element("request");
                 if !bare {
                     for (k, v) in args {
@@ -537,7 +529,7 @@ impl Oai<'_> {
                 }
                 req.write_text_content(BytesText::new(&self.info.oai_url()))?;
                 match &outcome {
-                    Err((e, _)) => {
+                    Err(e) => {
                         w.create_element("error")
                             .with_attribute(("code", e.code))
                             .write_text_content(BytesText::new(&e.message))?;
@@ -635,6 +627,100 @@ impl Oai<'_> {
         }
         Ok(())
     }
+}
+
+/// The metadata of one live record (`None` when it is no longer visible); with `metadata`
+/// false only visibility is checked and an empty body stands for "live".
+fn content(
+    store: &crate::store::Store,
+    info: &RegistryInfo,
+    id: &str,
+    prefix: &str,
+    metadata: bool,
+    labs: &mut std::collections::HashMap<String, Option<String>>,
+) -> Result<Option<Vec<u8>>, OaiError> {
+    let xml = match id {
+        REGISTRY if prefix == "oai_dc" => dc_registry(info, true),
+        REGISTRY => voresource::registry_record(info, &info.created, true),
+        AUTHORITY if prefix == "oai_dc" => dc_registry(info, false),
+        AUTHORITY => voresource::authority_record(info, &info.created, true),
+        _ => {
+            let Some(asset) = access::read_asset(store, &Caller::Anonymous, id)? else {
+                return Ok(None);
+            };
+            if !metadata {
+                return Ok(Some(Vec::new()));
+            }
+            if prefix == "oai_dc" {
+                dc_asset(info, &asset)
+            } else {
+                let mut served_by = Vec::new();
+                for d in &asset.analysable_with {
+                    let name = match labs.get(d) {
+                        Some(n) => n.clone(),
+                        None => {
+                            let n =
+                                access::read_asset(store, &Caller::Anonymous, d)?.map(|l| l.name);
+                            labs.insert(d.clone(), n.clone());
+                            n
+                        }
+                    };
+                    if let Some(name) = name {
+                        served_by.push((d.clone(), name));
+                    }
+                }
+                let record = Record {
+                    asset: &asset,
+                    served_by: &served_by,
+                };
+                voresource::asset_record(info, store.vocab(), &record, true)
+            }
+        }
+    };
+    xml.map(Some).map_err(io_error)
+}
+
+/// A header, or a record with its header and metadata; deleted when `body` is `None`.
+fn wrap(
+    info: &RegistryInfo,
+    h: &Header,
+    body: Option<&[u8]>,
+    metadata: bool,
+) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(body.map_or(256, |b| b.len() + 256));
+    let mut w = Writer::new(&mut buf);
+    let identifier = identifier_of(info, &h.id);
+    let header = |w: &mut W, deleted: bool| -> R {
+        let mut e = w.create_element("header");
+        if deleted {
+            e = e.with_attribute(("status", "deleted"));
+        }
+        e.write_inner_content(|w| {
+            text(w, "identifier", &identifier)?;
+            text(w, "datestamp", &h.datestamp)?;
+            text(w, "setSpec", SET)
+        })?;
+        Ok(())
+    };
+    match (body, metadata) {
+        (None, false) => header(&mut w, true)?,
+        (Some(_), false) => header(&mut w, false)?,
+        (None, true) => {
+            w.create_element("record")
+                .write_inner_content(|w| header(w, true))?;
+        }
+        (Some(xml), true) => {
+            w.create_element("record").write_inner_content(|w| {
+                header(w, false)?;
+                w.create_element("metadata").write_inner_content(|w| {
+                    use std::io::Write as _;
+                    w.get_mut().write_all(xml)
+                })?;
+                Ok(())
+            })?;
+        }
+    }
+    Ok(buf)
 }
 
 fn io_error(e: std::io::Error) -> OaiError {

@@ -476,6 +476,15 @@ impl Store {
         Ok(out)
     }
 
+    /// The quads of an asset's public graph.
+    pub fn public_quads(&self, id: &str) -> Result<Vec<Quad>> {
+        let iris = AssetIris::new(&self.base, id);
+        self.db
+            .quads_for_pattern(None, None, None, Some(iris.public.as_ref().into()))
+            .map(|q| q.map_err(StoreError::from))
+            .collect()
+    }
+
     /// The full asset (public and private fields), for internal use by layers that decide access.
     pub fn get_full(&self, id: &str) -> Result<Option<Asset>> {
         Ok(from_quads(
