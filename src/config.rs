@@ -34,6 +34,8 @@ pub struct Config {
     pub admin_email: String,
     /// Records per OAI-PMH list response.
     pub oai_page_size: usize,
+    /// URLs per sitemap file (50,000 by the sitemaps protocol).
+    pub sitemap_size: usize,
 }
 
 impl Config {

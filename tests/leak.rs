@@ -47,6 +47,8 @@ const SURFACES: &[&str] = &[
     "/openapi.json",
     "/docs/",
     "/healthz",
+    "/robots.txt",
+    "/sitemap.xml",
     "/oai?verb=Identify",
     "/oai?verb=ListSets",
     "/oai?verb=ListMetadataFormats",
@@ -162,6 +164,13 @@ fn links(base: &str, body: &str) -> Vec<String> {
             out.push(path);
         }
     };
+    for tag in ["<loc>"] {
+        for part in body.split(tag).skip(1) {
+            if let Some(end) = part.find('<') {
+                push(&part[..end]);
+            }
+        }
+    }
     for attr in ["href=\"", "src=\""] {
         for part in body.split(attr).skip(1) {
             if let Some(end) = part.find('"') {

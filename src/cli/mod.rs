@@ -100,6 +100,9 @@ struct ServeArgs {
     /// Records per OAI-PMH list response (the harvest capability's maxRecords).
     #[arg(long, env = "ORRERY_OAI_PAGE_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     oai_page_size: u32,
+    /// URLs per sitemap file; past it /sitemap.xml becomes an index (tests lower it).
+    #[arg(long, hide = true, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..=50_000))]
+    sitemap_size: u32,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -219,6 +222,7 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_body_bytes: args.max_body_bytes,
         publisher: args.publisher,
         oai_page_size: args.oai_page_size as usize,
+        sitemap_size: args.sitemap_size as usize,
     };
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "configuration");
     tracing::info!(

@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod auth;
 pub mod conneg;
+pub mod crawl;
 pub mod error;
 pub mod oai;
 pub mod openapi;
@@ -129,6 +130,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/licenses", get(vocab::licenses))
         .route("/id/{id}", get(assets::get_iri))
         .route("/oai", get(oai::get).post(oai::post))
+        .route("/robots.txt", get(crawl::robots))
+        .route("/sitemap.xml", get(crawl::sitemap))
+        .route("/sitemaps/{file}", get(crawl::sitemap_part))
         .route("/", get(portal::home))
         .route("/assets/{id}", get(portal::landing))
         .route("/healthz", get(ops::healthz))

@@ -23,6 +23,7 @@ const SCHEMA: &[&str] = &[
     )",
     "CREATE INDEX IF NOT EXISTS assets_datestamp ON assets (datestamp)",
     "CREATE INDEX IF NOT EXISTS assets_revision ON assets (revision)",
+    "CREATE INDEX IF NOT EXISTS assets_public ON assets (public, id)",
 ];
 
 /// The relational projection of asset states.
@@ -103,6 +104,53 @@ impl AssetsTable {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    /// How many assets anonymous readers see.
+    pub async fn count_public(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assets WHERE public = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
+    /// Up to `limit` assets anonymous readers see, by id after `after`: (id, public datestamp).
+    pub async fn public_page(&self, after: &str, limit: i64) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, public_datestamp FROM assets WHERE public = 1 AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// The id just before the `n`-th (0-based) public asset by id ("" for the first), and the
+    /// newest public datestamp among the `len` assets from there: where a sitemap part starts.
+    pub async fn public_part(&self, n: i64, len: i64) -> Result<Option<(String, String)>> {
+        let start: Option<String> = if n == 0 {
+            Some(String::new())
+        } else {
+            sqlx::query_scalar(
+                "SELECT id FROM assets WHERE public = 1 ORDER BY id LIMIT 1 OFFSET ?",
+            )
+            .bind(n - 1)
+            .fetch_optional(&self.pool)
+            .await?
+        };
+        let Some(start) = start else {
+            return Ok(None);
+        };
+        let newest: Option<String> = sqlx::query_scalar(
+            "SELECT MAX(public_datestamp) FROM (SELECT public_datestamp FROM assets
+             WHERE public = 1 AND id > ? ORDER BY id LIMIT ?)",
+        )
+        .bind(&start)
+        .bind(len)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(newest.map(|d| (start, d)))
     }
 
     pub async fn close(&self) {

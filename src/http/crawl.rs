@@ -1,0 +1,173 @@
+//! For crawlers: `/robots.txt` and the sitemap of every public asset's landing page.
+//!
+//! `/sitemap.xml` is a `urlset` while the catalogue fits one sitemap (50,000 URLs, the
+//! protocol's limit) and a `sitemapindex` of `/sitemaps/{n}.xml` parts beyond. Every sitemap is
+//! streamed from the relational projection a page of rows at a time, so memory stays flat
+//! whatever the size of the catalogue. Only assets anonymous readers see are listed, with the
+//! time their public graph last changed as `lastmod`.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+
+use super::AppState;
+use super::error::ApiError;
+use super::portal::escape;
+use crate::project::assets::AssetsTable;
+
+/// Rows read per database round trip while streaming.
+const CHUNK: i64 = 1000;
+
+const XML: &str = "application/xml; charset=utf-8";
+
+/// `/robots.txt`: crawl the pages, not the APIs; here is the sitemap.
+pub async fn robots(State(state): State<AppState>) -> Response {
+    let base = &state.config.base_url;
+    let body = format!(
+        "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /oai\nDisallow: /sparql\nDisallow: /tap/\n\nSitemap: {base}/sitemap.xml\n"
+    );
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+/// Streams the `<url>` entries of up to `len` public assets after id `after`.
+fn urls(
+    table: AssetsTable,
+    base: String,
+    after: String,
+    len: i64,
+    head: String,
+    tail: &'static str,
+) -> Body {
+    enum Step {
+        Head,
+        Rows,
+        Done,
+    }
+    let state = (Step::Head, after, len);
+    let s = stream::unfold(state, move |(step, after, left)| {
+        let (table, base, head) = (table.clone(), base.clone(), head.clone());
+        async move {
+            match step {
+                Step::Head => Some((Ok(Bytes::from(head)), (Step::Rows, after, left))),
+                Step::Rows if left > 0 => {
+                    let rows = match table.public_page(&after, left.min(CHUNK)).await {
+                        Ok(r) => r,
+                        Err(e) => {
+                            tracing::error!(error = %e, "sitemap");
+                            return Some((
+                                Err(std::io::Error::other("sitemap read failed")),
+                                (Step::Done, after, 0),
+                            ));
+                        }
+                    };
+                    if rows.is_empty() {
+                        return Some((
+                            Ok(Bytes::from_static(tail.as_bytes())),
+                            (Step::Done, after, 0),
+                        ));
+                    }
+                    let mut out = String::with_capacity(rows.len() * 120);
+                    for (id, stamp) in &rows {
+                        out.push_str("<url><loc>");
+                        out.push_str(&escape(&format!("{base}/assets/{id}")));
+                        out.push_str("</loc><lastmod>");
+                        out.push_str(&escape(stamp));
+                        out.push_str("</lastmod></url>\n");
+                    }
+                    let last = rows.last().map(|r| r.0.clone()).unwrap_or(after);
+                    Some((
+                        Ok(Bytes::from(out)),
+                        (Step::Rows, last, left - rows.len() as i64),
+                    ))
+                }
+                Step::Rows => Some((
+                    Ok(Bytes::from_static(tail.as_bytes())),
+                    (Step::Done, after, 0),
+                )),
+                Step::Done => None,
+            }
+        }
+    });
+    Body::from_stream(s)
+}
+
+const URLSET_HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n";
+const URLSET_TAIL: &str = "</urlset>\n";
+
+/// `/sitemap.xml`: every public landing page, or the index of the parts that list them.
+pub async fn sitemap(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let table = state.catalog.assets.clone();
+    let size = state.config.sitemap_size as u64;
+    let count = table
+        .count_public()
+        .await
+        .map_err(crate::catalog::CatalogError::from)?;
+    let base = state.config.base_url.clone();
+    if count <= size {
+        let body = urls(
+            table,
+            base,
+            String::new(),
+            size as i64,
+            URLSET_HEAD.to_owned(),
+            URLSET_TAIL,
+        );
+        return Ok(([(header::CONTENT_TYPE, XML)], body).into_response());
+    }
+    let parts = count.div_ceil(size);
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for n in 0..parts {
+        let part = table
+            .public_part((n * size) as i64, size as i64)
+            .await
+            .map_err(crate::catalog::CatalogError::from)?;
+        let Some((_, newest)) = part else { break };
+        out.push_str(&format!(
+            "<sitemap><loc>{}</loc><lastmod>{}</lastmod></sitemap>\n",
+            escape(&format!("{base}/sitemaps/{}.xml", n + 1)),
+            escape(&newest)
+        ));
+    }
+    out.push_str("</sitemapindex>\n");
+    Ok(([(header::CONTENT_TYPE, XML)], out).into_response())
+}
+
+/// `/sitemaps/{n}.xml`: the n-th part (from 1) of a sitemap too large for one file.
+pub async fn sitemap_part(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, format!("no sitemap {file:?}"));
+    let n: u64 = file
+        .strip_suffix(".xml")
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(not_found)?;
+    let size = state.config.sitemap_size as u64;
+    let table = state.catalog.assets.clone();
+    let count = table
+        .count_public()
+        .await
+        .map_err(crate::catalog::CatalogError::from)?;
+    if count <= size || (n - 1) * size >= count {
+        return Err(not_found());
+    }
+    let (start, _) = table
+        .public_part(((n - 1) * size) as i64, size as i64)
+        .await
+        .map_err(crate::catalog::CatalogError::from)?
+        .ok_or_else(not_found)?;
+    let body = urls(
+        table,
+        state.config.base_url.clone(),
+        start,
+        size as i64,
+        URLSET_HEAD.to_owned(),
+        URLSET_TAIL,
+    );
+    Ok(([(header::CONTENT_TYPE, XML)], body).into_response())
+}
