@@ -2,7 +2,7 @@
 //!
 //! Layers, bottom to top: `model` (asset document, field table, vocabularies, RDF mapping),
 //! `store` (oxigraph, the single source of truth), `access` (the one visibility decision),
-//! `project` (read models fed by store revision), `accounts` (bearer tokens), `search` (the tantivy index and its queries), `registry` (VOResource and OAI-PMH), `catalog` (the service core), `write` (the write path and workflow), then the
+//! `project` (read models fed by store revision), `accounts` (bearer tokens), `search` (the tantivy index and its queries), `registry` (VOResource and OAI-PMH), `linked` (schema.org), `catalog` (the service core), `write` (the write path and workflow), then the
 //! surfaces: `http` and `cli`.
 
 pub mod access;
@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod launch;
+pub mod linked;
 pub mod model;
 pub mod project;
 pub mod registry;

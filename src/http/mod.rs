@@ -131,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/id/{id}", get(assets::get_iri))
         .route("/oai", get(oai::get).post(oai::post))
         .route("/robots.txt", get(crawl::robots))
+        .route("/catalog.jsonld", get(portal::catalog_jsonld))
         .route("/sitemap.xml", get(crawl::sitemap))
         .route("/sitemaps/{file}", get(crawl::sitemap_part))
         .route("/", get(portal::home))

@@ -28,12 +28,40 @@ pub fn escape(s: &str) -> String {
 }
 
 fn page(title: &str, body: &str) -> String {
+    page_with_head(title, "", body)
+}
+
+/// A page with extra elements in its head (meta tags, JSON-LD).
+fn page_with_head(title: &str, head: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+         <title>{}</title>{head}<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
          li{{margin:.3rem 0}} .t{{color:#555;font-size:.85em}} dt{{font-weight:600}}</style></head><body>{body}</body></html>",
         escape(title)
     )
+}
+
+/// Where the catalogue lives, for the schema.org mapping.
+pub fn site(state: &AppState) -> crate::linked::schemaorg::Site<'_> {
+    crate::linked::schemaorg::Site {
+        base_url: &state.config.base_url,
+        launch_base: &state.config.launch_base,
+        catalog_name: CATALOG_NAME,
+        publisher: &state.config.publisher,
+    }
+}
+
+/// The catalogue's name on its pages and in its `DataCatalog`.
+pub const CATALOG_NAME: &str = "orrery catalogue";
+
+/// `/catalog.jsonld`: the catalogue as a schema.org `DataCatalog`.
+pub async fn catalog_jsonld(State(state): State<AppState>) -> axum::response::Response {
+    let body = crate::linked::schemaorg::catalog(&site(&state));
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/ld+json")],
+        serde_json::to_vec_pretty(&body).unwrap_or_default(),
+    )
+        .into_response()
 }
 
 /// The home page: every asset an anonymous visitor may see, by type.
@@ -130,7 +158,28 @@ pub async fn landing(State(state): State<AppState>, Path(id): Path<String>) -> R
             escape(&v.links.ivoid),
             escape(&v.links.self_)
         );
-        Ok(page(&a.name, &body))
+        let site = site(&st);
+        let description = crate::linked::schemaorg::description(a, &site);
+        let short: String = description.chars().take(300).collect();
+        let jsonld = crate::linked::schemaorg::asset(a, &site, st.catalog.store.vocab());
+        // `</` may not appear inside a script element.
+        let jsonld = serde_json::to_string(&jsonld)
+            .unwrap_or_default()
+            .replace("</", "<\\/");
+        let head = format!(
+            "<link rel=\"canonical\" href=\"{page}\"><meta name=\"description\" content=\"{desc}\">\
+             <meta property=\"og:type\" content=\"website\"><meta property=\"og:title\" content=\"{title}\">\
+             <meta property=\"og:description\" content=\"{desc}\"><meta property=\"og:url\" content=\"{page}\">\
+             <meta property=\"og:site_name\" content=\"{site_name}\">\
+             <link rel=\"alternate\" type=\"application/ld+json\" href=\"{json}\">\
+             <script type=\"application/ld+json\">{jsonld}</script>",
+            page = escape(&v.links.landing_page),
+            desc = escape(&short),
+            title = escape(&a.name),
+            site_name = escape(site.catalog_name),
+            json = escape(&v.links.self_),
+        );
+        Ok(page_with_head(&a.name, &head, &body))
     })
     .await;
     match result {

@@ -1,0 +1,3 @@
+//! Linked data for crawlers and the semantic web: schema.org JSON-LD.
+
+pub mod schemaorg;
