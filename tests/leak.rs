@@ -48,6 +48,8 @@ const SURFACES: &[&str] = &[
     "/docs/",
     "/healthz",
     "/robots.txt",
+    "/dcat",
+    "/catalog.jsonld",
     "/sitemap.xml",
     "/oai?verb=Identify",
     "/oai?verb=ListSets",

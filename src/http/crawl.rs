@@ -171,3 +171,96 @@ pub async fn sitemap_part(
     );
     Ok(([(header::CONTENT_TYPE, XML)], body).into_response())
 }
+
+fn turtle(triples: &[oxigraph::model::Triple], prefixes: bool) -> Vec<u8> {
+    use oxigraph::io::{RdfFormat, RdfSerializer};
+    let mut ser = RdfSerializer::from_format(RdfFormat::Turtle);
+    if prefixes {
+        for (p, iri) in [
+            ("dcat", "http://www.w3.org/ns/dcat#"),
+            ("dct", "http://purl.org/dc/terms/"),
+            ("foaf", "http://xmlns.com/foaf/0.1/"),
+            ("vcard", "http://www.w3.org/2006/vcard/ns#"),
+            ("skos", "http://www.w3.org/2004/02/skos/core#"),
+            ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+        ] {
+            ser = match ser.with_prefix(p, iri) {
+                Ok(s) => s,
+                Err(_) => return Vec::new(),
+            };
+        }
+    }
+    let mut w = ser.for_writer(Vec::new());
+    for t in triples {
+        if w.serialize_triple(t).is_err() {
+            return Vec::new();
+        }
+    }
+    w.finish().unwrap_or_default()
+}
+
+/// `/dcat`: the catalogue as DCAT-AP 3 in Turtle, streamed a page of assets at a time.
+pub async fn dcat(State(state): State<AppState>) -> Response {
+    use crate::linked::dcat;
+    let base = state.config.base_url.clone();
+    let head = turtle(
+        &dcat::catalog(
+            &base,
+            super::portal::CATALOG_NAME,
+            &state.config.publisher,
+            &state.config.admin_email,
+        ),
+        true,
+    );
+    let s = stream::unfold(
+        (Some(head), String::new(), false),
+        move |(head, after, done)| {
+            let state = state.clone();
+            let base = base.clone();
+            async move {
+                if let Some(h) = head {
+                    return Some((
+                        Ok::<_, std::io::Error>(Bytes::from(h)),
+                        (None, after, false),
+                    ));
+                }
+                if done {
+                    return None;
+                }
+                let rows = match state.catalog.assets.public_page(&after, CHUNK).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!(error = %e, "dcat");
+                        return Some((
+                            Err(std::io::Error::other("dcat read failed")),
+                            (None, after, true),
+                        ));
+                    }
+                };
+                let last = rows.last().map(|r| r.0.clone())?;
+                let st = state.clone();
+                let chunk = tokio::task::spawn_blocking(move || {
+                    let store = &st.catalog.store;
+                    let mut triples = Vec::new();
+                    for (id, _) in &rows {
+                        if let Ok(Some(a)) =
+                            crate::access::read_asset(store, &crate::access::Caller::Anonymous, id)
+                            && dcat::is_dataset(&a)
+                        {
+                            triples.extend(dcat::dataset(&base, &a, store.vocab()));
+                        }
+                    }
+                    turtle(&triples, false)
+                })
+                .await
+                .unwrap_or_default();
+                Some((Ok(Bytes::from(chunk)), (None, last, false)))
+            }
+        },
+    );
+    (
+        [(header::CONTENT_TYPE, "text/turtle; charset=utf-8")],
+        Body::from_stream(s),
+    )
+        .into_response()
+}

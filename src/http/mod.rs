@@ -132,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .route("/oai", get(oai::get).post(oai::post))
         .route("/robots.txt", get(crawl::robots))
         .route("/catalog.jsonld", get(portal::catalog_jsonld))
+        .route("/dcat", get(crawl::dcat))
         .route("/sitemap.xml", get(crawl::sitemap))
         .route("/sitemaps/{file}", get(crawl::sitemap_part))
         .route("/", get(portal::home))
