@@ -103,6 +103,7 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<Html<String>> {
 /// An asset's landing page.
 pub async fn landing(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let st = state.clone();
+    let started = std::time::Instant::now();
     let result = tokio::task::spawn_blocking(move || -> ApiResult<String> {
         let caller = Caller::Anonymous;
         let v = view(&st, &caller, load(&st, &caller, &id)?)?;
@@ -183,7 +184,9 @@ pub async fn landing(State(state): State<AppState>, Path(id): Path<String>) -> R
     })
     .await;
     match result {
-        Ok(Ok(html)) => Html(html).into_response(),
+        Ok(Ok(html)) => {
+            super::search::server_timing(Html(html).into_response(), "page", started.elapsed())
+        }
         Ok(Err(e)) if e.status == StatusCode::NOT_FOUND => (
             StatusCode::NOT_FOUND,
             Html(page("Not found", "<h1>Not found</h1><p>No such asset.</p>")),

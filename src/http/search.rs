@@ -143,9 +143,14 @@ pub fn request(raw: Option<&str>) -> ApiResult<SearchRequest> {
     })
 }
 
-fn timed(mut response: Response, took: Duration) -> Response {
+fn timed(response: Response, took: Duration) -> Response {
+    server_timing(response, "search", took)
+}
+
+/// Adds a `Server-Timing` entry (milliseconds) to a response.
+pub(super) fn server_timing(mut response: Response, name: &str, took: Duration) -> Response {
     let dur = took.as_secs_f64() * 1000.0;
-    if let Ok(v) = HeaderValue::from_str(&format!("search;dur={dur:.3}")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("{name};dur={dur:.3}")) {
         response.headers_mut().insert("server-timing", v);
     }
     response

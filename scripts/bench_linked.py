@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Crawler-facing figures at scale: landing pages and the sitemap of N synthetic assets.
+
+Reuses (or builds) the data directory of scripts/bench_search.py (target/bench/data-N), starts
+`orrery serve`, then:
+- fetches 2,000 random public landing pages one at a time: server time from `Server-Timing`
+  (p50/p99) and over loopback;
+- streams /sitemap.xml and every part it lists, sampling the server's RSS as it goes.
+
+Usage: scripts/bench_linked.py [N] [--pages 2000] [--work DIR]
+"""
+import argparse
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split(":")[1].split()[0]) / 1024
+    return 0.0
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("n", type=int, nargs="?", default=1_000_000)
+    ap.add_argument("--pages", type=int, default=2000)
+    ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
+    args = ap.parse_args()
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    subprocess.run(["cargo", "build", "--release", "--bin", "orrery"], cwd=ROOT, check=True)
+    orrery = os.path.join(target, "release", "orrery")
+    data = os.path.join(args.work, f"data-{args.n}")
+    if not os.path.exists(os.path.join(data, "index")):
+        corpus = os.path.join(args.work, f"corpus-{args.n}.jsonl")
+        if not os.path.exists(corpus):
+            gen = os.path.join(ROOT, "..", "shared", "tools", "gen_corpus.py")
+            subprocess.run([sys.executable, gen, str(args.n), "--out", corpus], check=True)
+        subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, corpus], check=True,
+                       env=dict(os.environ, RUST_LOG="warn"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    server = subprocess.Popen([orrery, "serve", "--data", data, "--addr", f"127.0.0.1:{port}", "--no-demo"],
+                              env=dict(os.environ, RUST_LOG="warn"))
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise SystemExit("the server exited")
+                time.sleep(0.5)
+        print(f"server healthy after {time.monotonic() - t0:.0f} s (projections caught up)")
+        # The sitemap, streamed.
+        rss = [rss_mib(server.pid)]
+        t0 = time.monotonic()
+        with urllib.request.urlopen(f"{base}/sitemap.xml", timeout=600) as r:
+            index = r.read().decode()
+        parts = re.findall(r"<loc>([^<]+)</loc>", index)
+        urls = 0
+        ids = []
+        for p in parts if "<sitemapindex" in index else []:
+            with urllib.request.urlopen(p, timeout=600) as r:
+                while True:
+                    chunk = r.read(1 << 20)
+                    if not chunk:
+                        break
+                    text = chunk.decode(errors="ignore")
+                    urls += text.count("<url>")
+                    if len(ids) < 200_000:
+                        ids.extend(re.findall(r"/assets/([^<]+)</loc>", text))
+                    rss.append(rss_mib(server.pid))
+        print(f"sitemap: index of {len(parts)} parts, {urls} URLs in {time.monotonic() - t0:.1f} s; "
+              f"server RSS {min(rss):.0f}-{max(rss):.0f} MiB while streaming")
+        # Landing pages.
+        random.seed(7)
+        sample = random.sample(ids, min(args.pages, len(ids)))
+        server_ms, client_ms = [], []
+        for id_ in sample:
+            c0 = time.monotonic()
+            with urllib.request.urlopen(f"{base}/assets/{id_}", timeout=30) as r:
+                r.read()
+                timing = r.headers.get("Server-Timing", "")
+            client_ms.append((time.monotonic() - c0) * 1000)
+            m = re.search(r"dur=([0-9.]+)", timing)
+            if m:
+                server_ms.append(float(m.group(1)))
+        print(f"landing pages ({len(sample)}): server p50 {statistics.median(server_ms):.2f} ms, "
+              f"p99 {pct(server_ms, 99):.2f} ms; over loopback p50 {statistics.median(client_ms):.2f} ms, "
+              f"p99 {pct(client_ms, 99):.2f} ms")
+    finally:
+        server.terminate()
+        server.wait(timeout=120)
+
+
+if __name__ == "__main__":
+    main()
