@@ -83,6 +83,8 @@ def main():
         urls = 0
         ids = []
         for p in parts if "<sitemapindex" in index else []:
+            # The data directory keeps the base URL it was created with; ask this server.
+            p = base + "/sitemaps/" + p.rsplit("/sitemaps/", 1)[1]
             with urllib.request.urlopen(p, timeout=600) as r:
                 while True:
                     chunk = r.read(1 << 20)
