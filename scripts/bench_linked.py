@@ -13,28 +13,15 @@ import argparse
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, corpus, free_port, release_binary, rss_mib  # noqa: E402
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS"):
-                return int(line.split(":")[1].split()[0]) / 1024
-    return 0.0
 
 
 def pct(xs, p):
@@ -48,16 +35,11 @@ def main():
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
     args = ap.parse_args()
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    subprocess.run(["cargo", "build", "--release", "--bin", "orrery"], cwd=ROOT, check=True)
-    orrery = os.path.join(target, "release", "orrery")
+    orrery = release_binary()
     data = os.path.join(args.work, f"data-{args.n}")
     if not os.path.exists(os.path.join(data, "index")):
-        corpus = os.path.join(args.work, f"corpus-{args.n}.jsonl")
-        if not os.path.exists(corpus):
-            gen = os.path.join(ROOT, "..", "shared", "tools", "gen_corpus.py")
-            subprocess.run([sys.executable, gen, str(args.n), "--out", corpus], check=True)
-        subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, corpus], check=True,
+        path = corpus(os.path.join(args.work, f"corpus-{args.n}.jsonl"), args.n)
+        subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, path], check=True,
                        env=dict(os.environ, RUST_LOG="warn"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"

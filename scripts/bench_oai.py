@@ -13,7 +13,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,22 +20,10 @@ import time
 import urllib.parse
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, corpus, free_port, release_binary, rss_mib  # noqa: E402
+
 TOKEN = re.compile(r"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS"):
-                return int(line.split(":")[1].split()[0]) / 1024
-    return 0.0
 
 
 def main():
@@ -45,21 +32,16 @@ def main():
     ap.add_argument("--page", type=int, default=1000)
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
     args = ap.parse_args()
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    subprocess.run(["cargo", "build", "--release", "--bin", "orrery"], cwd=ROOT, check=True)
-    orrery = os.path.join(target, "release", "orrery")
+    orrery = release_binary()
     os.makedirs(args.work, exist_ok=True)
     # Every generated asset public, so that N assets are N records.
-    corpus = os.path.join(args.work, f"corpus-public-{args.n}.jsonl")
-    if not os.path.exists(corpus):
-        gen = os.path.join(ROOT, "..", "shared", "tools", "gen_corpus.py")
-        subprocess.run([sys.executable, gen, str(args.n), "--private-share", "0", "--out", corpus],
-                       check=True)
+    path = corpus(os.path.join(args.work, f"corpus-public-{args.n}.jsonl"), args.n,
+                  "--private-share", "0")
     data = os.path.join(args.work, f"oai-data-public-{args.n}")
     if not os.path.exists(os.path.join(data, "index")):
         shutil.rmtree(data, ignore_errors=True)
         t0 = time.monotonic()
-        subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, corpus], check=True,
+        subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, path], check=True,
                        env=dict(os.environ, RUST_LOG="warn"))
         print(f"ingested {args.n} assets in {time.monotonic() - t0:.0f} s")
     port = free_port()

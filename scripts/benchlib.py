@@ -1,0 +1,37 @@
+"""Shared pieces of the benchmark scripts: the release build, ports, memory, the corpus."""
+import os
+import socket
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def release_binary():
+    """Builds the release binary (incrementally) and returns its path."""
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    subprocess.run(["cargo", "build", "--release", "--bin", "orrery"], cwd=ROOT, check=True)
+    return os.path.join(target, "release", "orrery")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid):
+    """The resident set size of a process, in MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split(":")[1].split()[0]) / 1024
+    return 0.0
+
+
+def corpus(path, n, *extra):
+    """Generates N synthetic assets into `path` (../shared/tools/gen_corpus.py) unless there."""
+    if not os.path.exists(path):
+        gen = os.path.join(ROOT, "..", "shared", "tools", "gen_corpus.py")
+        subprocess.run([sys.executable, gen, str(n), *extra, "--out", path], check=True)
+    return path
