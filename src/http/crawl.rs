@@ -23,6 +23,8 @@ const CHUNK: i64 = 1000;
 const XML: &str = "application/xml; charset=utf-8";
 
 /// `/robots.txt`: crawl the pages, not the APIs; here is the sitemap.
+#[utoipa::path(get, path = "/robots.txt", tag = "crawlers",
+    responses((status = 200, description = "crawl rules and the sitemap's address", content_type = "text/plain")))]
 pub async fn robots(State(state): State<AppState>) -> Response {
     let base = &state.config.base_url;
     let body = format!(
@@ -97,6 +99,8 @@ const URLSET_HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset x
 const URLSET_TAIL: &str = "</urlset>\n";
 
 /// `/sitemap.xml`: every public landing page, or the index of the parts that list them.
+#[utoipa::path(get, path = "/sitemap.xml", tag = "crawlers",
+    responses((status = 200, description = "a urlset of every public landing page, or an index of parts past 50,000", content_type = "application/xml")))]
 pub async fn sitemap(State(state): State<AppState>) -> Result<Response, ApiError> {
     let table = state.catalog.assets.clone();
     let size = state.config.sitemap_size as u64;
@@ -137,6 +141,10 @@ pub async fn sitemap(State(state): State<AppState>) -> Result<Response, ApiError
 }
 
 /// `/sitemaps/{n}.xml`: the n-th part (from 1) of a sitemap too large for one file.
+#[utoipa::path(get, path = "/sitemaps/{file}", tag = "crawlers",
+    params(("file" = String, Path, description = "{n}.xml, n from 1")),
+    responses((status = 200, description = "one part of the sitemap", content_type = "application/xml"),
+              (status = 404, description = "no such part", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn sitemap_part(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -200,6 +208,8 @@ fn turtle(triples: &[oxigraph::model::Triple], prefixes: bool) -> Vec<u8> {
 }
 
 /// `/dcat`: the catalogue as DCAT-AP 3 in Turtle, streamed a page of assets at a time.
+#[utoipa::path(get, path = "/dcat", tag = "linked data",
+    responses((status = 200, description = "the catalogue as DCAT-AP 3", content_type = "text/turtle")))]
 pub async fn dcat(State(state): State<AppState>) -> Response {
     use crate::linked::dcat;
     let base = state.config.base_url.clone();

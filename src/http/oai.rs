@@ -26,11 +26,17 @@ async fn answer(state: &AppState, args: Vec<(String, String)>) -> Response {
 }
 
 /// OAI-PMH over GET (arguments in the query string).
+#[utoipa::path(get, path = "/oai", tag = "protocols",
+    params(("verb" = String, Query, description = "Identify, ListMetadataFormats, ListSets, ListIdentifiers, ListRecords or GetRecord; with metadataPrefix (ivo_vor, oai_dc), identifier, from, until, set, resumptionToken as the verb takes them")),
+    responses((status = 200, description = "an OAI-PMH 2.0 document (also for OAI-PMH errors)", content_type = "text/xml")))]
 pub async fn get(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     answer(&state, pairs(raw.unwrap_or_default().as_bytes())).await
 }
 
 /// OAI-PMH over POST (`application/x-www-form-urlencoded` body).
+#[utoipa::path(post, path = "/oai", tag = "protocols",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the same arguments as GET"),
+    responses((status = 200, description = "an OAI-PMH 2.0 document (also for OAI-PMH errors)", content_type = "text/xml")))]
 pub async fn post(State(state): State<AppState>, body: Bytes) -> Response {
     answer(&state, pairs(&body)).await
 }

@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{assets, error, ops, search, vocab, write};
+use super::{assets, crawl, error, oai, ops, portal, search, vocab, write};
 use crate::model::asset;
 use crate::model::document::Problem;
 
@@ -17,6 +17,8 @@ use crate::model::document::Problem;
         assets::get_asset, assets::get_iri, assets::resolve,
         write::create, write::replace, write::patch, write::delete,
         write::submit, write::approve, write::reject, write::history,
+        oai::get, oai::post, crawl::robots, crawl::sitemap, crawl::sitemap_part, crawl::dcat,
+        portal::catalog_jsonld,
         vocab::list, vocab::scheme, vocab::licenses,
         ops::healthz, ops::metrics,
     ),
@@ -36,6 +38,9 @@ use crate::model::document::Problem;
         (name = "assets", description = "Reading assets"),
         (name = "write", description = "Writing assets (bearer token; the field table decides who writes what)"),
         (name = "workflow", description = "Publication workflow and history"),
+        (name = "protocols", description = "The IVOA publishing registry (OAI-PMH 2.0, VOResource)"),
+        (name = "crawlers", description = "robots.txt and the sitemap"),
+        (name = "linked data", description = "The catalogue as DCAT-AP and schema.org"),
         (name = "vocabularies", description = "SKOS concept schemes and the licence catalogue"),
         (name = "operations", description = "Health and metrics"),
     ),

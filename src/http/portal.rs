@@ -55,6 +55,8 @@ pub fn site(state: &AppState) -> crate::linked::schemaorg::Site<'_> {
 pub const CATALOG_NAME: &str = "orrery catalogue";
 
 /// `/catalog.jsonld`: the catalogue as a schema.org `DataCatalog`.
+#[utoipa::path(get, path = "/catalog.jsonld", tag = "linked data",
+    responses((status = 200, description = "the catalogue as a schema.org DataCatalog", content_type = "application/ld+json")))]
 pub async fn catalog_jsonld(State(state): State<AppState>) -> axum::response::Response {
     let body = crate::linked::schemaorg::catalog(&site(&state));
     (
