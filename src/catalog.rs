@@ -206,7 +206,7 @@ impl Catalog {
                 let revisions = store.put(&assets, &events, &stamp)?;
                 let mut rows: Vec<Row> = Vec::with_capacity(assets.len());
                 for (a, &revision) in assets.iter().zip(&revisions) {
-                    let public = crate::store::anonymous_visible(a);
+                    let public = a.is_public();
                     // Only a hidden asset needs the store's word on whether it was ever seen.
                     let ever_public = public || store.change(&a.id)?.is_some_and(|c| c.ever_public);
                     rows.push(Row {

@@ -45,7 +45,7 @@ pub fn grant(caller: &Caller, asset: &Asset) -> Option<Grant> {
     let public = asset.audience() == Audience::Public;
     match caller {
         Caller::Operator => Some(Grant::Full),
-        Caller::Anonymous => (published && public).then_some(Grant::Public),
+        Caller::Anonymous => asset.is_public().then_some(Grant::Public),
         Caller::Account {
             user,
             groups,
@@ -123,26 +123,21 @@ pub fn finds(keys: Option<&[String]>, readers: &[String]) -> bool {
     keys.is_none_or(|k| k.iter().any(|key| readers.contains(key)))
 }
 
+/// Whether anonymous readers may see an asset at all, from its stored publication state.
+pub fn anonymous_sees(store: &Store, id: &str) -> Result<bool> {
+    let (_, status, public) = store.summary(id)?;
+    Ok(grant(
+        &Caller::Anonymous,
+        &Asset::publication_state(&status, public),
+    ) == Some(Grant::Public))
+}
+
 /// Reads one asset as `caller` may see it; `None` when it does not exist or may not be seen.
 pub fn read_asset(store: &Store, caller: &Caller, id: &str) -> Result<Option<Asset>> {
     if *caller == Caller::Anonymous {
         // Anonymous readers (crawlers, harvesters) are the bulk of reads: decide from the
         // publication state alone, then read the public graph only.
-        let (_, status, public) = store.summary(id)?;
-        let state = Asset {
-            status: Status::parse(&status),
-            visibility: Some(crate::model::asset::Sharing {
-                audience: Some(if public {
-                    Audience::Public
-                } else {
-                    Audience::Private
-                }),
-                users: Vec::new(),
-                groups: Vec::new(),
-            }),
-            ..Asset::default()
-        };
-        if grant(caller, &state) != Some(Grant::Public) {
+        if !anonymous_sees(store, id)? {
             return Ok(None);
         }
         return Ok(from_quads(

@@ -289,6 +289,31 @@ impl Audience {
 }
 
 impl Asset {
+    /// THE rule of public visibility: anonymous readers (and every anonymous surface) see an
+    /// asset exactly when it is published with a public audience. `access::grant` applies it
+    /// to callers; the store and the projections record it with the same function.
+    pub fn is_public(&self) -> bool {
+        self.status == Some(Status::Published) && self.audience() == Audience::Public
+    }
+
+    /// An asset carrying only its publication state, for deciding visibility from the state
+    /// alone (`status` as stored, whether the audience is public).
+    pub fn publication_state(status: &str, public_audience: bool) -> Asset {
+        Asset {
+            status: Status::parse(status),
+            visibility: Some(Sharing {
+                audience: Some(if public_audience {
+                    Audience::Public
+                } else {
+                    Audience::Private
+                }),
+                users: Vec::new(),
+                groups: Vec::new(),
+            }),
+            ..Asset::default()
+        }
+    }
+
     /// The sharing audience; an asset that names none is public.
     pub fn audience(&self) -> Audience {
         self.visibility

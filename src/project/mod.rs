@@ -51,7 +51,8 @@ impl Row {
         } else {
             store.summary(&change.id)?
         };
-        let public = !change.deleted && audience_public && status == "published";
+        let public = !change.deleted
+            && crate::model::Asset::publication_state(&status, audience_public).is_public();
         Ok(Row {
             id: change.id,
             kind,

@@ -645,12 +645,12 @@ fn content(
         AUTHORITY if prefix == "oai_dc" => dc_registry(info, false),
         AUTHORITY => voresource::authority_record(info, &info.created, true),
         _ => {
+            if !metadata {
+                return Ok(access::anonymous_sees(store, id)?.then(Vec::new));
+            }
             let Some(asset) = access::read_asset(store, &Caller::Anonymous, id)? else {
                 return Ok(None);
             };
-            if !metadata {
-                return Ok(Some(Vec::new()));
-            }
             if prefix == "oai_dc" {
                 dc_asset(info, &asset)
             } else {

@@ -285,13 +285,7 @@ impl Store {
             );
             for (((a, qs), &rev), e) in assets.iter().zip(quads).zip(&revisions).zip(events) {
                 all.extend(qs);
-                all.extend(state_quads(
-                    &a.id,
-                    rev,
-                    datestamp,
-                    false,
-                    anonymous_visible(a),
-                ));
+                all.extend(state_quads(&a.id, rev, datestamp, false, a.is_public()));
                 all.extend(write::event_quads(&a.id, rev, datestamp, e));
             }
             all.push(revision_quad(start + assets.len() as u64));
@@ -304,8 +298,7 @@ impl Store {
                 t.remove_named_graph(iris.public.as_ref())?;
                 t.remove_named_graph(iris.private.as_ref())?;
                 t.extend(qs);
-                let ever =
-                    anonymous_visible(a) || self.change(&a.id)?.is_some_and(|c| c.ever_public);
+                let ever = a.is_public() || self.change(&a.id)?.is_some_and(|c| c.ever_public);
                 Self::set_state(&mut t, &a.id, rev, datestamp, false, None, ever)?;
                 t.extend(&write::event_quads(&a.id, rev, datestamp, e));
             }

@@ -172,10 +172,11 @@ impl Store {
         }
         let ever_public = was_public
             || match &m.body {
-                Body::Put(a) => super::anonymous_visible(a),
-                Body::Keep => self
-                    .get_full(&m.id)?
-                    .is_some_and(|a| super::anonymous_visible(&a)),
+                Body::Put(a) => a.is_public(),
+                Body::Keep => {
+                    let (_, status, public) = self.summary(&m.id)?;
+                    Asset::publication_state(&status, public).is_public()
+                }
                 Body::Delete => false,
             };
         Self::set_state(&mut t, &m.id, rev, datestamp, deleted, public, ever_public)?;
