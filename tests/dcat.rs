@@ -89,4 +89,30 @@ fn dcat_ap_validates_and_lists_the_public_datasets() {
     }
     assert!(expected.len() >= 5);
     assert_eq!(in_dcat, expected);
+
+    // The same graph in the other syntaxes (no blank nodes: triple sets compare directly).
+    let triples = |text: &str, format: RdfFormat| -> BTreeSet<String> {
+        RdfParser::from_format(format)
+            .for_slice(text.as_bytes())
+            .map(|t| t.expect("valid RDF").to_string())
+            .collect()
+    };
+    let turtle = triples(&ttl, RdfFormat::Turtle);
+    for (accept, format) in [
+        (
+            "application/ld+json",
+            RdfFormat::JsonLd {
+                profile: oxigraph::io::JsonLdProfileSet::empty(),
+            },
+        ),
+        ("application/rdf+xml", RdfFormat::RdfXml),
+        ("application/n-triples", RdfFormat::NTriples),
+    ] {
+        let r = s.get_accept("/dcat", accept);
+        assert_eq!(r.status(), 200, "{accept}");
+        assert_eq!(r.headers()["content-type"], accept);
+        assert_eq!(r.headers()["vary"], "Accept");
+        assert_eq!(triples(&r.text().unwrap(), format), turtle, "{accept}");
+    }
+    assert_eq!(s.get_accept("/dcat", "image/png").status(), 406);
 }

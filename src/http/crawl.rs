@@ -180,97 +180,166 @@ pub async fn sitemap_part(
     Ok(([(header::CONTENT_TYPE, XML)], body).into_response())
 }
 
-fn turtle(triples: &[oxigraph::model::Triple], prefixes: bool) -> Vec<u8> {
-    use oxigraph::io::{RdfFormat, RdfSerializer};
-    let mut ser = RdfSerializer::from_format(RdfFormat::Turtle);
-    if prefixes {
-        for (p, iri) in [
-            ("dcat", "http://www.w3.org/ns/dcat#"),
-            ("dct", "http://purl.org/dc/terms/"),
-            ("foaf", "http://xmlns.com/foaf/0.1/"),
-            ("vcard", "http://www.w3.org/2006/vcard/ns#"),
-            ("skos", "http://www.w3.org/2004/02/skos/core#"),
-            ("xsd", "http://www.w3.org/2001/XMLSchema#"),
-        ] {
-            ser = match ser.with_prefix(p, iri) {
-                Ok(s) => s,
-                Err(_) => return Vec::new(),
-            };
-        }
-    }
-    let mut w = ser.for_writer(Vec::new());
-    for t in triples {
-        if w.serialize_triple(t).is_err() {
-            return Vec::new();
-        }
-    }
-    w.finish().unwrap_or_default()
+/// A writer that sends what is written, in chunks, to a response body.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+    buf: Vec<u8>,
 }
 
-/// `/dcat`: the catalogue as DCAT-AP 3 in Turtle, streamed a page of assets at a time.
-#[utoipa::path(get, path = "/dcat", tag = "linked data",
-    responses((status = 200, description = "the catalogue as DCAT-AP 3", content_type = "text/turtle")))]
-pub async fn dcat(State(state): State<AppState>) -> Response {
-    use crate::linked::dcat;
-    let base = state.config.base_url.clone();
-    let head = turtle(
-        &dcat::catalog(
-            &base,
-            super::portal::CATALOG_NAME,
-            &state.config.publisher,
-            &state.config.admin_email,
-        ),
-        true,
-    );
-    let s = stream::unfold(
-        (Some(head), String::new(), false),
-        move |(head, after, done)| {
-            let state = state.clone();
-            let base = base.clone();
-            async move {
-                if let Some(h) = head {
-                    return Some((
-                        Ok::<_, std::io::Error>(Bytes::from(h)),
-                        (None, after, false),
-                    ));
-                }
-                if done {
-                    return None;
-                }
-                let rows = match state.catalog.assets.public_page(&after, CHUNK).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::error!(error = %e, "dcat");
-                        return Some((
-                            Err(std::io::Error::other("dcat read failed")),
-                            (None, after, true),
-                        ));
-                    }
-                };
-                let last = rows.last().map(|r| r.0.clone())?;
-                let st = state.clone();
-                let chunk = tokio::task::spawn_blocking(move || {
-                    let store = &st.catalog.store;
-                    let mut triples = Vec::new();
-                    for (id, _) in &rows {
-                        if let Ok(Some(a)) =
-                            crate::access::read_asset(store, &crate::access::Caller::Anonymous, id)
-                            && dcat::is_dataset(&a)
-                        {
-                            triples.extend(dcat::dataset(&base, &a, store.vocab()));
-                        }
-                    }
-                    turtle(&triples, false)
-                })
-                .await
-                .unwrap_or_default();
-                Some((Ok(Bytes::from(chunk)), (None, last, false)))
-            }
-        },
-    );
+impl ChannelWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::take(&mut self.buf));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 1 << 16 {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+const DCAT_FORMATS: &[(&str, oxigraph::io::RdfFormat)] = &[
+    ("text/turtle", oxigraph::io::RdfFormat::Turtle),
     (
-        [(header::CONTENT_TYPE, "text/turtle; charset=utf-8")],
-        Body::from_stream(s),
+        "application/ld+json",
+        oxigraph::io::RdfFormat::JsonLd {
+            profile: oxigraph::io::JsonLdProfileSet::empty(),
+        },
+    ),
+    ("application/rdf+xml", oxigraph::io::RdfFormat::RdfXml),
+    ("application/n-triples", oxigraph::io::RdfFormat::NTriples),
+];
+
+/// Writes the whole DCAT-AP catalogue in `format`, reading the public assets a page at a time.
+fn write_dcat(
+    state: &AppState,
+    format: oxigraph::io::RdfFormat,
+    out: ChannelWriter,
+    runtime: &tokio::runtime::Handle,
+) -> std::io::Result<()> {
+    use crate::linked::dcat;
+    use oxigraph::io::RdfSerializer;
+    let base = &state.config.base_url;
+    let mut ser = RdfSerializer::from_format(format);
+    for (p, iri) in [
+        ("dcat", "http://www.w3.org/ns/dcat#"),
+        ("dct", "http://purl.org/dc/terms/"),
+        ("foaf", "http://xmlns.com/foaf/0.1/"),
+        ("vcard", "http://www.w3.org/2006/vcard/ns#"),
+        ("skos", "http://www.w3.org/2004/02/skos/core#"),
+        ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+    ] {
+        ser = ser.with_prefix(p, iri).map_err(std::io::Error::other)?;
+    }
+    let mut w = ser.for_writer(out);
+    let head = dcat::catalog(
+        base,
+        super::portal::CATALOG_NAME,
+        &state.config.publisher,
+        &state.config.admin_email,
+    );
+    for t in &head {
+        w.serialize_triple(t)?;
+    }
+    let store = &state.catalog.store;
+    let mut after = String::new();
+    loop {
+        let rows = runtime
+            .block_on(state.catalog.assets.public_page(&after, CHUNK))
+            .map_err(std::io::Error::other)?;
+        let Some(last) = rows.last().map(|r| r.0.clone()) else {
+            break;
+        };
+        for (id, _) in &rows {
+            let asset = crate::access::read_asset(store, &crate::access::Caller::Anonymous, id)
+                .map_err(std::io::Error::other)?;
+            if let Some(a) = asset.filter(dcat::is_dataset) {
+                for t in dcat::dataset(base, &a, store.vocab()) {
+                    w.serialize_triple(&t)?;
+                }
+            }
+        }
+        after = last;
+    }
+    let mut out = w.finish()?;
+    std::io::Write::flush(&mut out)
+}
+
+/// `/dcat`: the catalogue as DCAT-AP 3 (Turtle by default; JSON-LD, RDF/XML or N-Triples by
+/// `Accept`), streamed: a page of assets is read at a time and written as it is serialised.
+#[utoipa::path(get, path = "/dcat", tag = "linked data",
+    responses((status = 200, description = "the catalogue as DCAT-AP 3", content_type = "text/turtle"),
+              (status = 406, description = "none of the offered syntaxes is acceptable", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
+pub async fn dcat(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some((media, format)) = pick_format(&headers) else {
+        let offered: Vec<&str> = DCAT_FORMATS.iter().map(|(m, _)| *m).collect();
+        return ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            format!("acceptable: {}", offered.join(", ")),
+        )
+        .into_response();
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let runtime = tokio::runtime::Handle::current();
+    let errors = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let out = ChannelWriter {
+            tx,
+            buf: Vec::with_capacity(1 << 16),
+        };
+        if let Err(e) = write_dcat(&state, format, out, &runtime) {
+            tracing::error!(error = %e, "dcat");
+            let _ = errors.blocking_send(Err(e));
+        }
+    });
+    let body = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
+    (
+        [(header::CONTENT_TYPE, media), (header::VARY, "Accept")],
+        Body::from_stream(body),
     )
         .into_response()
+}
+
+/// The DCAT syntax an `Accept` header asks for (Turtle when it names none in particular).
+fn pick_format(headers: &axum::http::HeaderMap) -> Option<(&'static str, oxigraph::io::RdfFormat)> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(DCAT_FORMATS[0]);
+    };
+    let mut best: Option<(f32, usize)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        let found = if matches!(media.as_str(), "*/*" | "text/*") {
+            Some(0)
+        } else {
+            DCAT_FORMATS.iter().position(|(m, _)| *m == media)
+        };
+        if let Some(i) = found
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, i));
+        }
+    }
+    best.map(|(_, i)| DCAT_FORMATS[i])
 }
