@@ -13,9 +13,11 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 
 use super::AppState;
+use super::conneg::{Representation, negotiate};
 use super::error::ApiError;
 use super::portal::escape;
 use crate::project::assets::AssetsTable;
+use oxigraph::io::RdfFormat;
 
 /// Rows read per database round trip while streaming.
 const CHUNK: i64 = 1000;
@@ -212,22 +214,20 @@ impl std::io::Write for ChannelWriter {
     }
 }
 
-const DCAT_FORMATS: &[(&str, oxigraph::io::RdfFormat)] = &[
-    ("text/turtle", oxigraph::io::RdfFormat::Turtle),
-    (
-        "application/ld+json",
-        oxigraph::io::RdfFormat::JsonLd {
-            profile: oxigraph::io::JsonLdProfileSet::empty(),
-        },
-    ),
-    ("application/rdf+xml", oxigraph::io::RdfFormat::RdfXml),
-    ("application/n-triples", oxigraph::io::RdfFormat::NTriples),
+/// The syntaxes `/dcat` offers, the first by default.
+const DCAT_FORMATS: &[Representation] = &[
+    Representation::Rdf(RdfFormat::Turtle),
+    Representation::Rdf(RdfFormat::JsonLd {
+        profile: oxigraph::io::JsonLdProfileSet::empty(),
+    }),
+    Representation::Rdf(RdfFormat::RdfXml),
+    Representation::Rdf(RdfFormat::NTriples),
 ];
 
 /// Writes the whole DCAT-AP catalogue in `format`, reading the public assets a page at a time.
 fn write_dcat(
     state: &AppState,
-    format: oxigraph::io::RdfFormat,
+    format: RdfFormat,
     out: ChannelWriter,
     runtime: &tokio::runtime::Handle,
 ) -> std::io::Result<()> {
@@ -285,14 +285,15 @@ fn write_dcat(
     responses((status = 200, description = "the catalogue as DCAT-AP 3", content_type = "text/turtle"),
               (status = 406, description = "none of the offered syntaxes is acceptable", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn dcat(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
-    let Some((media, format)) = pick_format(&headers) else {
-        let offered: Vec<&str> = DCAT_FORMATS.iter().map(|(m, _)| *m).collect();
+    let Some(rep @ Representation::Rdf(format)) = negotiate(&headers, DCAT_FORMATS) else {
+        let offered: Vec<&str> = DCAT_FORMATS.iter().map(|r| r.media_type()).collect();
         return ApiError::new(
             StatusCode::NOT_ACCEPTABLE,
             format!("acceptable: {}", offered.join(", ")),
         )
         .into_response();
     };
+    let media = rep.media_type();
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let runtime = tokio::runtime::Handle::current();
     let errors = tx.clone();
@@ -312,34 +313,4 @@ pub async fn dcat(State(state): State<AppState>, headers: axum::http::HeaderMap)
         Body::from_stream(body),
     )
         .into_response()
-}
-
-/// The DCAT syntax an `Accept` header asks for (Turtle when it names none in particular).
-fn pick_format(headers: &axum::http::HeaderMap) -> Option<(&'static str, oxigraph::io::RdfFormat)> {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return Some(DCAT_FORMATS[0]);
-    };
-    let mut best: Option<(f32, usize)> = None;
-    for range in accept.split(',') {
-        let mut parts = range.split(';');
-        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|v| v.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        if q <= 0.0 {
-            continue;
-        }
-        let found = if matches!(media.as_str(), "*/*" | "text/*") {
-            Some(0)
-        } else {
-            DCAT_FORMATS.iter().position(|(m, _)| *m == media)
-        };
-        if let Some(i) = found
-            && best.is_none_or(|(bq, _)| q > bq)
-        {
-            best = Some((q, i));
-        }
-    }
-    best.map(|(_, i)| DCAT_FORMATS[i])
 }
