@@ -426,6 +426,17 @@ impl Catalog {
                 "projection oai is at revision {oai_watermark}, the store at {revision}"
             ));
         }
+        let (live, tombstones) = self.oai.current_counts().await?;
+        let public = expected.iter().filter(|r| r.public).count() as u64;
+        let hidden = expected
+            .iter()
+            .filter(|r| !r.public && r.ever_public)
+            .count() as u64;
+        if (live, tombstones) != (public, hidden) {
+            report.problems.push(format!(
+                "projection oai has {live} live records and {tombstones} tombstones, the store {public} public assets and {hidden} that were public"
+            ));
+        }
         let watermark = self.assets.watermark().await?;
         if watermark != revision {
             report.problems.push(format!(

@@ -604,4 +604,9 @@ fn harvests_are_stable_and_see_deletions() {
             .any(|r| r["identifier"] == "ivo://orrery.example/harvest-two")
     );
     assert!(incremental.len() < records.len());
+    // The record log agrees with the store: live records and tombstones (`orrery check`).
+    s.stop();
+    let out = common::orrery(dir.path(), &["check"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
 }

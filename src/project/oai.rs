@@ -165,6 +165,20 @@ impl OaiLog {
         }))
     }
 
+    /// How many records (the registry's own aside) are live and how many are tombstones now.
+    pub async fn current_counts(&self) -> Result<(u64, u64)> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM oai_log
+             WHERE rev_to = ? AND id NOT IN (?, ?)",
+        )
+        .bind(OPEN)
+        .bind(REGISTRY)
+        .bind(AUTHORITY)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.get::<i64, _>(0) as u64, row.get::<i64, _>(1) as u64))
+    }
+
     /// The earliest datestamp of any record.
     pub async fn earliest(&self) -> Result<String> {
         let d: Option<String> = sqlx::query_scalar("SELECT MIN(datestamp) FROM oai_log")
