@@ -609,4 +609,23 @@ fn harvests_are_stable_and_see_deletions() {
     let out = common::orrery(dir.path(), &["check"]);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}");
+    // Rebuilt from the store, the log still announces the deletion (tombstones are persistent).
+    assert!(common::orrery(dir.path(), &["reindex"]).status.success());
+    let out = common::orrery(dir.path(), &["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let s = Server::start(dir.path(), &["--authority", "orrery.example"]);
+    let oai = Oai { s: &s };
+    let gr = oai
+        .get("verb=GetRecord&metadataPrefix=ivo_vor&identifier=ivo://orrery.example/harvest-one");
+    assert!(gr.contains("<header status=\"deleted\">"), "{gr}");
+    assert_eq!(
+        oai.error(
+            "verb=GetRecord&metadataPrefix=ivo_vor&identifier=ivo://orrery.example/never-public"
+        ),
+        "idDoesNotExist"
+    );
 }

@@ -226,7 +226,10 @@ impl Projection for OaiLog {
             }
             let next = match (&current, r.public) {
                 (_, true) => Some((r.public_datestamp.clone(), false)),
+                // It was live here: it becomes a tombstone.
                 (Some((_, _, false)), false) => Some((r.datestamp.clone(), true)),
+                // Rebuilding from the store: it was public once, so harvesters have seen it.
+                (None, false) if r.ever_public => Some((r.datestamp.clone(), true)),
                 _ => None,
             };
             let Some((datestamp, deleted)) = next else {
