@@ -20,7 +20,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, corpus, free_port, release_binary, rss_mib  # noqa: E402
+from benchlib import ROOT, corpus, release_binary, rss_mib, serve  # noqa: E402
 
 
 
@@ -41,20 +41,9 @@ def main():
         path = corpus(os.path.join(args.work, f"corpus-{args.n}.jsonl"), args.n)
         subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, path], check=True,
                        env=dict(os.environ, RUST_LOG="warn"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
-    server = subprocess.Popen([orrery, "serve", "--data", data, "--addr", f"127.0.0.1:{port}", "--no-demo"],
-                              env=dict(os.environ, RUST_LOG="warn"))
+    server, base = serve(orrery, data)
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise SystemExit("the server exited")
-                time.sleep(0.5)
         print(f"server healthy after {time.monotonic() - t0:.0f} s (projections caught up)")
         # The sitemap, streamed.
         rss = [rss_mib(server.pid)]

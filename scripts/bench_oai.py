@@ -21,7 +21,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, corpus, free_port, release_binary, rss_mib  # noqa: E402
+from benchlib import ROOT, corpus, release_binary, rss_mib, serve  # noqa: E402
 
 TOKEN = re.compile(r"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
 
@@ -44,19 +44,8 @@ def main():
         subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, path], check=True,
                        env=dict(os.environ, RUST_LOG="warn"))
         print(f"ingested {args.n} assets in {time.monotonic() - t0:.0f} s")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [orrery, "serve", "--data", data, "--addr", f"127.0.0.1:{port}", "--no-demo",
-         "--oai-page-size", str(args.page)],
-        env=dict(os.environ, RUST_LOG="warn"))
+    server, base = serve(orrery, data, "--oai-page-size", str(args.page))
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
         # Two full harvests: memory that grows in the first and not in the second is cache
         # (bounded), memory that grows in both would be the harvest itself.
         for run in (1, 2):

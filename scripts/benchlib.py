@@ -35,3 +35,24 @@ def corpus(path, n, *extra):
         gen = os.path.join(ROOT, "..", "shared", "tools", "gen_corpus.py")
         subprocess.run([sys.executable, gen, str(n), *extra, "--out", path], check=True)
     return path
+
+
+def serve(orrery, data, *extra):
+    """Starts `orrery serve` on a free loopback port and waits until it is healthy (projections
+    caught up). Returns the process and its base URL; fails if the server exits first."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [orrery, "serve", "--data", data, "--addr", f"127.0.0.1:{port}", "--no-demo", *extra],
+        env=dict(os.environ, RUST_LOG="warn"))
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2)
+            return server, base
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit("the server exited")
+            time.sleep(0.2)
