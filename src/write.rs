@@ -276,12 +276,7 @@ fn keep_unwritable(caller: &Caller, base: &Asset, new: Asset, catalog: &Catalog)
             }
         }
     }
-    let mut merged = from_map(out, catalog)?;
-    merged.owner = base.owner.clone();
-    if merged.status.is_none() {
-        merged.status = base.status;
-    }
-    Ok(merged)
+    Ok(carry_service_keys(base, from_map(out, catalog)?))
 }
 
 /// Whether a change of `field` shows in the published version: a public field that is not
@@ -326,6 +321,16 @@ fn apply_changes(target: &Asset, changes: &[FieldChange], catalog: &Catalog) -> 
     out.owner = target.owner.clone();
     out.status = target.status;
     Ok(out)
+}
+
+/// An edited document keeps the keys the service owns: the owner always, the status unless
+/// the document names one (a different one is then refused by the write policy).
+fn carry_service_keys(base: &Asset, mut edited: Asset) -> Asset {
+    edited.owner = base.owner.clone();
+    if edited.status.is_none() {
+        edited.status = base.status;
+    }
+    edited
 }
 
 fn changes_json(changes: &[FieldChange]) -> Value {
@@ -446,12 +451,7 @@ async fn edit(
                 let Value::Object(m) = doc else {
                     return Err(WriteError::Invalid("not an object".into(), Vec::new()));
                 };
-                let mut a = from_map(m, catalog)?;
-                a.owner = base.owner.clone();
-                if a.status.is_none() {
-                    a.status = base.status;
-                }
-                a
+                carry_service_keys(&base, from_map(m, catalog)?)
             }
         };
         if merged.id != id {
