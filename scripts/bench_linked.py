@@ -5,7 +5,9 @@ Reuses (or builds) the data directory of scripts/bench_search.py (target/bench/d
 `orrery serve`, then:
 - fetches 2,000 random public landing pages one at a time: server time from `Server-Timing`
   (p50/p99) and over loopback;
-- streams /sitemap.xml and every part it lists, sampling the server's RSS as it goes.
+- streams /sitemap.xml and every part it lists, sampling the server's RSS as it goes;
+- times SPARQL `SELECT (COUNT(*) ...)` queries over the public catalogue (median of 5 runs each,
+  over loopback, which is where a SPARQL user measures).
 
 Usage: scripts/bench_linked.py [N] [--pages 2000] [--work DIR]
 """
@@ -17,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,7 +45,7 @@ def main():
         subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, path], check=True,
                        env=dict(os.environ, RUST_LOG="warn"))
     t0 = time.monotonic()
-    server, base = serve(orrery, data)
+    server, base = serve(orrery, data, "--sparql-timeout", "600")
     try:
         print(f"server healthy after {time.monotonic() - t0:.0f} s (projections caught up)")
         # The sitemap, streamed.
@@ -84,9 +87,34 @@ def main():
         print(f"landing pages ({len(sample)}): server p50 {statistics.median(server_ms):.2f} ms, "
               f"p99 {pct(server_ms, 99):.2f} ms; over loopback p50 {statistics.median(client_ms):.2f} ms, "
               f"p99 {pct(client_ms, 99):.2f} ms")
+        sparql_counts(base)
     finally:
         server.terminate()
         server.wait(timeout=120)
+
+
+COUNTS = [
+    ("public datasets", "SELECT (COUNT(*) AS ?n) WHERE { ?a a esado:Dataset }"),
+    ("public assets by type", "SELECT ?t (COUNT(*) AS ?n) WHERE { ?a a ?t FILTER(STRSTARTS(STR(?t), STR(esado:))) } GROUP BY ?t"),
+    ("assets with a keyword 'gaia'", "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a dcat:keyword ?k FILTER(LCASE(?k) = 'gaia') }"),
+    ("all public triples", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+]
+
+
+def sparql_counts(base):
+    prefixes = "PREFIX esado: <https://w3id.org/esado#> PREFIX dcat: <http://www.w3.org/ns/dcat#> "
+    for name, q in COUNTS:
+        url = f"{base}/sparql?" + urllib.parse.urlencode({"query": prefixes + q, "format": "tsv"})
+        times, answer = [], ""
+        for _ in range(5):
+            t0 = time.monotonic()
+            with urllib.request.urlopen(url, timeout=900) as r:
+                answer = r.read().decode()
+            times.append(time.monotonic() - t0)
+        rows = answer.strip().split("\n")[1:]
+        shown = "; ".join(r.replace("\t", " ") for r in rows[:4])
+        print(f"SPARQL count, {name}: median {statistics.median(times) * 1000:.0f} ms "
+              f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) -> {shown}")
 
 
 if __name__ == "__main__":

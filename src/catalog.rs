@@ -174,6 +174,10 @@ impl Catalog {
         let n = project::rebuild(&self.store, &self.assets).await?;
         project::rebuild(&self.store, &self.oai).await?;
         project::rebuild(&self.store, &self.search).await?;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.rebuild_public_graph())
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
         Ok(n)
     }
 
@@ -395,7 +399,7 @@ impl Catalog {
     pub async fn check(&self) -> Result<CheckReport> {
         use project::Projection;
         let store = self.store.clone();
-        let (revision, expected) =
+        let (revision, expected, public_graph) =
             tokio::task::spawn_blocking(move || -> std::result::Result<_, StoreError> {
                 let revision = store.revision()?;
                 let rows: Vec<Row> = store
@@ -403,7 +407,7 @@ impl Catalog {
                     .into_iter()
                     .map(|c| Row::from_store(&store, c))
                     .collect::<std::result::Result<_, _>>()?;
-                Ok((revision, rows))
+                Ok((revision, rows, store.check_public_graph()?))
             })
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
@@ -411,7 +415,7 @@ impl Catalog {
             store_revision: revision,
             live_assets: expected.iter().filter(|r| !r.deleted).count(),
             deleted_assets: expected.iter().filter(|r| r.deleted).count(),
-            problems: Vec::new(),
+            problems: public_graph,
         };
         if let Some(last) = expected.iter().map(|r| r.revision).max()
             && last != revision

@@ -36,6 +36,10 @@ pub struct Config {
     pub oai_page_size: usize,
     /// URLs per sitemap file (50,000 by the sitemaps protocol).
     pub sitemap_size: usize,
+    /// How long one SPARQL query may run, in milliseconds.
+    pub sparql_timeout_ms: u64,
+    /// The most results (solutions or triples) one SPARQL query may return.
+    pub sparql_max_results: usize,
 }
 
 impl Config {

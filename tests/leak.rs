@@ -57,6 +57,14 @@ const SURFACES: &[&str] = &[
     "/oai?verb=ListRecords&metadataPrefix=ivo_vor",
     "/oai?verb=ListRecords&metadataPrefix=oai_dc",
     "/oai?verb=ListIdentifiers&metadataPrefix=ivo_vor",
+    "/sparql",
+    // Everything the default graph holds, everything in any named graph, a search for the
+    // canary in any literal, and the secrets described by IRI.
+    "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D&format=tsv",
+    "/sparql?query=SELECT%20*%20WHERE%20%7BGRAPH%20%3Fg%20%7B%3Fs%20%3Fp%20%3Fo%7D%7D&format=csv",
+    "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%20FILTER(CONTAINS(STR(%3Fo)%2C%22zqxleak%22))%7D",
+    "/sparql?query=CONSTRUCT%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D",
+    "/sparql?query=DESCRIBE%20%3Cid%2Fzqxid-draft%3E%20%3Cid%2Fzqxid-shared-user%3E%20%3Cid%2Fzqxid-review%3E",
 ];
 
 struct Secret {
@@ -299,6 +307,12 @@ fn nothing_private_reaches_anonymous_readers() {
             .any(|(p, st, _)| p == &format!("/assets/{public_id}") && *st == 200),
         "the crawl reaches the public asset's landing page"
     );
+    for (path, status, body) in before
+        .iter()
+        .filter(|(p, _, _)| SURFACES.contains(&p.as_str()))
+    {
+        assert_eq!(*status, 200, "{path} answers: {body}");
+    }
 
     // Secrets, each field with a canary.
     for (i, secret) in SECRETS.iter().enumerate() {

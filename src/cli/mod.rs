@@ -103,6 +103,12 @@ struct ServeArgs {
     /// URLs per sitemap file; past it /sitemap.xml becomes an index (tests lower it).
     #[arg(long, hide = true, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..=50_000))]
     sitemap_size: u32,
+    /// Seconds one SPARQL query may run before it is stopped.
+    #[arg(long, env = "ORRERY_SPARQL_TIMEOUT", default_value_t = 10.0)]
+    sparql_timeout: f64,
+    /// The most results (solutions or triples) one SPARQL query may return.
+    #[arg(long, env = "ORRERY_SPARQL_MAX_RESULTS", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+    sparql_max_results: u32,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -204,6 +210,14 @@ async fn open_without_catch_up(g: &Global) -> anyhow::Result<Catalog> {
     Ok(Catalog::open_as_is(&g.data, g.base_url.as_deref()).await?)
 }
 
+/// The SPARQL time limit in milliseconds, from seconds (0.001 to one hour).
+fn sparql_timeout_ms(seconds: f64) -> anyhow::Result<u64> {
+    if !(0.001..=3600.0).contains(&seconds) {
+        anyhow::bail!("--sparql-timeout must be between 0.001 and 3600 seconds, not {seconds}");
+    }
+    Ok((seconds * 1000.0).round() as u64)
+}
+
 async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let catalog = open(g, &Config::default_base_url(&args.addr)).await?;
@@ -223,6 +237,8 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         publisher: args.publisher,
         oai_page_size: args.oai_page_size as usize,
         sitemap_size: args.sitemap_size as usize,
+        sparql_timeout_ms: sparql_timeout_ms(args.sparql_timeout)?,
+        sparql_max_results: args.sparql_max_results as usize,
     };
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "configuration");
     tracing::info!(
@@ -235,6 +251,9 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         catalog: catalog.clone(),
         config: Arc::new(config),
         metrics: Arc::new(Metrics::new()),
+        sparql_slots: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
     };
     http::serve(state).await?;
     catalog.close().await?;

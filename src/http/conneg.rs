@@ -58,13 +58,24 @@ const OFFERS: &[(&str, Representation)] = &[
 /// Picks the best offer for an `Accept` header among `allowed` (the first allowed is the
 /// default). Returns `None` when the client accepts none of them (406).
 pub fn negotiate(headers: &HeaderMap, allowed: &[Representation]) -> Option<Representation> {
+    let offers: Vec<(&str, Representation)> = allowed
+        .iter()
+        .flat_map(|a| OFFERS.iter().filter(move |(_, r)| r == a).copied())
+        .collect();
+    let media: Vec<&str> = offers.iter().map(|(m, _)| *m).collect();
+    best(headers, &media).map(|i| offers[i].1)
+}
+
+/// The index of the best of `offers` (media types without parameters, the first being the
+/// default) for the request's `Accept` header; `None` when none is acceptable (406).
+pub fn best(headers: &HeaderMap, offers: &[&str]) -> Option<usize> {
     let Some(accept) = headers
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
     else {
-        return allowed.first().copied();
+        return (!offers.is_empty()).then_some(0);
     };
-    let mut best: Option<(f32, i64, Representation)> = None;
+    let mut best: Option<((f32, i64), usize)> = None;
     for (order, range) in accept.split(',').enumerate() {
         let mut parts = range.split(';');
         let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
@@ -75,26 +86,25 @@ pub fn negotiate(headers: &HeaderMap, allowed: &[Representation]) -> Option<Repr
         if q <= 0.0 {
             continue;
         }
-        let candidate = if media == "*/*"
-            || media == "application/*" && allowed.contains(&Representation::Json)
-        {
-            allowed.first().copied()
-        } else {
-            OFFERS
+        let candidate = if media == "*/*" {
+            (!offers.is_empty()).then_some(0)
+        } else if let Some(major) = media.strip_suffix("/*") {
+            offers
                 .iter()
-                .find(|(m, r)| *m == media && allowed.contains(r))
-                .map(|(_, r)| *r)
+                .position(|m| m.split('/').next() == Some(major))
+        } else {
+            offers.iter().position(|m| *m == media)
         };
-        if let Some(rep) = candidate {
+        if let Some(i) = candidate {
             // Higher q wins; on a tie, a specific type beats a wildcard, then the earlier range.
             let specific: i64 = if media.ends_with("/*") { 0 } else { 1 };
             let rank = (q, specific * 100_000 - order as i64);
-            if best.is_none_or(|(bq, bo, _)| (rank.0, rank.1) > (bq, bo)) {
-                best = Some((rank.0, rank.1, rep));
+            if best.is_none_or(|(b, _)| rank > b) {
+                best = Some((rank, i));
             }
         }
     }
-    best.map(|(_, _, r)| r)
+    best.map(|(_, i)| i)
 }
 
 #[cfg(test)]

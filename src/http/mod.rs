@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod ops;
 pub mod portal;
 pub mod search;
+pub mod sparql;
 pub mod vocab;
 pub mod write;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// Bounds the SPARQL evaluations running at once (one per core).
+    pub sparql_slots: Arc<tokio::sync::Semaphore>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -133,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(crawl::robots))
         .route("/catalog.jsonld", get(portal::catalog_jsonld))
         .route("/dcat", get(crawl::dcat))
+        .route("/sparql", get(sparql::get).post(sparql::post))
         .route("/sitemap.xml", get(crawl::sitemap))
         .route("/sitemaps/{file}", get(crawl::sitemap_part))
         .route("/", get(portal::home))

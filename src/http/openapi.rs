@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{assets, crawl, error, oai, ops, portal, search, vocab, write};
+use super::{assets, crawl, error, oai, ops, portal, search, sparql, vocab, write};
 use crate::model::asset;
 use crate::model::document::Problem;
 
@@ -17,7 +17,7 @@ use crate::model::document::Problem;
         assets::get_asset, assets::get_iri, assets::resolve,
         write::create, write::replace, write::patch, write::delete,
         write::submit, write::approve, write::reject, write::history,
-        oai::get, oai::post, crawl::robots, crawl::sitemap, crawl::sitemap_part, crawl::dcat,
+        oai::get, oai::post, crawl::robots, crawl::sitemap, crawl::sitemap_part, crawl::dcat, sparql::get, sparql::post,
         portal::catalog_jsonld,
         vocab::list, vocab::scheme, vocab::licenses,
         ops::healthz, ops::metrics,

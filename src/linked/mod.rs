@@ -1,4 +1,5 @@
-//! Linked data for crawlers and the semantic web: schema.org JSON-LD and DCAT-AP.
+//! Linked data for crawlers and the semantic web: schema.org JSON-LD, DCAT-AP and SPARQL.
 
 pub mod dcat;
 pub mod schemaorg;
+pub mod sparql;

@@ -17,7 +17,9 @@ use crate::model::rdf::{AssetIris, MappingError, from_quads, to_quads};
 use crate::model::vocab::{ONTOLOGY_FILES, OntologyError, ontology_quads};
 use crate::model::{Asset, Vocabularies};
 
+mod public;
 mod write;
+pub use public::{PUBLIC_GRAPH, vocabulary_graphs};
 pub use write::{Body, Conflict, Expect, Mutation};
 
 /// Errors of the storage layer.
@@ -148,6 +150,7 @@ impl Store {
             ))?;
         }
         store.init_ontologies()?;
+        store.init_public_graph()?;
         Ok(store)
     }
 
@@ -206,10 +209,13 @@ impl Store {
             let mut t = self.db.start_transaction()?;
             for (stem, _) in ONTOLOGY_FILES {
                 let g = NamedNode::new_unchecked(format!("{}{stem}", ns::VOCAB_GRAPH));
+                public::withdraw(&mut t, g.as_ref())?;
                 t.remove_named_graph(g.as_ref())?;
             }
-            for q in ontology_quads()? {
-                t.insert(&q);
+            let quads = ontology_quads()?;
+            t.extend(&quads);
+            for g in vocabulary_graphs() {
+                t.extend(&public::copies(&quads, g.as_ref()));
             }
             let (s, p, g) = (orr("store"), orr("ontologies"), Self::meta_graph());
             remove_all(&mut t, s.as_ref(), Some(p.as_ref()), g.as_ref())?;
@@ -284,6 +290,10 @@ impl Store {
                 quads.iter().map(Vec::len).sum::<usize>() + 3 * assets.len() + 1,
             );
             for (((a, qs), &rev), e) in assets.iter().zip(quads).zip(&revisions).zip(events) {
+                if a.is_public() {
+                    let public = AssetIris::new(&self.base, &a.id).public;
+                    all.extend(public::copies(&qs, public.as_ref()));
+                }
                 all.extend(qs);
                 all.extend(state_quads(&a.id, rev, datestamp, false, a.is_public()));
                 all.extend(write::event_quads(&a.id, rev, datestamp, e));
@@ -295,9 +305,13 @@ impl Store {
             let mut t = self.db.start_transaction()?;
             for (((a, qs), &rev), e) in assets.iter().zip(&quads).zip(&revisions).zip(events) {
                 let iris = AssetIris::new(&self.base, &a.id);
+                public::withdraw(&mut t, iris.public.as_ref())?;
                 t.remove_named_graph(iris.public.as_ref())?;
                 t.remove_named_graph(iris.private.as_ref())?;
                 t.extend(qs);
+                if a.is_public() {
+                    t.extend(&public::copies(qs, iris.public.as_ref()));
+                }
                 let ever = a.is_public() || self.change(&a.id)?.is_some_and(|c| c.ever_public);
                 Self::set_state(&mut t, &a.id, rev, datestamp, false, None, ever)?;
                 t.extend(&write::event_quads(&a.id, rev, datestamp, e));

@@ -149,10 +149,15 @@ impl Store {
         let mut t = self.db.start_transaction()?;
         let deleted = matches!(m.body, Body::Delete);
         if let Some(qs) = &quads {
+            super::public::withdraw(&mut t, iris.public.as_ref())?;
             t.remove_named_graph(iris.public.as_ref())?;
             t.remove_named_graph(iris.private.as_ref())?;
             t.extend(qs);
+            if matches!(&m.body, Body::Put(a) if a.is_public()) {
+                t.extend(&super::public::copies(qs, iris.public.as_ref()));
+            }
         } else if deleted {
+            super::public::withdraw(&mut t, iris.public.as_ref())?;
             t.remove_named_graph(iris.public.as_ref())?;
             t.remove_named_graph(iris.private.as_ref())?;
         }
