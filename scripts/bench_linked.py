@@ -96,13 +96,15 @@ def main():
 COUNTS = [
     ("public datasets", "SELECT (COUNT(*) AS ?n) WHERE { ?a a esado:Dataset }"),
     ("public assets by type", "SELECT ?t (COUNT(*) AS ?n) WHERE { ?a a ?t FILTER(STRSTARTS(STR(?t), STR(esado:))) } GROUP BY ?t"),
-    ("assets with a keyword 'gaia'", "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a dcat:keyword ?k FILTER(LCASE(?k) = 'gaia') }"),
+    ("assets with the keyword 'spectroscopy'", "SELECT (COUNT(*) AS ?n) WHERE { ?a dcat:keyword 'spectroscopy' }"),
+    ("Gaia datalabs", "SELECT (COUNT(*) AS ?n) WHERE { ?a a esado:Datalab ; esado:mission ?m . ?m skos:prefLabel 'Gaia'@en }"),
     ("all public triples", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
 ]
 
 
 def sparql_counts(base):
-    prefixes = "PREFIX esado: <https://w3id.org/esado#> PREFIX dcat: <http://www.w3.org/ns/dcat#> "
+    prefixes = ("PREFIX esado: <https://w3id.org/esado#> PREFIX dcat: <http://www.w3.org/ns/dcat#> "
+                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> ")
     for name, q in COUNTS:
         url = f"{base}/sparql?" + urllib.parse.urlencode({"query": prefixes + q, "format": "tsv"})
         times, answer = [], ""

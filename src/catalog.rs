@@ -211,8 +211,10 @@ impl Catalog {
                 let mut rows: Vec<Row> = Vec::with_capacity(assets.len());
                 for (a, &revision) in assets.iter().zip(&revisions) {
                     let public = a.is_public();
+                    let published_here = a.is_published_here();
                     // Only a hidden asset needs the store's word on whether it was ever seen.
-                    let ever_public = public || store.change(&a.id)?.is_some_and(|c| c.ever_public);
+                    let ever_public =
+                        published_here || store.change(&a.id)?.is_some_and(|c| c.ever_public);
                     rows.push(Row {
                         public,
                         id: a.id.clone(),
@@ -223,6 +225,7 @@ impl Catalog {
                         deleted: false,
                         public_datestamp: stamp.clone(),
                         ever_public,
+                        published_here,
                     });
                 }
                 Ok((revisions, rows, assets))
@@ -431,10 +434,10 @@ impl Catalog {
             ));
         }
         let (live, tombstones) = self.oai.current_counts().await?;
-        let public = expected.iter().filter(|r| r.public).count() as u64;
+        let public = expected.iter().filter(|r| r.published_here).count() as u64;
         let hidden = expected
             .iter()
-            .filter(|r| !r.public && r.ever_public)
+            .filter(|r| !r.published_here && r.ever_public)
             .count() as u64;
         if (live, tombstones) != (public, hidden) {
             report.problems.push(format!(

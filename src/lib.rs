@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod harvest;
 pub mod http;
 pub mod launch;
 pub mod linked;

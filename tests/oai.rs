@@ -9,32 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Server, shared, token};
+use common::{Server, token, validate};
 use serde_json::{Value, json};
 
 const PAGE: usize = 10;
-
-/// Validates an XML document with the offline validator beside the corpus.
-fn validate(xml: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("doc.xml");
-    std::fs::write(&file, xml).unwrap();
-    let script = shared().join("corpus/xsd/validate-example.sh");
-    let out = Command::new("sh")
-        .arg(&script)
-        .arg(&file)
-        .output()
-        .expect("run the XSD validator (needs xmllint: scripts/prereqs.sh installs it)");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && report.contains("validates"),
-        "{report}\n{xml}"
-    );
-}
 
 struct Oai<'a> {
     s: &'a Server,

@@ -20,7 +20,8 @@ use crate::model::{Asset, Vocabularies, document};
 
 #[derive(Args)]
 pub struct IngestArgs {
-    /// Files (.json: one document or an array; .jsonl/.ndjson: one document per line) and directories.
+    /// Files (.json: one document or an array; .jsonl/.ndjson: one document per line; .xml: a
+    /// VOResource record of another registry) and directories.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Documents per transaction.
@@ -68,7 +69,7 @@ fn collect_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<(
 fn is_document_file(p: &Path) -> bool {
     p.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson"))
+        .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson" | "xml"))
 }
 
 /// Splits a file into raw documents with their line numbers.
@@ -149,6 +150,13 @@ fn parse_chunk(raw: RawChunk, vocab: &Vocabularies) -> Parsed {
     raw.into_iter()
         .map(|(src, r)| {
             let parsed = r.and_then(|bytes| {
+                let bytes = bytes
+                    .strip_prefix(b"\xEF\xBB\xBF")
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or(bytes);
+                if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+                    return voresource(&bytes, vocab);
+                }
                 document::parse(&bytes, vocab).map_err(|e| {
                     let details: Vec<String> = e
                         .problems()
@@ -172,6 +180,19 @@ fn parse_chunk(raw: RawChunk, vocab: &Vocabularies) -> Parsed {
             (src, parsed)
         })
         .collect()
+}
+
+/// A VOResource record as an asset (a record of a deleted resource is refused: there is
+/// nothing to load).
+fn voresource(bytes: &[u8], vocab: &Vocabularies) -> Result<Asset, String> {
+    use crate::registry::resource::{Record, read};
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    match read(text, vocab).map_err(|e| e.to_string())? {
+        Record::Resource(a) => Ok(*a),
+        Record::Deleted { ivoid, .. } => Err(format!(
+            "the record says {ivoid} is deleted: nothing to load"
+        )),
+    }
 }
 
 /// Runs the ingest; the exit code is non-zero when any document failed.

@@ -1,4 +1,4 @@
-//! The command line (clap): `serve`, `ingest`, `reindex`, `check`, `export`, `token`.
+//! The command line (clap): `serve`, `ingest`, `harvest`, `reindex`, `check`, `export`, `token`.
 
 mod ingest;
 mod token;
@@ -59,6 +59,9 @@ enum Command {
     Serve(ServeArgs),
     /// Load asset documents: JSON (one document or an array), JSON Lines; directories recursively.
     Ingest(ingest::IngestArgs),
+    /// Import the VOResource records of another IVOA registry over OAI-PMH (incrementally:
+    /// a later harvest asks only for what changed; an interrupted one resumes).
+    Harvest(HarvestArgs),
     /// Rebuild every projection from the store.
     Reindex,
     /// Verify that store and projections agree; exits non-zero when they don't.
@@ -109,6 +112,19 @@ struct ServeArgs {
     /// The most results (solutions or triples) one SPARQL query may return.
     #[arg(long, env = "ORRERY_SPARQL_MAX_RESULTS", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
     sparql_max_results: u32,
+}
+
+#[derive(Args)]
+struct HarvestArgs {
+    /// The registry's OAI-PMH base URL.
+    url: String,
+    /// Harvest only this set (ivo_managed: the records the registry manages itself).
+    #[arg(long)]
+    set: Option<String>,
+    /// Harvest what changed from this date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ) instead of
+    /// since the last harvest of this source.
+    #[arg(long)]
+    from: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -168,6 +184,44 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let code = ingest::run(&catalog, args).await?;
             catalog.close().await?;
             Ok(code)
+        }
+        Command::Harvest(args) => {
+            let catalog = open(
+                g,
+                &Config::default_base_url(&SocketAddr::from(([127, 0, 0, 1], 8080))),
+            )
+            .await?;
+            let source = crate::harvest::Source {
+                url: args.url,
+                set: args.set,
+                from: args.from,
+            };
+            let outcome =
+                crate::harvest::harvest(&catalog, &source, &mut |line| eprintln!("{line}")).await;
+            catalog.close().await?;
+            let report = outcome?;
+            for s in &report.skipped {
+                eprintln!("skipped {s}");
+            }
+            println!(
+                "harvested {}{}: {} pages, {} records written, {} deleted, {} skipped{}",
+                source.url,
+                report
+                    .from
+                    .as_deref()
+                    .map(|f| format!(" from {f}"))
+                    .unwrap_or_default(),
+                report.pages,
+                report.written,
+                report.deleted,
+                report.skipped.len(),
+                if report.resumed {
+                    " (resumed an interrupted harvest)"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Reindex => {
             let catalog = open(g, "http://127.0.0.1:8080").await?;

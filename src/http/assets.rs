@@ -88,6 +88,11 @@ pub(super) fn view_at(
         &asset,
         &state.config.launch_base,
     )?;
+    // Another registry's resource keeps its own identifier.
+    let ivoid = asset
+        .ivoid
+        .clone()
+        .unwrap_or_else(|| state.config.ivoid(&id));
     Ok(AssetView {
         asset,
         revision,
@@ -96,7 +101,7 @@ pub(super) fn view_at(
             self_: format!("{base}/api/v1/assets/{id}"),
             iri: format!("{base}/id/{id}"),
             landing_page: format!("{base}/assets/{id}"),
-            ivoid: state.config.ivoid(&id),
+            ivoid,
             launch,
         },
     })
@@ -295,7 +300,7 @@ pub async fn resolve(
     let id = tokio::task::spawn_blocking(move || -> ApiResult<String> {
         let id = match (params.doi, params.ivoid) {
             (Some(doi), None) => resolve_doi(&st, &doi)?,
-            (None, Some(ivoid)) => resolve_ivoid(&st, &ivoid),
+            (None, Some(ivoid)) => resolve_ivoid(&st, &ivoid)?,
             _ => {
                 return Err(ApiError::bad_request(
                     "give exactly one of the parameters doi and ivoid",
@@ -312,13 +317,20 @@ pub async fn resolve(
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response())
 }
 
-fn resolve_ivoid(state: &AppState, ivoid: &str) -> Option<String> {
+fn resolve_ivoid(state: &AppState, ivoid: &str) -> ApiResult<Option<String>> {
     let lower = ivoid.trim().to_ascii_lowercase();
+    // A harvested resource: its id derives from its identifier, which it carries.
+    let harvested = crate::registry::resource::id_for(&lower);
+    if let Some(a) = state.catalog.store.get_full(&harvested)?
+        && a.ivoid.as_deref().map(str::to_ascii_lowercase) == Some(lower.clone())
+    {
+        return Ok(Some(harvested));
+    }
     let prefix = format!("ivo://{}/", state.config.authority.to_ascii_lowercase());
-    lower
+    Ok(lower
         .strip_prefix(&prefix)
         .filter(|id| is_valid_id(id))
-        .map(str::to_owned)
+        .map(str::to_owned))
 }
 
 fn resolve_doi(state: &AppState, doi: &str) -> ApiResult<Option<String>> {

@@ -79,6 +79,12 @@ pub struct Asset {
     /// The account that created the asset (set by the service; ignored on input).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The IVOA identifier of a resource harvested from another registry (`ivo://…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ivoid: Option<String>,
+    /// The VOResource record of a harvested resource, as its own registry serves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voresource: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub popularity: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -294,6 +300,18 @@ impl Asset {
     /// to callers; the store and the projections record it with the same function.
     pub fn is_public(&self) -> bool {
         self.status == Some(Status::Published) && self.audience() == Audience::Public
+    }
+
+    /// Whether it is a resource of another registry (harvested or ingested as VOResource): this
+    /// catalogue shows and searches it, but does not publish its record as its own.
+    pub fn is_harvested(&self) -> bool {
+        self.voresource.is_some()
+    }
+
+    /// Whether this registry publishes (and so announces the deletion of) its record: a public
+    /// asset of its own.
+    pub fn is_published_here(&self) -> bool {
+        self.is_public() && !self.is_harvested()
     }
 
     /// An asset carrying only its publication state, for deciding visibility from the state

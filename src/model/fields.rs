@@ -293,6 +293,19 @@ pub const FIELDS: &[Field] = &[
         visibility: Private,
         write: ReadOnly,
     },
+    // Written by ingest and harvest from other registries' records, never through the API.
+    Field {
+        key: "ivoid",
+        properties: &["esado:ivoid"],
+        visibility: Public,
+        write: ReadOnly,
+    },
+    Field {
+        key: "voresource",
+        properties: &["esado:voresource"],
+        visibility: Public,
+        write: ReadOnly,
+    },
     Field {
         key: "revision",
         properties: &[],

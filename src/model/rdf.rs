@@ -567,6 +567,13 @@ pub fn to_quads(
         asset.moderator_comment.as_deref(),
     );
     w.add_opt("owner", &s, &[p(ESADO, "owner")], asset.owner.as_deref());
+    w.add_opt("ivoid", &s, &[p(ESADO, "ivoid")], asset.ivoid.as_deref());
+    w.add_opt(
+        "voresource",
+        &s,
+        &[p(ESADO, "voresource")],
+        asset.voresource.as_deref(),
+    );
     Ok(w.quads)
 }
 
@@ -891,6 +898,8 @@ pub fn from_quads(
         status,
         moderator_comment: r.one(s, ESADO, "moderatorComment"),
         owner: r.one(s, ESADO, "owner"),
+        ivoid: r.one(s, ESADO, "ivoid"),
+        voresource: r.one(s, ESADO, "voresource"),
         popularity: r.number(s, ESADO, "popularity")?,
         date_created: r.one(s, SDO, "dateCreated"),
         date_published: r.one(s, SDO, "datePublished"),

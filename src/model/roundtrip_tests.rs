@@ -231,7 +231,11 @@ fn asset() -> impl Strategy<Value = Asset> {
         option::of(Just("2022-06-15".to_owned())),
         option::of(Just("2023-05-10T12:00:00Z".to_owned())),
         option::of(Just("2024-01-01T00:00:00.5+01:00".to_owned())),
-        option::of(txt()),
+        (
+            option::of(txt()),
+            option::of("ivo://[a-z]{3,8}\\.org/[a-z/]{1,12}"),
+            option::of(txt()),
+        ),
     );
     (head, mid, tail).prop_map(|(h, m, t)| Asset {
         id: h.0,
@@ -269,7 +273,9 @@ fn asset() -> impl Strategy<Value = Asset> {
         date_created: t.8,
         date_published: t.9,
         date_modified: t.10,
-        owner: t.11,
+        owner: t.11.0,
+        ivoid: t.11.1,
+        voresource: t.11.2,
         revision: None,
         links: None,
     })

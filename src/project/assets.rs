@@ -6,7 +6,7 @@ use sqlx::{Row as _, SqlitePool};
 use super::{Projection, Result, Row};
 
 /// Bumped when the table's shape changes: an older table is dropped and rebuilt from the store.
-const VERSION: i64 = 3;
+const VERSION: i64 = 4;
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, revision INTEGER NOT NULL)",
@@ -19,7 +19,8 @@ const SCHEMA: &[&str] = &[
         deleted INTEGER NOT NULL DEFAULT 0,
         public INTEGER NOT NULL DEFAULT 0,
         public_datestamp TEXT NOT NULL DEFAULT '',
-        ever_public INTEGER NOT NULL DEFAULT 0
+        ever_public INTEGER NOT NULL DEFAULT 0,
+        published_here INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE INDEX IF NOT EXISTS assets_datestamp ON assets (datestamp)",
     "CREATE INDEX IF NOT EXISTS assets_revision ON assets (revision)",
@@ -74,7 +75,7 @@ impl AssetsTable {
     /// Every row, ordered by id.
     pub async fn rows(&self) -> Result<Vec<Row>> {
         let rows = sqlx::query(
-            "SELECT id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public FROM assets ORDER BY id",
+            "SELECT id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public, published_here FROM assets ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -90,6 +91,7 @@ impl AssetsTable {
                 public: r.get::<i64, _>(6) != 0,
                 public_datestamp: r.get(7),
                 ever_public: r.get::<i64, _>(8) != 0,
+                published_here: r.get::<i64, _>(9) != 0,
             })
             .collect())
     }
@@ -171,12 +173,12 @@ impl Projection for AssetsTable {
         let mut tx = self.pool.begin().await?;
         for r in rows {
             sqlx::query(
-                "INSERT INTO assets (id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                "INSERT INTO assets (id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public, published_here)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (id) DO UPDATE SET type = excluded.type, status = excluded.status,
                  revision = excluded.revision, datestamp = excluded.datestamp, deleted = excluded.deleted,
                  public = excluded.public, public_datestamp = excluded.public_datestamp,
-                 ever_public = excluded.ever_public
+                 ever_public = excluded.ever_public, published_here = excluded.published_here
                  WHERE excluded.revision > assets.revision",
             )
             .bind(&r.id)
@@ -188,6 +190,7 @@ impl Projection for AssetsTable {
             .bind(r.public as i64)
             .bind(&r.public_datestamp)
             .bind(r.ever_public as i64)
+            .bind(r.published_here as i64)
             .execute(&mut *tx)
             .await?;
         }

@@ -41,6 +41,8 @@ pub struct Row {
     pub public_datestamp: String,
     /// Whether anonymous readers ever saw it.
     pub ever_public: bool,
+    /// Whether this registry publishes its record (public, and not another registry's resource).
+    pub published_here: bool,
 }
 
 impl Row {
@@ -53,6 +55,7 @@ impl Row {
         };
         let public = !change.deleted
             && crate::model::Asset::publication_state(&status, audience_public).is_public();
+        let published_here = public && !store.is_harvested(&change.id)?;
         Ok(Row {
             id: change.id,
             kind,
@@ -63,6 +66,7 @@ impl Row {
             public,
             public_datestamp: change.public_datestamp,
             ever_public: change.ever_public,
+            published_here,
         })
     }
 }

@@ -224,7 +224,7 @@ impl Projection for OaiLog {
             {
                 continue;
             }
-            let next = match (&current, r.public) {
+            let next = match (&current, r.published_here) {
                 (_, true) => Some((r.public_datestamp.clone(), false)),
                 // It was live here: it becomes a tombstone.
                 (Some((_, _, false)), false) => Some((r.datestamp.clone(), true)),

@@ -2,4 +2,6 @@
 //! endpoint harvesters read it through.
 
 pub mod oai;
+pub mod pmh;
+pub mod resource;
 pub mod voresource;

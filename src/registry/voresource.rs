@@ -275,6 +275,10 @@ pub fn asset_record(
     embedded: bool,
 ) -> std::io::Result<Vec<u8>> {
     let a = r.asset;
+    if let Some(own) = a.voresource.as_deref().filter(|_| !embedded) {
+        // Another registry's resource: its record as its publisher wrote it.
+        return Ok(own.as_bytes().to_vec());
+    }
     let mut buf = Vec::with_capacity(4096);
     let mut w = Writer::new(&mut buf);
     if !embedded {

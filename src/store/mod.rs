@@ -295,7 +295,13 @@ impl Store {
                     all.extend(public::copies(&qs, public.as_ref()));
                 }
                 all.extend(qs);
-                all.extend(state_quads(&a.id, rev, datestamp, false, a.is_public()));
+                all.extend(state_quads(
+                    &a.id,
+                    rev,
+                    datestamp,
+                    false,
+                    a.is_published_here(),
+                ));
                 all.extend(write::event_quads(&a.id, rev, datestamp, e));
             }
             all.push(revision_quad(start + assets.len() as u64));
@@ -312,7 +318,8 @@ impl Store {
                 if a.is_public() {
                     t.extend(&public::copies(qs, iris.public.as_ref()));
                 }
-                let ever = a.is_public() || self.change(&a.id)?.is_some_and(|c| c.ever_public);
+                let ever =
+                    a.is_published_here() || self.change(&a.id)?.is_some_and(|c| c.ever_public);
                 Self::set_state(&mut t, &a.id, rev, datestamp, false, None, ever)?;
                 t.extend(&write::event_quads(&a.id, rev, datestamp, e));
             }

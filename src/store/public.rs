@@ -73,6 +73,23 @@ impl Store {
         public_graph()
     }
 
+    /// Whether the asset is another registry's resource (it carries its VOResource record).
+    pub fn is_harvested(&self, id: &str) -> Result<bool> {
+        let iris = AssetIris::new(&self.base, id);
+        let p = NamedNode::new_unchecked(format!("{}voresource", ns::ESADO));
+        Ok(self
+            .db
+            .quads_for_pattern(
+                Some(iris.subject.as_ref().into()),
+                Some(p.as_ref()),
+                None,
+                Some(iris.public.as_ref().into()),
+            )
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
     /// Whether the asset (by its stored state) is seen by anonymous readers.
     pub(super) fn stored_public(&self, id: &str) -> Result<bool> {
         let (_, status, public) = self.summary(id)?;

@@ -177,11 +177,8 @@ impl Store {
         }
         let ever_public = was_public
             || match &m.body {
-                Body::Put(a) => a.is_public(),
-                Body::Keep => {
-                    let (_, status, public) = self.summary(&m.id)?;
-                    Asset::publication_state(&status, public).is_public()
-                }
+                Body::Put(a) => a.is_published_here(),
+                Body::Keep => self.stored_public(&m.id)? && !self.is_harvested(&m.id)?,
                 Body::Delete => false,
             };
         Self::set_state(&mut t, &m.id, rev, datestamp, deleted, public, ever_public)?;
