@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod adql;
 pub mod catalog;
 pub mod cli;
 pub mod config;
