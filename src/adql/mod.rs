@@ -12,6 +12,7 @@
 
 pub mod ast;
 pub mod lexer;
+pub mod sql;
 
 use ast::*;
 use lexer::{Pos, Tok, Token, tokenize};
