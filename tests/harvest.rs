@@ -351,6 +351,12 @@ fn ingests_the_real_voresource_records_of_the_corpus() {
     );
     let ivoa = s.get_json("/api/v1/assets/ivoa.net", "");
     assert_eq!(ivoa["type"], "Resource");
+    // Landing pages type them for crawlers: only data collections are Datasets.
+    let page = s.get("/assets/ivoa.net").text().unwrap();
+    assert!(page.contains("\"@type\":\"CreativeWork\""), "{page}");
+    assert!(!page.contains("\"@type\":\"Dataset\""));
+    let page = s.get("/assets/bima.ncsa-bima").text().unwrap();
+    assert!(page.contains("\"@type\":\"Dataset\""));
     let r = s.get("/api/v1/resolve?ivoid=ivo://ivoa.net/std/RegTAP");
     assert_eq!(r.status(), 303);
     // The record is kept byte for byte.

@@ -312,6 +312,14 @@ pub fn asset(a: &Asset, site: &Site, vocab: &Vocabularies) -> Value {
                 }
             }
         }
+        // Other registries' services and resources (organisations, standards…) are not
+        // datasets: a Dataset type would put them into dataset search.
+        "Service" => {
+            m.insert("@type".into(), "WebAPI".into());
+        }
+        "Resource" => {
+            m.insert("@type".into(), "CreativeWork".into());
+        }
         _ => {
             m.insert("@type".into(), "Dataset".into());
             m.insert("isAccessibleForFree".into(), true.into());
