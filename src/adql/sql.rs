@@ -656,17 +656,29 @@ impl Translator {
                 })?;
             }
             "ivo_interval_overlaps" => {
+                // Touching ends overlap; reversed bounds are swapped first (pyvo sends energy
+                // ranges converted from wavelengths unsorted).
                 arity("4", n == 4)?;
+                let (least, greatest) = if pg {
+                    ("LEAST", "GREATEST")
+                } else {
+                    ("min", "max")
+                };
                 self.as_int(|t| {
-                    t.push("(");
-                    t.expr(&args[0])?;
-                    t.push(" <= ");
-                    t.expr(&args[3])?;
-                    t.push(" AND ");
-                    t.expr(&args[2])?;
-                    t.push(" <= ");
-                    t.expr(&args[1])?;
-                    t.push(")");
+                    for (i, (a, b, c, d)) in [(0, 1, 2, 3), (2, 3, 0, 1)].into_iter().enumerate() {
+                        if i > 0 {
+                            t.push(" AND ");
+                        }
+                        let _ = write!(t.out, "{least}(");
+                        t.expr(&args[a])?;
+                        t.push(", ");
+                        t.expr(&args[b])?;
+                        let _ = write!(t.out, ") <= {greatest}(");
+                        t.expr(&args[c])?;
+                        t.push(", ");
+                        t.expr(&args[d])?;
+                        t.push(")");
+                    }
                     Ok(())
                 })?;
             }
@@ -868,6 +880,18 @@ mod tests {
             (
                 "SELECT ivoid FROM rr.resource EXCEPT SELECT ivoid FROM rr.capability",
                 1,
+            ),
+            (
+                "SELECT ivoid FROM rr.resource WHERE 1 = ivo_interval_overlaps(1, 2, 2, 3)",
+                2,
+            ),
+            (
+                "SELECT ivoid FROM rr.resource WHERE 1 = ivo_interval_overlaps(1, 2, 3, 2.5)",
+                0,
+            ),
+            (
+                "SELECT ivoid FROM rr.resource WHERE 1 = ivo_interval_overlaps(1, 2, 1.5, 0)",
+                2,
             ),
         ] {
             let sql = to_sql(&parse(adql).unwrap(), Dialect::Sqlite, None).unwrap();
