@@ -18,6 +18,7 @@ pub mod linked;
 pub mod model;
 pub mod project;
 pub mod registry;
+pub mod regtap;
 pub mod search;
 pub mod store;
 pub mod telemetry;
