@@ -340,16 +340,19 @@ fn clip(text: &str, max: usize) -> String {
 }
 
 fn document_of(f: &Fields, id: &str, xml: &str, vocab: &Vocabularies) -> Value {
-    let mut doc = json!({
-        "id": id,
-        "type": kind_for(&f.xsi_type),
-        "name": clip(if f.title.is_empty() { &f.identifier } else { &f.title }, 500),
-        "ivoid": f.identifier,
-        "voresource": xml,
-        "status": "published",
-        "visibility": {"audience": "public"},
-    });
-    let o = doc.as_object_mut().expect("a JSON object");
+    let mut o = serde_json::Map::new();
+    let name = if f.title.is_empty() {
+        &f.identifier
+    } else {
+        &f.title
+    };
+    o.insert("id".into(), id.into());
+    o.insert("type".into(), kind_for(&f.xsi_type).into());
+    o.insert("name".into(), clip(name, 500).into());
+    o.insert("ivoid".into(), f.identifier.clone().into());
+    o.insert("voresource".into(), xml.into());
+    o.insert("status".into(), "published".into());
+    o.insert("visibility".into(), json!({"audience": "public"}));
     if !f.short_name.is_empty() {
         o.insert("alternateName".into(), clip(&f.short_name, 200).into());
     }
@@ -420,7 +423,7 @@ fn document_of(f: &Fields, id: &str, xml: &str, vocab: &Vocabularies) -> Value {
     if let Some(t) = datetime(&f.created) {
         o.insert("datePublished".into(), t.into());
     }
-    doc
+    Value::Object(o)
 }
 
 #[cfg(test)]
