@@ -96,6 +96,18 @@ impl Store {
         Ok(Asset::publication_state(&status, public).is_public())
     }
 
+    /// The graphs the public graph copies: the vocabularies and the public graph of every live
+    /// public asset.
+    fn public_sources(&self) -> Result<Vec<NamedNode>> {
+        let mut sources = vocabulary_graphs();
+        for c in self.changes_since(0)? {
+            if !c.deleted && self.stored_public(&c.id)? {
+                sources.push(AssetIris::new(&self.base, &c.id).public);
+            }
+        }
+        Ok(sources)
+    }
+
     /// Builds the public graph from scratch when the store has none of this layout (a store
     /// created before it existed, or by an older layout). Runs at open, before any writer.
     pub(super) fn init_public_graph(&self) -> Result<()> {
@@ -109,12 +121,7 @@ impl Store {
     pub fn rebuild_public_graph(&self) -> Result<()> {
         let _guard = self.lock();
         self.db.clear_graph(public_graph().as_ref())?;
-        let mut sources = vocabulary_graphs();
-        for c in self.changes_since(0)? {
-            if !c.deleted && self.stored_public(&c.id)? {
-                sources.push(AssetIris::new(&self.base, &c.id).public);
-            }
-        }
+        let sources = self.public_sources()?;
         let mut loader = self.db.bulk_loader().with_num_threads(1);
         let db = &self.db;
         loader.load_ok_quads::<oxigraph::store::StorageError, super::StoreError>(
@@ -141,12 +148,7 @@ impl Store {
     /// every live public asset and of the vocabularies, and nothing else. Returns the problems.
     pub fn check_public_graph(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
-        let mut sources = vocabulary_graphs();
-        for c in self.changes_since(0)? {
-            if !c.deleted && self.stored_public(&c.id)? {
-                sources.push(AssetIris::new(&self.base, &c.id).public);
-            }
-        }
+        let sources = self.public_sources()?;
         let target: GraphName = public_graph().into();
         let mut expected = 0usize;
         for g in &sources {
