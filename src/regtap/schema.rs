@@ -655,6 +655,26 @@ pub fn ddl(backend: Backend) -> Vec<String> {
     out
 }
 
+/// An in-memory SQLite with the schema created in a database attached as `rr` (for tests).
+#[cfg(test)]
+pub(super) async fn in_memory_sqlite() -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    sqlx::query("ATTACH DATABASE ':memory:' AS rr")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    for stmt in ddl(Backend::Sqlite) {
+        sqlx::query(sqlx::AssertSqlSafe(stmt.clone()))
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -725,19 +745,6 @@ mod tests {
 
     #[tokio::test]
     async fn the_ddl_runs_on_sqlite() {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
-            .await
-            .unwrap();
-        sqlx::query("ATTACH DATABASE ':memory:' AS rr")
-            .execute(&mut c)
-            .await
-            .unwrap();
-        for stmt in ddl(Backend::Sqlite) {
-            sqlx::query(sqlx::AssertSqlSafe(stmt.clone()))
-                .execute(&mut c)
-                .await
-                .unwrap_or_else(|e| panic!("{stmt}: {e}"));
-        }
+        in_memory_sqlite().await;
     }
 }

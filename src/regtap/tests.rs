@@ -1,5 +1,5 @@
 use super::rows::{Value, rows};
-use super::schema::{Backend, TABLES, ddl};
+use super::schema::TABLES;
 use crate::model::Vocabularies;
 use crate::registry::resource::{Record, read};
 
@@ -142,20 +142,7 @@ fn capabilities_interfaces_and_details() {
 /// The rows of the whole corpus load into the DDL on a real SQLite.
 #[tokio::test]
 async fn the_rows_load_into_the_schema() {
-    use sqlx::Connection;
-    let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
-        .await
-        .unwrap();
-    sqlx::query("ATTACH DATABASE ':memory:' AS rr")
-        .execute(&mut c)
-        .await
-        .unwrap();
-    for stmt in ddl(Backend::Sqlite) {
-        sqlx::query(sqlx::AssertSqlSafe(stmt))
-            .execute(&mut c)
-            .await
-            .unwrap();
-    }
+    let mut c = super::schema::in_memory_sqlite().await;
     let mut seen = std::collections::HashSet::new();
     for (file, xml) in records() {
         let r = rows(&xml).unwrap();
