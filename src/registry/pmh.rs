@@ -38,13 +38,17 @@ pub enum PageError {
     Oai { code: String, message: String },
 }
 
-fn name(e: &BytesStart<'_>) -> String {
+/// An element's local name.
+pub(super) fn name(e: &BytesStart<'_>) -> String {
     String::from_utf8_lossy(e.local_name().as_ref()).into_owned()
 }
 
-fn attr(e: &BytesStart<'_>, key: &str) -> Option<String> {
+/// The value of an element's attribute, by local name (`xsi:type` is found as `type`).
+pub(super) fn attr(e: &BytesStart<'_>, local: &str) -> Option<String> {
     e.attributes().flatten().find_map(|a| {
-        (a.key.as_ref() == key.as_bytes())
+        let key = a.key.as_ref();
+        let name = key.rsplit(|&b| b == b':').next().unwrap_or(key);
+        (name == local.as_bytes())
             .then(|| a.unescape_value().ok().map(|v| v.into_owned()))
             .flatten()
     })

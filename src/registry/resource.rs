@@ -8,8 +8,10 @@
 //! `voresource`, so that the registry interfaces serve it exactly as its publisher wrote it.
 
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use serde_json::{Value, json};
+
+use super::pmh::{attr, name};
 
 use crate::model::{Asset, DocumentError, Scheme, Vocabularies, document};
 
@@ -107,20 +109,6 @@ struct Fields {
     wavebands: Vec<String>,
 }
 
-fn attr(e: &BytesStart<'_>, local: &str) -> Option<String> {
-    e.attributes().flatten().find_map(|a| {
-        let key = a.key.as_ref();
-        let name = key.rsplit(|&b| b == b':').next().unwrap_or(key);
-        (name == local.as_bytes())
-            .then(|| a.unescape_value().ok().map(|v| v.into_owned()))
-            .flatten()
-    })
-}
-
-fn local_name(e: &BytesStart<'_>) -> String {
-    String::from_utf8_lossy(e.local_name().as_ref()).into_owned()
-}
-
 /// Collapses whitespace runs (records are often indented inside their elements).
 fn tidy(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -162,7 +150,7 @@ fn unwrap(xml: &str) -> Result<Option<Unwrapped>, RecordError> {
             .map_err(|e| RecordError::Xml(format!("at byte {}: {e}", reader.error_position())))?;
         match event {
             Event::Start(e) => {
-                let name = local_name(&e);
+                let name = name(&e);
                 if name.eq_ignore_ascii_case("resource") && !scopes.is_empty() {
                     let doc = super::pmh::cut_out(&mut reader, xml, before, &e, &scopes)
                         .map_err(RecordError::Xml)?;
@@ -224,7 +212,7 @@ fn fields(xml: &str) -> Result<Fields, RecordError> {
             .map_err(|e| RecordError::Xml(format!("at byte {}: {e}", reader.error_position())))?;
         match event {
             Event::Start(e) => {
-                let name = local_name(&e);
+                let name = name(&e);
                 if !root_seen {
                     root_seen = true;
                     if !name.eq_ignore_ascii_case("resource") {
@@ -246,7 +234,7 @@ fn fields(xml: &str) -> Result<Fields, RecordError> {
             Event::Empty(e) if !root_seen => {
                 return Err(RecordError::NotAResource(format!(
                     "the root element {} is empty",
-                    local_name(&e)
+                    name(&e)
                 )));
             }
             Event::Text(t) => {
