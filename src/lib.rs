@@ -21,5 +21,6 @@ pub mod registry;
 pub mod regtap;
 pub mod search;
 pub mod store;
+pub mod tap;
 pub mod telemetry;
 pub mod write;

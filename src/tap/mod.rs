@@ -1,0 +1,5 @@
+//! TAP 1.1 over the RegTAP tables: the result table a query produces (`Field`, `ResultTable`)
+//! and its serialisations (`votable`), the UWS job list behind `/tap/async` (`uws`), the VOSI
+//! documents and TAP_SCHEMA (`vosi`).
+
+pub mod result;
