@@ -6,8 +6,8 @@
 //! `LIMIT`; set operations nest as subqueries where the backend would otherwise read them
 //! left to right. Assumptions about the connection: on SQLite, `PRAGMA case_sensitive_like =
 //! ON` (ADQL's `LIKE` is case-sensitive) and the math functions; the RegTAP function
-//! `ivo_hasword` is provided by the backend (SQLite: a registered function; PostgreSQL: text
-//! search).
+//! `ivo_hasword` is a word match (SQLite: `REGEXP`, which the connection must provide, one
+//! expression per word of the needle; PostgreSQL: English text search, so stemmed).
 
 use std::fmt::Write;
 
@@ -700,13 +700,47 @@ impl Translator {
                         Ok(())
                     })?;
                 } else {
-                    self.call("ivo_hasword", args)?;
+                    // Each word of the needle as a regular expression bounded by non-letters
+                    // (sqlx's REGEXP caches the compiled expression per statement).
+                    let Expr::Str(needle) = &args[1] else {
+                        return Err(TranslateError::Unsupported(
+                            "ivo_hasword with a needle that is not a string literal".into(),
+                        ));
+                    };
+                    let words = hasword_patterns(needle);
+                    if words.is_empty() {
+                        self.push("0");
+                        return Ok(());
+                    }
+                    self.as_int(|t| {
+                        for (i, w) in words.iter().enumerate() {
+                            if i > 0 {
+                                t.push(" AND ");
+                            }
+                            t.push("(COALESCE(");
+                            t.expr(&args[0])?;
+                            t.push(", '') REGEXP ");
+                            t.push(&literal(w));
+                            t.push(")");
+                        }
+                        Ok(())
+                    })?;
                 }
             }
             _ => return Err(TranslateError::UnknownFunction(name.text.clone())),
         }
         Ok(())
     }
+}
+
+/// The regular expressions (Rust `regex` syntax) that find each word of an `ivo_hasword`
+/// needle as a whole word, ignoring case: words are runs of letters and digits.
+fn hasword_patterns(needle: &str) -> Vec<String> {
+    needle
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("(?i)(?:^|[^\\p{{L}}\\p{{N}}]){w}(?:[^\\p{{L}}\\p{{N}}]|$)"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -836,8 +870,12 @@ mod tests {
     /// The SQL runs on a real SQLite, with the RegTAP shapes pyvo relies on.
     #[tokio::test]
     async fn runs_on_sqlite() {
-        use sqlx::{Connection, Row};
-        let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
+        use sqlx::{ConnectOptions, Row};
+        let mut c = "sqlite::memory:"
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .unwrap()
+            .with_regexp()
+            .connect()
             .await
             .unwrap();
         for stmt in [
@@ -893,6 +931,14 @@ mod tests {
                 "SELECT ivoid FROM rr.resource WHERE 1 = ivo_interval_overlaps(1, 2, 1.5, 0)",
                 2,
             ),
+            // Whole words, any case, every word of the needle; NULL never matches.
+            ("SELECT ivoid FROM rr.resource WHERE 1 = ivo_hasword(res_title, 'tap')", 1),
+            ("SELECT ivoid FROM rr.resource WHERE 1 = ivo_hasword(res_title, 'TA')", 0),
+            ("SELECT ivoid FROM rr.resource WHERE 1 = ivo_hasword(res_title, 'a tap')", 1),
+            ("SELECT ivoid FROM rr.resource WHERE 1 = ivo_hasword(res_title, 'b tap')", 0),
+            ("SELECT ivoid FROM rr.resource WHERE 1 = ivo_hasword(waveband, 'radio')", 1),
+            ("SELECT ivoid FROM rr.resource WHERE 0 = ivo_hasword(res_title, '(.*)')", 2),
+            ("SELECT ivoid FROM rr.resource WHERE 1 = ivo_hasword(NULL, 'a')", 0),
         ] {
             let sql = to_sql(&parse(adql).unwrap(), Dialect::Sqlite, None).unwrap();
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
