@@ -10,6 +10,8 @@ use crate::model::{Asset, DocumentError, Status, Vocabularies, document};
 use crate::project::assets::AssetsTable;
 use crate::project::oai::OaiLog;
 use crate::project::{self, Row};
+use crate::registry::voresource::RegistryInfo;
+use crate::regtap::project::RegTap;
 use crate::search::SearchIndex;
 use crate::store::{Conflict, Mutation, Store, StoreError};
 
@@ -83,6 +85,9 @@ pub struct Catalog {
     writing: tokio::sync::Mutex<()>,
     /// Changes committed by `commit` and not yet fed to the projections, in revision order.
     queue: Arc<std::sync::Mutex<Vec<Queued>>>,
+    /// The relational registry, when the service runs one (it needs the registry's identity,
+    /// which only `serve` knows; other commands leave it behind and it catches up at start).
+    regtap: std::sync::OnceLock<RegTap>,
 }
 
 /// What `check` found.
@@ -158,6 +163,7 @@ impl Catalog {
             data_dir: data_dir.to_owned(),
             writing: tokio::sync::Mutex::new(()),
             queue: Arc::new(std::sync::Mutex::new(Vec::new())),
+            regtap: std::sync::OnceLock::new(),
         })
     }
 
@@ -166,7 +172,42 @@ impl Catalog {
         project::catch_up(&self.store, &self.assets).await?;
         project::catch_up(&self.store, &self.oai).await?;
         project::catch_up(&self.store, &self.search).await?;
+        self.catch_up_regtap().await
+    }
+
+    async fn catch_up_regtap(&self) -> Result<()> {
+        if let Some(r) = self.regtap.get() {
+            project::catch_up(&self.store, r).await?;
+        }
         Ok(())
+    }
+
+    /// Opens the relational registry (`regtap.sqlite` in the data directory) for the registry
+    /// `info` whose own records are `own`, brings it up to date, and feeds it every later write.
+    pub async fn attach_regtap(
+        &self,
+        info: RegistryInfo,
+        own: Vec<(&'static str, Vec<u8>)>,
+    ) -> Result<&RegTap> {
+        let r = RegTap::open(
+            &self.data_dir.join("regtap.sqlite"),
+            self.store.clone(),
+            info,
+            own,
+        )
+        .await?;
+        if self.regtap.set(r).is_err() {
+            return Err(CatalogError::Task("the relational registry is already open".into()));
+        }
+        self.catch_up_regtap().await?;
+        self.regtap
+            .get()
+            .ok_or_else(|| CatalogError::Task("the relational registry is not open".into()))
+    }
+
+    /// The relational registry, when attached.
+    pub fn regtap(&self) -> Option<&RegTap> {
+        self.regtap.get()
     }
 
     /// Rebuilds every projection from scratch; returns the number of changes replayed.
@@ -178,6 +219,23 @@ impl Catalog {
         tokio::task::spawn_blocking(move || store.rebuild_public_graph())
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
+        match self.regtap.get() {
+            Some(r) => {
+                project::rebuild(&self.store, r).await?;
+            }
+            None => {
+                // Rebuilt by the next service start.
+                for suffix in ["", "-wal", "-shm"] {
+                    let f = self.data_dir.join(format!("regtap.sqlite{suffix}"));
+                    if f.exists() {
+                        std::fs::remove_file(&f).map_err(|source| CatalogError::DataDir {
+                            path: f.display().to_string(),
+                            source,
+                        })?;
+                    }
+                }
+            }
+        }
         Ok(n)
     }
 
@@ -267,7 +325,7 @@ impl Catalog {
         } else {
             project::catch_up(&self.store, &self.search).await?;
         }
-        Ok(())
+        self.catch_up_regtap().await
     }
 
     /// Deletes an asset as the operator, leaving a tombstone. Returns false if there was no
@@ -331,7 +389,7 @@ impl Catalog {
         let assets_at = self.assets.watermark().await?;
         let oai_at = self.oai.watermark().await?;
         if search_at >= rev && assets_at >= rev && oai_at >= rev {
-            return Ok(());
+            return self.catch_up_regtap().await;
         }
         let batch: Vec<Queued> = {
             let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -350,7 +408,7 @@ impl Catalog {
             project::catch_up(&self.store, &self.assets).await?;
             project::catch_up(&self.store, &self.oai).await?;
             project::catch_up(&self.store, &self.search).await?;
-            return Ok(());
+            return self.catch_up_regtap().await;
         };
         let rows: Vec<Row> = batch
             .iter()
@@ -374,7 +432,7 @@ impl Catalog {
         tokio::task::spawn_blocking(move || search.index_batch(&items, upto))
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
-        Ok(())
+        self.catch_up_regtap().await
     }
 
     /// Seeds an empty catalogue with the demo assets; returns how many were loaded.
@@ -502,6 +560,9 @@ impl Catalog {
 
     /// Closes the projections' connections and flushes the store.
     pub async fn close(&self) -> Result<()> {
+        if let Some(r) = self.regtap.get() {
+            r.close().await;
+        }
         self.assets.close().await;
         self.oai.close().await;
         self.accounts.close().await;

@@ -12,6 +12,7 @@
 
 pub mod ast;
 pub mod lexer;
+pub mod names;
 pub mod sql;
 
 use ast::*;

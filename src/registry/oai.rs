@@ -14,7 +14,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::voresource::{self, R, Record, RegistryInfo, W, text};
+use super::voresource::{self, R, RegistryInfo, W, text};
 use crate::access::{self, Caller};
 use crate::catalog::{Catalog, CatalogError};
 use crate::project::oai::{AUTHORITY, Header, REGISTRY, Selection};
@@ -648,32 +648,13 @@ fn content(
             if !metadata {
                 return Ok(access::anonymous_sees(store, id)?.then(Vec::new));
             }
-            let Some(asset) = access::read_asset(store, &Caller::Anonymous, id)? else {
-                return Ok(None);
-            };
             if prefix == "oai_dc" {
+                let Some(asset) = access::read_asset(store, &Caller::Anonymous, id)? else {
+                    return Ok(None);
+                };
                 dc_asset(info, &asset)
             } else {
-                let mut served_by = Vec::new();
-                for d in &asset.analysable_with {
-                    let name = match labs.get(d) {
-                        Some(n) => n.clone(),
-                        None => {
-                            let n =
-                                access::read_asset(store, &Caller::Anonymous, d)?.map(|l| l.name);
-                            labs.insert(d.clone(), n.clone());
-                            n
-                        }
-                    };
-                    if let Some(name) = name {
-                        served_by.push((d.clone(), name));
-                    }
-                }
-                let record = Record {
-                    asset: &asset,
-                    served_by: &served_by,
-                };
-                voresource::asset_record(info, store.vocab(), &record, true)
+                return Ok(voresource::public_record(store, info, id, true, labs)?);
             }
         }
     };

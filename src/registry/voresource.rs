@@ -482,3 +482,39 @@ pub fn authority_record(
     )?;
     Ok(buf)
 }
+
+/// The VOResource record of an asset anonymous readers see (`None` otherwise): standalone, or
+/// `embedded` in another document. `labs` caches the names of the datalabs records point to.
+pub fn public_record(
+    store: &crate::store::Store,
+    info: &RegistryInfo,
+    id: &str,
+    embedded: bool,
+    labs: &mut std::collections::HashMap<String, Option<String>>,
+) -> crate::store::Result<Option<Vec<u8>>> {
+    use crate::access::{Caller, read_asset};
+    let Some(asset) = read_asset(store, &Caller::Anonymous, id)? else {
+        return Ok(None);
+    };
+    let mut served_by = Vec::new();
+    for d in &asset.analysable_with {
+        let name = match labs.get(d) {
+            Some(n) => n.clone(),
+            None => {
+                let n = read_asset(store, &Caller::Anonymous, d)?.map(|l| l.name);
+                labs.insert(d.clone(), n.clone());
+                n
+            }
+        };
+        if let Some(name) = name {
+            served_by.push((d.clone(), name));
+        }
+    }
+    let record = Record {
+        asset: &asset,
+        served_by: &served_by,
+    };
+    asset_record(info, store.vocab(), &record, embedded)
+        .map(Some)
+        .map_err(|e| crate::store::StoreError::Corrupt(format!("record of {id}: {e}")))
+}
