@@ -9,6 +9,8 @@ command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+# STILTS: taplint (the IVOA's TAP validator) and votlint check the TAP service.
+command -v stilts >/dev/null 2>&1 || need+=(stilts)
 
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2

@@ -40,6 +40,16 @@ pub struct Config {
     pub sparql_timeout_ms: u64,
     /// The most results (solutions or triples) one SPARQL query may return.
     pub sparql_max_results: usize,
+    /// TAP: rows without MAXREC, and the most rows ever.
+    pub tap_default_maxrec: u64,
+    pub tap_hard_maxrec: u64,
+    /// TAP: seconds a synchronous query, and an async job, may run.
+    pub tap_sync_timeout: u64,
+    pub tap_async_timeout: u64,
+    /// TAP: seconds an async job is kept.
+    pub tap_retention: u64,
+    /// The relational registry holds the whole VO registry (declares the RegTAP data model).
+    pub full_registry: bool,
 }
 
 impl Config {
@@ -68,6 +78,18 @@ impl Config {
             email: self.admin_email.clone(),
             created: created.to_owned(),
             max_records: self.oai_page_size,
+        }
+    }
+
+    /// What the TAP service's capabilities declare.
+    pub fn tap_info(&self) -> crate::tap::vosi::TapInfo {
+        crate::tap::vosi::TapInfo {
+            base: format!("{}/tap", self.base_url),
+            default_maxrec: self.tap_default_maxrec,
+            hard_maxrec: self.tap_hard_maxrec,
+            execution_duration: self.tap_async_timeout,
+            retention: self.tap_retention,
+            full_registry: self.full_registry,
         }
     }
 

@@ -112,6 +112,25 @@ struct ServeArgs {
     /// The most results (solutions or triples) one SPARQL query may return.
     #[arg(long, env = "ORRERY_SPARQL_MAX_RESULTS", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
     sparql_max_results: u32,
+    /// Rows a TAP query returns when it names no MAXREC.
+    #[arg(long, env = "ORRERY_TAP_DEFAULT_MAXREC", default_value_t = 20_000)]
+    tap_default_maxrec: u64,
+    /// Rows a TAP query never exceeds, whatever its MAXREC.
+    #[arg(long, env = "ORRERY_TAP_HARD_MAXREC", default_value_t = 1_000_000)]
+    tap_hard_maxrec: u64,
+    /// Seconds a synchronous TAP query may run.
+    #[arg(long, env = "ORRERY_TAP_SYNC_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    tap_sync_timeout: u64,
+    /// Seconds an asynchronous TAP job may run.
+    #[arg(long, env = "ORRERY_TAP_ASYNC_TIMEOUT", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    tap_async_timeout: u64,
+    /// Seconds an asynchronous TAP job and its result are kept.
+    #[arg(long, env = "ORRERY_TAP_RETENTION", default_value_t = 172_800, value_parser = clap::value_parser!(u64).range(1..))]
+    tap_retention: u64,
+    /// The relational registry holds the whole VO registry (harvested from the registry of
+    /// registries): declare the RegTAP data model, which clients then treat as authoritative.
+    #[arg(long, env = "ORRERY_FULL_REGISTRY")]
+    full_registry: bool,
 }
 
 #[derive(Args)]
@@ -293,6 +312,12 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         sitemap_size: args.sitemap_size as usize,
         sparql_timeout_ms: sparql_timeout_ms(args.sparql_timeout)?,
         sparql_max_results: args.sparql_max_results as usize,
+        tap_default_maxrec: args.tap_default_maxrec.min(args.tap_hard_maxrec),
+        tap_hard_maxrec: args.tap_hard_maxrec,
+        tap_sync_timeout: args.tap_sync_timeout,
+        tap_async_timeout: args.tap_async_timeout,
+        tap_retention: args.tap_retention,
+        full_registry: args.full_registry,
     };
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "configuration");
     tracing::info!(
@@ -300,6 +325,7 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         startup_ms = started.elapsed().as_millis() as u64,
         "catalogue open"
     );
+    let tap = tap_service(&catalog, &config).await?;
     let catalog = Arc::new(catalog);
     let state = AppState {
         catalog: catalog.clone(),
@@ -308,10 +334,70 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         sparql_slots: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),
+        tap: Some(tap.clone()),
     };
     http::serve(state).await?;
+    tap.tap.engine.close().await;
     catalog.close().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the relational registry (with the registry's own records) and the TAP service on it.
+async fn tap_service(catalog: &Catalog, config: &Config) -> anyhow::Result<Arc<http::tap::TapState>> {
+    use crate::registry::voresource;
+    use crate::tap::{query, service, tap_schema, uws};
+    let info = config.registry_info(&catalog.store.created());
+    let tap_info = config.tap_info();
+    let own = vec![
+        ("#registry", voresource::registry_record(&info, &info.created, false)?),
+        ("#authority", voresource::authority_record(&info, &info.created, false)?),
+        ("#tap", voresource::tap_record(&info, &tap_info, &info.created, false)?),
+    ];
+    let started = std::time::Instant::now();
+    let regtap = catalog.attach_regtap(info, own).await?;
+    tracing::info!(
+        resources = regtap.count().await?,
+        ms = started.elapsed().as_millis() as u64,
+        "relational registry up to date"
+    );
+    let engine = query::Engine::open(
+        regtap.path(),
+        tap_schema::published(),
+        tap_schema::statements(
+            crate::regtap::schema::Backend::Sqlite,
+            config.full_registry,
+        ),
+        std::thread::available_parallelism().map_or(2, |n| n.get()) as u32,
+        std::time::Duration::from_secs(config.tap_sync_timeout),
+    )
+    .await?;
+    let tap = Arc::new(service::Tap {
+        engine,
+        limits: service::Limits {
+            default_maxrec: config.tap_default_maxrec,
+            hard_maxrec: config.tap_hard_maxrec,
+        },
+    });
+    let results = config.data.join("tap-results");
+    std::fs::create_dir_all(&results)?;
+    let jobs = uws::Jobs::new(
+        Arc::new(service::JobRunner(tap.clone())),
+        results,
+        uws::Limits {
+            default_duration: config.tap_async_timeout,
+            max_duration: config.tap_async_timeout,
+            retention: config.tap_retention,
+            max_wait: 60,
+            max_jobs: 1000,
+        },
+    );
+    jobs.start_reaper(std::time::Duration::from_secs(60));
+    Ok(Arc::new(http::tap::TapState {
+        tap,
+        info: tap_info,
+        up_since: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        jobs,
+    }))
 }
 
 fn export(catalog: &Catalog, args: ExportArgs) -> anyhow::Result<()> {

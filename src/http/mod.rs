@@ -14,6 +14,7 @@ pub mod ops;
 pub mod portal;
 pub mod search;
 pub mod sparql;
+pub mod tap;
 pub mod vocab;
 pub mod write;
 
@@ -42,6 +43,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Bounds the SPARQL evaluations running at once (one per core).
     pub sparql_slots: Arc<tokio::sync::Semaphore>,
+    /// The TAP service on the relational registry.
+    pub tap: Option<Arc<tap::TapState>>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -74,7 +77,12 @@ async fn record_metrics(State(metrics): State<Arc<Metrics>>, req: Request, next:
 /// Rewrites error responses produced outside our handlers (extractor rejections, the body
 /// limit) into problem details, so every error a client sees has one form.
 async fn errors_as_problems(req: Request, next: Next) -> Response {
+    // TAP speaks its own error forms (VOTable documents, UWS plain text).
+    let tap = req.uri().path().starts_with("/tap/");
     let response = next.run(req).await;
+    if tap {
+        return response;
+    }
     let status = response.status();
     let is_problem_or_page = response
         .headers()
@@ -113,6 +121,7 @@ async fn method_not_allowed() -> Response {
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let limit = state.config.max_body_bytes;
+    let tap = state.tap.clone();
     let api = Router::new()
         .route("/api/v1/assets", get(search::search).post(write::create))
         .route("/api/v1/suggest", get(search::suggest))
@@ -145,6 +154,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
+    let api = match tap {
+        Some(t) => api.merge(tap::router(t)),
+        None => api,
+    };
     api.merge(openapi::docs())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(limit))

@@ -1,0 +1,118 @@
+//! TAP 1.1 under `/tap`: `/sync` (GET and POST), `/async` (the UWS job list), and the VOSI
+//! resources `/capabilities`, `/availability`, `/tables` (and `/tables/{name}`), plus a page
+//! for people at the root. Query errors are VOTable error documents, with 400 when the client
+//! can fix the request and 500 when the service failed.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::tap::service::{JobRunner, Tap, TapError};
+use crate::tap::uws::Jobs;
+use crate::tap::vosi::{self, TapInfo};
+
+/// What the TAP handlers share.
+pub struct TapState {
+    pub tap: Arc<Tap>,
+    pub info: TapInfo,
+    /// When the service started (VOSI availability).
+    pub up_since: String,
+    pub jobs: Arc<Jobs<JobRunner>>,
+}
+
+/// The `/tap` routes.
+pub fn router(state: Arc<TapState>) -> Router {
+    let jobs = crate::http::uws::router(state.jobs.clone(), format!("{}/async", state.info.base));
+    Router::new()
+        .route("/tap", get(root))
+        .route("/tap/sync", get(sync).post(sync))
+        .route("/tap/capabilities", get(capabilities))
+        .route("/tap/availability", get(availability))
+        .route("/tap/tables", get(tables))
+        .route("/tap/tables/{name}", get(table))
+        .with_state(state)
+        .nest("/tap/async", jobs)
+}
+
+fn xml(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+fn failure(e: &TapError) -> Response {
+    let status = if e.client {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    let doc = e.document();
+    (status, [(header::CONTENT_TYPE, doc.content_type)], doc.body).into_response()
+}
+
+async fn sync(State(s): State<Arc<TapState>>, req: Request) -> Response {
+    let params = match crate::http::uws::read_params(req).await {
+        Ok(p) => p,
+        Err(message) => {
+            return failure(&TapError {
+                client: true,
+                message,
+            });
+        }
+    };
+    match s.tap.execute(&params).await {
+        Ok(out) => ([(header::CONTENT_TYPE, out.content_type)], out.body).into_response(),
+        Err(e) => failure(&e),
+    }
+}
+
+async fn capabilities(State(s): State<Arc<TapState>>) -> Response {
+    xml(vosi::capabilities(&s.info))
+}
+
+async fn availability(State(s): State<Arc<TapState>>) -> Response {
+    xml(vosi::availability(
+        &s.up_since,
+        "The service is accepting queries.",
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct TablesQuery {
+    detail: Option<String>,
+}
+
+async fn tables(State(s): State<Arc<TapState>>, Query(q): Query<TablesQuery>) -> Response {
+    let min = q.detail.as_deref() == Some("min");
+    xml(vosi::tableset(min, s.info.full_registry))
+}
+
+async fn table(Path(name): Path<String>) -> Response {
+    match vosi::table(&name) {
+        Some(doc) => xml(doc),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("no table {name} here; GET /tap/tables lists them"),
+        )
+            .into_response(),
+    }
+}
+
+async fn root(State(s): State<Arc<TapState>>) -> Response {
+    let base = &s.info.base;
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>RegTAP service</title></head><body>\
+         <h1>RegTAP service</h1>\
+         <p>The registry's resources as the RegTAP 1.1 tables (schema <code>rr</code>), queried in ADQL through TAP 1.1. \
+         Clients: pyvo (<code>pyvo.registry.search</code> with <code>IVOA_REGISTRY={base}</code>), TOPCAT, STILTS.</p>\
+         <ul><li><a href=\"{base}/capabilities\">capabilities</a></li>\
+         <li><a href=\"{base}/tables\">tables</a></li>\
+         <li><a href=\"{base}/availability\">availability</a></li>\
+         <li><a href=\"{base}/sync?REQUEST=doQuery&amp;LANG=ADQL&amp;QUERY=SELECT%20TOP%2010%20ivoid%2C%20res_title%20FROM%20rr.resource\">ten resources</a> (synchronous query)</li>\
+         <li><a href=\"{base}/async\">asynchronous jobs</a></li></ul></body></html>"
+    ))
+    .into_response()
+}

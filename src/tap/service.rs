@@ -1,0 +1,125 @@
+//! A TAP request, whether synchronous or an async job: its parameters checked as TAP 1.1 and
+//! DALI say (REQUEST, LANG, QUERY, MAXREC, RESPONSEFORMAT/FORMAT, UPLOAD), the query run, the
+//! result serialised. Every failure comes back as a VOTable error document.
+
+use std::sync::Arc;
+
+use super::params::Params;
+use super::query::{Engine, QueryError};
+use super::uws::{Failure, Output, Runner};
+use super::votable::{self, Format};
+
+/// Row limits of the service.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Rows returned when the request names no MAXREC.
+    pub default_maxrec: u64,
+    /// Rows never exceeded, whatever MAXREC says.
+    pub hard_maxrec: u64,
+}
+
+/// A failed request: whether the client can fix it, and the message.
+#[derive(Debug, Clone)]
+pub struct TapError {
+    pub client: bool,
+    pub message: String,
+}
+
+impl TapError {
+    fn client(message: impl Into<String>) -> TapError {
+        TapError {
+            client: true,
+            message: message.into(),
+        }
+    }
+
+    /// The VOTable error document.
+    pub fn document(&self) -> Output {
+        Output {
+            body: votable::error_document(&self.message),
+            content_type: "application/x-votable+xml".to_owned(),
+        }
+    }
+}
+
+impl From<QueryError> for TapError {
+    fn from(e: QueryError) -> TapError {
+        TapError {
+            client: e.is_client_error(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Executes TAP requests.
+pub struct Tap {
+    pub engine: Engine,
+    pub limits: Limits,
+}
+
+impl Tap {
+    /// Runs one request described by its parameters.
+    pub async fn execute(&self, params: &Params) -> Result<Output, TapError> {
+        let get = |name: &str| params.get(name).map_err(|e| TapError::client(e.to_string()));
+        if let Some(r) = get("REQUEST")?
+            && r != "doQuery"
+        {
+            return Err(TapError::client(format!(
+                "REQUEST={r} is not supported here; use REQUEST=doQuery"
+            )));
+        }
+        match get("LANG")? {
+            None => {
+                return Err(TapError::client(
+                    "LANG is missing; this service speaks LANG=ADQL",
+                ));
+            }
+            Some(l) if ["ADQL", "ADQL-2.0", "ADQL-2.1"].contains(&l) => {}
+            Some(l) => {
+                return Err(TapError::client(format!(
+                    "unknown query language {l}; this service speaks ADQL, ADQL-2.0 and ADQL-2.1"
+                )));
+            }
+        }
+        let Some(query) = get("QUERY")?.filter(|q| !q.trim().is_empty()) else {
+            return Err(TapError::client("QUERY is missing"));
+        };
+        if get("UPLOAD")?.is_some() {
+            return Err(TapError::client("table uploads are not supported here"));
+        }
+        let (format, content_type) = match get("RESPONSEFORMAT")?.or(get("FORMAT")?) {
+            None => Format::default_votable(),
+            Some(f) => Format::from_param(f).ok_or_else(|| {
+                TapError::client(format!(
+                    "unknown RESPONSEFORMAT {f}; this service writes votable, votable/b2, csv, tsv and json"
+                ))
+            })?,
+        };
+        let maxrec = match get("MAXREC")? {
+            None => self.limits.default_maxrec,
+            Some(m) => m
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| {
+                    TapError::client(format!("MAXREC={m} is not a non-negative integer"))
+                })?
+                .min(self.limits.hard_maxrec),
+        };
+        let table = self.engine.run(query, maxrec).await?;
+        let mut body = Vec::with_capacity(1024 + table.rows.len() * 128);
+        votable::write(&mut body, &table, format, &[("QUERY", query)]);
+        Ok(Output { body, content_type })
+    }
+}
+
+/// Async jobs run the same requests.
+pub struct JobRunner(pub Arc<Tap>);
+
+impl Runner for JobRunner {
+    async fn run(&self, params: Params) -> Result<Output, Failure> {
+        self.0.execute(&params).await.map_err(|e| Failure {
+            document: e.document(),
+            message: e.message,
+        })
+    }
+}
