@@ -1,6 +1,9 @@
-//! TAP 1.1 over the RegTAP tables: the result table a query produces (`Field`, `ResultTable`)
-//! and its serialisations (`votable`), the UWS job list behind `/tap/async` (`uws`), the VOSI
-//! documents and TAP_SCHEMA (`vosi`).
+//! TAP 1.1 over the RegTAP tables: the result table a query produces (`result`) and its
+//! serialisations (`votable`), the query engine (`query`), a TAP request whether sync or async
+//! (`service`, `params`), the UWS job list behind `/tap/async` (`uws`), the VOSI documents
+//! (`vosi`) and TAP_SCHEMA (`tap_schema`).
 
-pub mod result;
 pub mod query;
+pub mod result;
+pub mod service;
+pub mod votable;
