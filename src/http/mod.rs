@@ -14,6 +14,7 @@ pub mod ops;
 pub mod portal;
 pub mod search;
 pub mod sparql;
+pub mod uws;
 pub mod vocab;
 pub mod write;
 

@@ -2,4 +2,6 @@
 //! and its serialisations (`votable`), the UWS job list behind `/tap/async` (`uws`), the VOSI
 //! documents and TAP_SCHEMA (`vosi`).
 
+pub mod params;
 pub mod result;
+pub mod uws;
