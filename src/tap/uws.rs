@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use tokio::sync::{oneshot, watch};
@@ -289,6 +289,12 @@ pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// The present instant, to the millisecond that the documents show: a client's `AFTER` copied
+/// from a job's `creationTime` then excludes that job.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
 /// The form of every instant in the UWS documents and text resources.
 pub fn format_instant(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
@@ -307,7 +313,7 @@ impl Entry {
     fn set_phase(&mut self, phase: Phase) {
         self.job.phase = phase;
         if !phase.is_unfinished() {
-            self.job.end_time = Some(Utc::now());
+            self.job.end_time = Some(now());
             self.cancel = None;
         }
         self.phase.send_replace(phase);
@@ -360,7 +366,7 @@ impl<R: Runner> Jobs<R> {
 
     /// Removes the jobs past their destruction time; returns how many.
     pub fn reap(&self) -> usize {
-        let now = Utc::now();
+        let now = now();
         let expired: Vec<String> = {
             let mut table = self.lock();
             let ids: Vec<String> = table
@@ -433,7 +439,7 @@ impl<R: Runner> Jobs<R> {
                 )));
             }
         };
-        let now = Utc::now();
+        let now = now();
         let execution_duration = match params.get("EXECUTIONDURATION")? {
             Some(v) => self.duration(v)?,
             None => self.limits.default_duration,
@@ -560,7 +566,7 @@ impl<R: Runner> Jobs<R> {
             }
             let (tx, rx) = oneshot::channel();
             entry.cancel = Some(tx);
-            entry.job.start_time = Some(Utc::now());
+            entry.job.start_time = Some(now());
             entry.set_phase(Phase::Executing);
             (
                 entry.job.parameters.clone(),
@@ -978,6 +984,44 @@ mod tests {
             parse_instant("2024-03-01T00:00:00Z").unwrap()
         );
         assert!(parse_instant("yesterday").is_none());
+    }
+
+    struct Instant;
+
+    impl Runner for Instant {
+        async fn run(&self, _: Params) -> Result<Output, Failure> {
+            Ok(Output {
+                body: b"done".to_vec(),
+                content_type: "text/plain".into(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_reaper_sweeps_destroyed_jobs_without_being_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            default_duration: 10,
+            max_duration: 10,
+            retention: 60,
+            max_wait: 1,
+            max_jobs: 5,
+        };
+        let jobs = Jobs::new(Arc::new(Instant), dir.path().to_owned(), limits);
+        let doomed = jobs.create(Params::new()).unwrap();
+        let kept = jobs.create(Params::new()).unwrap();
+        jobs.set_destruction(&doomed.id, "2001-01-01T00:00:00Z")
+            .unwrap();
+        let reaper = jobs.start_reaper(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let left: Vec<String> = jobs.lock().keys().cloned().collect();
+        assert_eq!(left, [kept.id]);
+        // The sweep ends with the list.
+        drop(jobs);
+        tokio::time::timeout(Duration::from_secs(2), reaper)
+            .await
+            .unwrap()
+            .unwrap();
     }
 
     #[test]
