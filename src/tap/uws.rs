@@ -428,7 +428,7 @@ impl<R: Runner> Jobs<R> {
     }
 
     /// Creates a job from the parameters of the creating request; `PHASE=RUN` among them
-    /// starts it.
+    /// starts it (so, like [`Jobs::run`], within a tokio runtime).
     pub fn create(self: &Arc<Self>, mut params: Params) -> Result<Job, JobError> {
         let run = match params.get("PHASE")? {
             None => false,
@@ -548,7 +548,8 @@ impl<R: Runner> Jobs<R> {
         Ok(Duration::from_secs(secs))
     }
 
-    /// Starts a PENDING (or HELD) job; a job already running is left alone.
+    /// Starts a PENDING (or HELD) job as a task on the current tokio runtime; a job already
+    /// running is left alone.
     pub fn run(self: &Arc<Self>, id: &str) -> Result<(), JobError> {
         let (params, secs, cancelled) = {
             let mut table = self.lock();
