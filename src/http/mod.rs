@@ -15,6 +15,7 @@ pub mod portal;
 pub mod search;
 pub mod sparql;
 pub mod tap;
+pub mod uws;
 pub mod vocab;
 pub mod write;
 

@@ -3,7 +3,9 @@
 //! (`service`, `params`), the UWS job list behind `/tap/async` (`uws`), the VOSI documents
 //! (`vosi`) and TAP_SCHEMA (`tap_schema`).
 
+pub mod params;
 pub mod query;
 pub mod result;
 pub mod service;
+pub mod uws;
 pub mod votable;
