@@ -368,7 +368,6 @@ async fn tap_service(catalog: &Catalog, config: &Config) -> anyhow::Result<Arc<h
             config.full_registry,
         ),
         std::thread::available_parallelism().map_or(2, |n| n.get()) as u32,
-        std::time::Duration::from_secs(config.tap_sync_timeout),
     )
     .await?;
     let tap = Arc::new(service::Tap {
@@ -377,6 +376,8 @@ async fn tap_service(catalog: &Catalog, config: &Config) -> anyhow::Result<Arc<h
             default_maxrec: config.tap_default_maxrec,
             hard_maxrec: config.tap_hard_maxrec,
         },
+        sync_time_limit: std::time::Duration::from_secs(config.tap_sync_timeout),
+        async_time_limit: std::time::Duration::from_secs(config.tap_async_timeout),
     });
     let results = config.data.join("tap-results");
     std::fs::create_dir_all(&results)?;

@@ -62,7 +62,7 @@ async fn sync(State(s): State<Arc<TapState>>, req: Request) -> Response {
             });
         }
     };
-    match s.tap.execute(&params).await {
+    match s.tap.execute(&params, s.tap.sync_time_limit).await {
         Ok(out) => ([(header::CONTENT_TYPE, out.content_type)], out.body).into_response(),
         Err(e) => failure(&e),
     }

@@ -63,7 +63,6 @@ impl Published {
 pub struct Engine {
     pool: SqlitePool,
     tables: Vec<Published>,
-    time_limit: Duration,
 }
 
 impl Engine {
@@ -74,7 +73,6 @@ impl Engine {
         tables: Vec<Published>,
         setup: Vec<String>,
         connections: u32,
-        time_limit: Duration,
     ) -> sqlx::Result<Engine> {
         let file = path.to_owned();
         let setup = std::sync::Arc::new(setup);
@@ -103,11 +101,7 @@ impl Engine {
             })
             .connect_with(crate::regtap::project::attach_options().with_regexp())
             .await?;
-        Ok(Engine {
-            pool,
-            tables,
-            time_limit,
-        })
+        Ok(Engine { pool, tables })
     }
 
     /// The published tables.
@@ -154,8 +148,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs `adql`, returning at most `maxrec` rows (more are cut off and flagged).
-    pub async fn run(&self, adql: &str, maxrec: u64) -> Result<ResultTable, QueryError> {
+    /// Runs `adql`, returning at most `maxrec` rows (more are cut off and flagged), stopping it
+    /// after `time_limit`.
+    pub async fn run(
+        &self,
+        adql: &str,
+        maxrec: u64,
+        time_limit: Duration,
+    ) -> Result<ResultTable, QueryError> {
         let q = parse(adql)?;
         self.check_tables(&q)?;
         let sql = to_sql(&q, Dialect::Sqlite, Some(maxrec.saturating_add(1)))?;
@@ -164,7 +164,7 @@ impl Engine {
             .acquire()
             .await
             .map_err(|e| QueryError::Internal(e.to_string()))?;
-        let deadline = Instant::now() + self.time_limit;
+        let deadline = Instant::now() + time_limit;
         conn.lock_handle()
             .await
             .map_err(|e| QueryError::Internal(e.to_string()))?
@@ -190,7 +190,7 @@ impl Engine {
         if let Ok(mut h) = conn.lock_handle().await {
             h.remove_progress_handler();
         }
-        let rows = fetched.map_err(|e| self.db_error(e))?;
+        let rows = fetched.map_err(|e| db_error(e, time_limit))?;
         let mut values: Vec<Vec<Value>> = rows.iter().map(|r| row_values(r, names.len())).collect();
         let overflow = values.len() as u64 > maxrec;
         values.truncate(usize::try_from(maxrec).unwrap_or(usize::MAX));
@@ -200,22 +200,6 @@ impl Engine {
             rows: values,
             overflow: overflow || maxrec == 0,
         })
-    }
-
-    fn db_error(&self, e: sqlx::Error) -> QueryError {
-        match e {
-            sqlx::Error::Database(d) => {
-                let m = d.message();
-                if m.contains("interrupted") {
-                    QueryError::Timeout(self.time_limit.as_secs().max(1))
-                } else if let Some(col) = m.strip_prefix("no such column: ") {
-                    QueryError::Unknown(format!("column {col} is not known here"))
-                } else {
-                    QueryError::Refused(m.to_owned())
-                }
-            }
-            other => QueryError::Internal(other.to_string()),
-        }
     }
 
     /// Column metadata: a column of a published table keeps its declared metadata (under the
@@ -279,6 +263,23 @@ impl Engine {
     /// Closes the connections.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A database error as the client should read it.
+fn db_error(e: sqlx::Error, time_limit: Duration) -> QueryError {
+    match e {
+        sqlx::Error::Database(d) => {
+            let m = d.message();
+            if m.contains("interrupted") {
+                QueryError::Timeout(time_limit.as_secs().max(1))
+            } else if let Some(col) = m.strip_prefix("no such column: ") {
+                QueryError::Unknown(format!("column {col} is not known here"))
+            } else {
+                QueryError::Refused(m.to_owned())
+            }
+        }
+        other => QueryError::Internal(other.to_string()),
     }
 }
 

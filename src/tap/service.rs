@@ -3,6 +3,7 @@
 //! result serialised. Every failure comes back as a VOTable error document.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::params::Params;
 use super::query::{Engine, QueryError};
@@ -55,11 +56,14 @@ impl From<QueryError> for TapError {
 pub struct Tap {
     pub engine: Engine,
     pub limits: Limits,
+    /// How long a synchronous query, and an async job's query, may run.
+    pub sync_time_limit: Duration,
+    pub async_time_limit: Duration,
 }
 
 impl Tap {
-    /// Runs one request described by its parameters.
-    pub async fn execute(&self, params: &Params) -> Result<Output, TapError> {
+    /// Runs one request described by its parameters; its query may run `time_limit`.
+    pub async fn execute(&self, params: &Params, time_limit: Duration) -> Result<Output, TapError> {
         let get = |name: &str| params.get(name).map_err(|e| TapError::client(e.to_string()));
         if let Some(r) = get("REQUEST")?
             && r != "doQuery"
@@ -105,7 +109,7 @@ impl Tap {
                 })?
                 .min(self.limits.hard_maxrec),
         };
-        let table = self.engine.run(query, maxrec).await?;
+        let table = self.engine.run(query, maxrec, time_limit).await?;
         let mut body = Vec::with_capacity(1024 + table.rows.len() * 128);
         votable::write(&mut body, &table, format, &[("QUERY", query)]);
         Ok(Output { body, content_type })
@@ -117,9 +121,20 @@ pub struct JobRunner(pub Arc<Tap>);
 
 impl Runner for JobRunner {
     async fn run(&self, params: Params) -> Result<Output, Failure> {
-        self.0.execute(&params).await.map_err(|e| Failure {
+        let limit = self.0.async_time_limit;
+        self.0.execute(&params, limit).await.map_err(|e| Failure {
             document: e.document(),
             message: e.message,
         })
+    }
+
+    fn timeout_failure(&self, secs: u64) -> Failure {
+        let e = TapError::client(format!(
+            "the job ran into its execution duration of {secs} s"
+        ));
+        Failure {
+            document: e.document(),
+            message: e.message,
+        }
     }
 }
