@@ -3,3 +3,4 @@
 //! documents and TAP_SCHEMA (`vosi`).
 
 pub mod result;
+pub mod tap_schema;
