@@ -85,6 +85,8 @@ pub const TABLES: &[Table] = &[
                 Text,
                 "The DALI extended type of the values, e.g. timestamp.",
             ),
+            // Delimited everywhere (DDL, column_name, /tables, FIELD): SIZE is an ADQL reserved
+            // word, and TAP 1.1 (section 4.3) and taplint expect the column as `"size"`.
             c(
                 "\"size\"",
                 Integer,
