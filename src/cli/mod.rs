@@ -362,7 +362,7 @@ async fn tap_service(catalog: &Catalog, config: &Config) -> anyhow::Result<Arc<h
     );
     let engine = query::Engine::open(
         regtap.path(),
-        tap_schema::published(),
+        query::Published::all(),
         tap_schema::statements(
             crate::regtap::schema::Backend::Sqlite,
             config.full_registry,

@@ -11,6 +11,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use crate::model::{Asset, Scheme, Vocabularies};
+use crate::tap::vosi::{self, TapInfo};
 
 pub const NS_RI: &str = "http://www.ivoa.net/xml/RegistryInterface/v1.0";
 pub const NS_VR: &str = "http://www.ivoa.net/xml/VOResource/v1.0";
@@ -48,6 +49,10 @@ impl RegistryInfo {
 
     pub fn authority_ivoid(&self) -> String {
         format!("ivo://{}", self.authority)
+    }
+
+    pub fn tap_ivoid(&self) -> String {
+        format!("ivo://{}/tap", self.authority)
     }
 
     pub fn oai_url(&self) -> String {
@@ -517,4 +522,173 @@ pub fn public_record(
     asset_record(info, store.vocab(), &record, embedded)
         .map(Some)
         .map_err(|e| crate::store::StoreError::Corrupt(format!("record of {id}: {e}")))
+}
+
+/// The TAP service's own `vs:CatalogService` record: its TAP capability and VOSI endpoints,
+/// written by the same functions as its /capabilities document, and the tableset of its
+/// /tables document (columns included), so that a registry search finds the service and what
+/// it serves.
+pub fn tap_record(
+    info: &RegistryInfo,
+    t: &TapInfo,
+    updated: &str,
+    embedded: bool,
+) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut w = Writer::new(&mut buf);
+    if !embedded {
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    }
+    resource(
+        &mut w,
+        "vs:CatalogService",
+        &info.created,
+        updated,
+        embedded,
+        |w| {
+            text(w, "title", "orrery RegTAP service")?;
+            text(w, "shortName", "orrery TAP")?;
+            text(w, "identifier", &info.tap_ivoid())?;
+            own_curation(w, info)?;
+            w.create_element("content").write_inner_content(|w| {
+                text(w, "subject", "virtual-observatories")?;
+                text(
+                    w,
+                    "description",
+                    "A TAP service over the relational registry (RegTAP 1.1) of a science platform's catalogue: its datalabs, pipelines, datasets and data volumes, queried in ADQL.",
+                )?;
+                text(w, "referenceURL", &t.base)?;
+                text(w, "type", "Registry")?;
+                text(w, "contentLevel", "Research")
+            })?;
+            vosi::write_tap_capability(w, t)?;
+            vosi::write_vosi_capabilities(w, t)?;
+            w.create_element("tableset")
+                .write_inner_content(|w| vosi::write_schemas(w, false, t.full_registry))?;
+            Ok(())
+        },
+    )?;
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::regtap::rows::{Value, rows};
+    use crate::regtap::schema::TABLES;
+    use crate::tap::vosi::tests::{El, info as tap_info, validate};
+
+    fn info() -> RegistryInfo {
+        RegistryInfo {
+            authority: "example.org".to_owned(),
+            base_url: "https://example.org".to_owned(),
+            launch_base: "https://platform.example.org".to_owned(),
+            publisher: "Example Space Agency".to_owned(),
+            email: "help@example.org".to_owned(),
+            created: "2024-05-01T10:00:00Z".to_owned(),
+            max_records: 100,
+        }
+    }
+
+    /// The cells of `column` in the rows of `table`.
+    fn column<'a>(r: &'a crate::regtap::rows::Rows, table: &str, column: &str) -> Vec<&'a Value> {
+        let t = TABLES.iter().find(|t| t.name == table).unwrap();
+        let i = t.columns.iter().position(|c| c.name == column).unwrap();
+        r.of(table).iter().map(|row| &row[i]).collect()
+    }
+
+    fn text_value(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+
+    #[test]
+    fn the_tap_record_validates_standalone_and_embedded() {
+        for full in [false, true] {
+            let xml = tap_record(&info(), &tap_info(full), "2025-01-10T08:30:00Z", false).unwrap();
+            validate(&xml);
+        }
+        let embedded = tap_record(&info(), &tap_info(false), "2025-01-10T08:30:00Z", true).unwrap();
+        assert!(
+            String::from_utf8(embedded)
+                .unwrap()
+                .starts_with("<ri:Resource xmlns=\"\"")
+        );
+    }
+
+    /// An element as comparable text: name, attributes, trimmed text, children.
+    fn flat(e: &El) -> String {
+        let children: Vec<String> = e.children.iter().map(flat).collect();
+        format!(
+            "{}{:?}{}[{}]",
+            e.name,
+            e.attrs,
+            e.text.trim(),
+            children.join(",")
+        )
+    }
+
+    #[test]
+    fn the_record_declares_the_same_tap_capability_as_the_capabilities_document() {
+        let t = tap_info(true);
+        let record = El::parse(&tap_record(&info(), &t, "2025-01-10T08:30:00Z", false).unwrap());
+        let caps = El::parse(&vosi::capabilities(&t));
+        let flat_caps = |e: &El| e.all("capability").map(flat).collect::<Vec<_>>();
+        assert_eq!(flat_caps(&record), flat_caps(&caps));
+        let tables = El::parse(&vosi::tableset(false, true));
+        let schemas = |e: &El| e.all("schema").map(flat).collect::<Vec<_>>();
+        assert_eq!(
+            schemas(record.all("tableset").next().unwrap()),
+            schemas(&tables)
+        );
+    }
+
+    #[test]
+    fn the_record_gives_the_rows_a_registry_search_for_tap_services_finds() {
+        let t = tap_info(false);
+        let xml = tap_record(&info(), &t, "2025-01-10T08:30:00Z", false).unwrap();
+        let r = rows(std::str::from_utf8(&xml).unwrap()).unwrap();
+        assert_eq!(
+            column(&r, "resource", "ivoid"),
+            [&text_value("ivo://example.org/tap")]
+        );
+        assert_eq!(
+            column(&r, "resource", "res_type"),
+            [&text_value("vs:catalogservice")]
+        );
+        // pyvo's servicetype="tap": standard_id IN ('ivo://ivoa.net/std/tap'), then the std
+        // interface's access_url is the TAP base.
+        let standard_ids = column(&r, "capability", "standard_id");
+        let cap_index = standard_ids
+            .iter()
+            .position(|s| **s == text_value("ivo://ivoa.net/std/tap"))
+            .unwrap();
+        assert_eq!(
+            column(&r, "capability", "cap_type")[cap_index],
+            &text_value("tr:tableaccess")
+        );
+        let tap_cap = column(&r, "capability", "cap_index")[cap_index].clone();
+        let caps = column(&r, "interface", "cap_index");
+        let roles = column(&r, "interface", "intf_role");
+        let urls = column(&r, "interface", "access_url");
+        let i = caps.iter().position(|c| **c == tap_cap).unwrap();
+        assert_eq!(roles[i], &text_value("std"));
+        assert_eq!(urls[i], &text_value("https://example.org/tap"));
+        // Every rr table is listed, named as users query it.
+        let names = column(&r, "res_table", "table_name");
+        for t in TABLES {
+            assert!(
+                names.contains(&&text_value(&format!("rr.{}", t.name))),
+                "{}",
+                t.name
+            );
+        }
+        assert!(names.contains(&&text_value("tap_schema.columns")));
+        // Only a full registry is found by pyvo's datamodel="regtap".
+        let xpaths = column(&r, "res_detail", "detail_xpath");
+        assert!(!xpaths.contains(&&text_value("/capability/dataModel/@ivo-id")));
+        let full = tap_record(&info(), &tap_info(true), "2025-01-10T08:30:00Z", false).unwrap();
+        let r = rows(std::str::from_utf8(&full).unwrap()).unwrap();
+        let xpaths = column(&r, "res_detail", "detail_xpath");
+        assert!(xpaths.contains(&&text_value("/capability/dataModel/@ivo-id")));
+    }
 }

@@ -33,7 +33,8 @@ pub struct Table {
     pub primary_key: &'static [&'static str],
 }
 
-const fn c(name: &'static str, ty: Type, description: &'static str) -> Column {
+/// A column.
+pub(crate) const fn c(name: &'static str, ty: Type, description: &'static str) -> Column {
     Column {
         name,
         ty,
@@ -44,7 +45,7 @@ const fn c(name: &'static str, ty: Type, description: &'static str) -> Column {
 }
 
 /// A column with non-ASCII text.
-const fn u(name: &'static str, description: &'static str) -> Column {
+pub(crate) const fn u(name: &'static str, description: &'static str) -> Column {
     Column {
         name,
         ty: Type::Text,
@@ -55,7 +56,7 @@ const fn u(name: &'static str, description: &'static str) -> Column {
 }
 
 /// An indexed column.
-const fn i(name: &'static str, ty: Type, description: &'static str) -> Column {
+pub(crate) const fn i(name: &'static str, ty: Type, description: &'static str) -> Column {
     Column {
         name,
         ty,
@@ -597,6 +598,59 @@ pub const TABLES: &[Table] = &[
     },
 ];
 
+/// A foreign key: columns of `from` that name a row of `target`.
+#[derive(Debug, Clone, Copy)]
+pub struct ForeignKey {
+    /// Table names within the schema.
+    pub from: &'static str,
+    pub target: &'static str,
+    /// `(from column, target column)` pairs.
+    pub columns: &'static [(&'static str, &'static str)],
+    pub description: &'static str,
+}
+
+const fn to_resource(from: &'static str) -> ForeignKey {
+    ForeignKey {
+        from,
+        target: "resource",
+        columns: &[("ivoid", "ivoid")],
+        description: "The resource this row belongs to.",
+    }
+}
+
+/// The explicit foreign keys RegTAP 1.1 asks for between the `rr` tables.
+pub const FOREIGN_KEYS: &[ForeignKey] = &[
+    to_resource("res_role"),
+    to_resource("res_subject"),
+    to_resource("capability"),
+    ForeignKey {
+        from: "interface",
+        target: "capability",
+        columns: &[("ivoid", "ivoid"), ("cap_index", "cap_index")],
+        description: "The capability this interface belongs to.",
+    },
+    ForeignKey {
+        from: "intf_param",
+        target: "interface",
+        columns: &[("ivoid", "ivoid"), ("intf_index", "intf_index")],
+        description: "The interface this parameter belongs to.",
+    },
+    to_resource("res_schema"),
+    to_resource("res_table"),
+    ForeignKey {
+        from: "table_column",
+        target: "res_table",
+        columns: &[("ivoid", "ivoid"), ("table_index", "table_index")],
+        description: "The table this column belongs to.",
+    },
+    to_resource("relationship"),
+    // (ivoid, cap_index) of a validation is not a key: cap_index is NULL for the resource.
+    to_resource("validation"),
+    to_resource("res_date"),
+    to_resource("res_detail"),
+    to_resource("alt_identifier"),
+];
+
 /// The backends the schema is created in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -608,11 +662,17 @@ pub enum Backend {
 
 /// The statements that create the schema (tables, keys, indexes), in order.
 pub fn ddl(backend: Backend) -> Vec<String> {
+    create_tables("rr", TABLES, backend)
+}
+
+/// The statements that create `tables` in the schema (Postgres) or attached database (SQLite)
+/// `schema`: tables with their primary keys, then an index per indexed column.
+pub(crate) fn create_tables(schema: &str, tables: &[Table], backend: Backend) -> Vec<String> {
     let mut out = Vec::new();
     if backend == Backend::Postgres {
-        out.push("CREATE SCHEMA IF NOT EXISTS rr".to_owned());
+        out.push(format!("CREATE SCHEMA IF NOT EXISTS {schema}"));
     }
-    for t in TABLES {
+    for t in tables {
         let cols: Vec<String> = t
             .columns
             .iter()
@@ -637,14 +697,18 @@ pub fn ddl(backend: Backend) -> Vec<String> {
         if !t.primary_key.is_empty() {
             body.push_str(&format!(", PRIMARY KEY ({})", t.primary_key.join(", ")));
         }
-        out.push(format!("CREATE TABLE IF NOT EXISTS rr.{} ({body})", t.name));
+        out.push(format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.{} ({body})",
+            t.name
+        ));
         for c in t.columns.iter().filter(|c| c.indexed) {
             if t.primary_key.first() == Some(&c.name) {
                 continue;
             }
+            let bare = c.name.trim_matches('"');
             let (index, on) = match backend {
-                Backend::Sqlite => (format!("rr.{}_{}", t.name, c.name), t.name.to_owned()),
-                Backend::Postgres => (format!("{}_{}", t.name, c.name), format!("rr.{}", t.name)),
+                Backend::Sqlite => (format!("{schema}.{}_{bare}", t.name), t.name.to_owned()),
+                Backend::Postgres => (format!("{}_{bare}", t.name), format!("{schema}.{}", t.name)),
             };
             out.push(format!(
                 "CREATE INDEX IF NOT EXISTS {index} ON {on} ({})",
@@ -657,7 +721,7 @@ pub fn ddl(backend: Backend) -> Vec<String> {
 
 /// An in-memory SQLite with the schema created in a database attached as `rr` (for tests).
 #[cfg(test)]
-pub(super) async fn in_memory_sqlite() -> sqlx::SqliteConnection {
+pub(crate) async fn in_memory_sqlite() -> sqlx::SqliteConnection {
     use sqlx::Connection;
     let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
         .await
@@ -740,6 +804,26 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn foreign_keys_join_existing_columns_with_equal_types() {
+        let table = |n: &str| TABLES.iter().find(|t| t.name == n).unwrap();
+        for k in FOREIGN_KEYS {
+            let (from, target) = (table(k.from), table(k.target));
+            // The target columns are the target's primary key, so each key names one row.
+            let targets: Vec<&str> = k.columns.iter().map(|(_, t)| *t).collect();
+            assert_eq!(targets, target.primary_key, "{}", k.from);
+            for (f, t) in k.columns {
+                let fc = from.columns.iter().find(|c| c.name == *f).unwrap();
+                let tc = target.columns.iter().find(|c| c.name == *t).unwrap();
+                assert_eq!(fc.ty, tc.ty, "{}.{f}", k.from);
+            }
+        }
+        // Every table but resource hangs off another one.
+        for t in TABLES.iter().filter(|t| t.name != "resource") {
+            assert!(FOREIGN_KEYS.iter().any(|k| k.from == t.name), "{}", t.name);
         }
     }
 

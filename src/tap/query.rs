@@ -57,6 +57,19 @@ impl Published {
     pub fn name(&self) -> String {
         format!("{}.{}", self.schema, self.table.name)
     }
+
+    /// Every table of the service: the RegTAP tables and TAP_SCHEMA.
+    pub fn all() -> Vec<Published> {
+        let rr = crate::regtap::schema::TABLES.iter().map(|table| Published {
+            schema: "rr",
+            table,
+        });
+        let ts = super::tap_schema::TABLES.iter().map(|table| Published {
+            schema: super::tap_schema::SCHEMA_NAME,
+            table,
+        });
+        rr.chain(ts).collect()
+    }
 }
 
 /// Executes queries.
@@ -232,7 +245,13 @@ impl Engine {
                 };
                 let declared = source.and_then(|col| {
                     from.iter()
-                        .find_map(|p| p.table.columns.iter().find(|c| c.name == col))
+                        .find_map(|p| {
+                            // `"size"` is declared delimited (a reserved word).
+                            p.table
+                                .columns
+                                .iter()
+                                .find(|c| c.name.trim_matches('"') == col)
+                        })
                 });
                 match declared {
                     Some(c) => Field {
