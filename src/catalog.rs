@@ -197,7 +197,9 @@ impl Catalog {
         )
         .await?;
         if self.regtap.set(r).is_err() {
-            return Err(CatalogError::Task("the relational registry is already open".into()));
+            return Err(CatalogError::Task(
+                "the relational registry is already open".into(),
+            ));
         }
         self.catch_up_regtap().await?;
         self.regtap

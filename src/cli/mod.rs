@@ -343,15 +343,27 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Opens the relational registry (with the registry's own records) and the TAP service on it.
-async fn tap_service(catalog: &Catalog, config: &Config) -> anyhow::Result<Arc<http::tap::TapState>> {
+async fn tap_service(
+    catalog: &Catalog,
+    config: &Config,
+) -> anyhow::Result<Arc<http::tap::TapState>> {
     use crate::registry::voresource;
     use crate::tap::{query, service, tap_schema, uws};
     let info = config.registry_info(&catalog.store.created());
     let tap_info = config.tap_info();
     let own = vec![
-        ("#registry", voresource::registry_record(&info, &info.created, false)?),
-        ("#authority", voresource::authority_record(&info, &info.created, false)?),
-        ("#tap", voresource::tap_record(&info, &tap_info, &info.created, false)?),
+        (
+            "#registry",
+            voresource::registry_record(&info, &info.created, false)?,
+        ),
+        (
+            "#authority",
+            voresource::authority_record(&info, &info.created, false)?,
+        ),
+        (
+            "#tap",
+            voresource::tap_record(&info, &tap_info, &info.created, false)?,
+        ),
     ];
     let started = std::time::Instant::now();
     let regtap = catalog.attach_regtap(info, own).await?;
@@ -363,10 +375,7 @@ async fn tap_service(catalog: &Catalog, config: &Config) -> anyhow::Result<Arc<h
     let engine = query::Engine::open(
         regtap.path(),
         query::Published::all(),
-        tap_schema::statements(
-            crate::regtap::schema::Backend::Sqlite,
-            config.full_registry,
-        ),
+        tap_schema::statements(crate::regtap::schema::Backend::Sqlite, config.full_registry),
         std::thread::available_parallelism().map_or(2, |n| n.get()) as u32,
     )
     .await?;

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::SqliteConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::rows::{Rows, Value, rows};
 use super::schema::{Backend, TABLES, ddl};
@@ -46,6 +46,7 @@ pub struct RegTap {
 pub fn attach_options() -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(":memory:")
+        .create_if_missing(true)
         .busy_timeout(std::time::Duration::from_secs(10))
 }
 
@@ -86,7 +87,11 @@ impl RegTap {
             .connect_with(attach_options().journal_mode(SqliteJournalMode::Memory))
             .await?;
         let mut tx = pool.begin().await?;
-        for stmt in ddl(Backend::Sqlite).iter().map(String::as_str).chain(STATE.iter().copied()) {
+        for stmt in ddl(Backend::Sqlite)
+            .iter()
+            .map(String::as_str)
+            .chain(STATE.iter().copied())
+        {
             sqlx::query(sqlx::AssertSqlSafe(stmt.to_owned()))
                 .execute(&mut *tx)
                 .await?;

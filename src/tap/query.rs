@@ -189,7 +189,9 @@ impl Engine {
             Ok(rows) if rows.is_empty() => {
                 // No row to read the columns from: ask the statement.
                 (&mut *conn)
-                    .prepare(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(sql.clone())))
+                    .prepare(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(
+                        sql.clone(),
+                    )))
                     .await
                     .map(|s| s.columns().iter().map(|c| c.name().to_owned()).collect())
                     .unwrap_or_default()
@@ -244,21 +246,38 @@ impl Engine {
                     Some(name.clone())
                 };
                 let declared = source.and_then(|col| {
-                    from.iter()
-                        .find_map(|p| {
-                            // `"size"` is declared delimited (a reserved word).
-                            p.table
-                                .columns
-                                .iter()
-                                .find(|c| c.name.trim_matches('"') == col)
-                        })
+                    from.iter().find_map(|p| {
+                        // `"size"` is declared delimited (a reserved word).
+                        p.table
+                            .columns
+                            .iter()
+                            .find(|c| c.name.trim_matches('"') == col)
+                    })
                 });
                 match declared {
                     Some(c) => Field {
                         name: name.clone(),
                         ..Field::of_column(c)
                     },
-                    None => Field::computed(name, infer(values.iter().map(|r| &r[i]))),
+                    None => {
+                        // An expression without an alias is named after its function, as
+                        // other TAP services do, rather than after its text.
+                        let generated = match select.items.get(i) {
+                            Some(SelectItem::Expr {
+                                expr: crate::adql::ast::Expr::Function { name: f, .. },
+                                alias: None,
+                            }) if plain_items => f.canonical().to_ascii_lowercase(),
+                            Some(SelectItem::Expr {
+                                expr: crate::adql::ast::Expr::Column(_),
+                                ..
+                            }) => name.clone(),
+                            Some(SelectItem::Expr { alias: None, .. }) if plain_items => {
+                                format!("col{}", i + 1)
+                            }
+                            _ => name.clone(),
+                        };
+                        Field::computed(&generated, infer(values.iter().map(|r| &r[i])))
+                    }
                 }
             })
             .collect()
@@ -346,9 +365,9 @@ fn row_values(row: &SqliteRow, width: usize) -> Vec<Value> {
             match raw.type_info().name() {
                 "INTEGER" => row.try_get::<i64, _>(i).map_or(Value::Null, Value::Int),
                 "REAL" => row.try_get::<f64, _>(i).map_or(Value::Null, Value::Real),
-                "BLOB" => row
-                    .try_get::<Vec<u8>, _>(i)
-                    .map_or(Value::Null, |b| Value::Text(String::from_utf8_lossy(&b).into())),
+                "BLOB" => row.try_get::<Vec<u8>, _>(i).map_or(Value::Null, |b| {
+                    Value::Text(String::from_utf8_lossy(&b).into())
+                }),
                 _ => row.try_get::<String, _>(i).map_or(Value::Null, Value::Text),
             }
         })
