@@ -50,7 +50,7 @@ def main():
         subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, path], check=True,
                        env=dict(os.environ, RUST_LOG="warn"))
     t0 = time.monotonic()
-    server, base = serve(orrery, data, "--no-demo")
+    server, base = serve(orrery, data)
     print(f"service up (rr tables built or caught up) in {time.monotonic() - t0:.1f} s")
     try:
         tap = base + "/tap"

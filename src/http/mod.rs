@@ -102,6 +102,15 @@ async fn errors_as_problems(req: Request, next: Next) -> Response {
     error::problem(status, (!detail.is_empty()).then_some(detail), Vec::new())
 }
 
+/// Names the server in every answer (clients and validators such as taplint look for it).
+async fn server_header(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::SERVER,
+        axum::http::HeaderValue::from_static(concat!("orrery/", env!("CARGO_PKG_VERSION"))),
+    );
+    response
+}
+
 async fn not_found() -> Response {
     error::problem(
         StatusCode::NOT_FOUND,
@@ -163,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(middleware::from_fn(errors_as_problems))
+        .layer(middleware::map_response(server_header))
         .layer(middleware::from_fn_with_state(metrics, record_metrics))
         .layer(
             TraceLayer::new_for_http()
