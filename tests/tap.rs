@@ -162,8 +162,16 @@ fn pyvo_searches_the_registry_and_queries_the_service() {
     assert!(describe.contains("NCSA BIMA Data Archive"), "{describe}");
     assert_eq!(r["own_tap_found"], 1);
     let tables: Vec<String> = serde_json::from_value(r["own_tables"].clone()).unwrap();
-    for t in ["rr.resource", "rr.capability", "rr.interface", "tap_schema.columns"] {
-        assert!(tables.iter().any(|x| x.eq_ignore_ascii_case(t)), "{t}: {tables:?}");
+    for t in [
+        "rr.resource",
+        "rr.capability",
+        "rr.interface",
+        "tap_schema.columns",
+    ] {
+        assert!(
+            tables.iter().any(|x| x.eq_ignore_ascii_case(t)),
+            "{t}: {tables:?}"
+        );
     }
     assert_eq!(r["own_service_url"], json!(base));
 
@@ -218,7 +226,11 @@ fn taplint_finds_no_error() {
     );
     let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("E-")).collect();
     let warnings: Vec<&str> = report.lines().filter(|l| l.starts_with("W-")).collect();
-    eprintln!("taplint warnings ({}):\n{}", warnings.len(), warnings.join("\n"));
+    eprintln!(
+        "taplint warnings ({}):\n{}",
+        warnings.len(),
+        warnings.join("\n")
+    );
     assert!(errors.is_empty(), "taplint errors:\n{}", errors.join("\n"));
 }
 
@@ -227,7 +239,14 @@ fn formats_limits_and_bad_requests() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(
         dir.path(),
-        &["--tap-default-maxrec", "4", "--tap-hard-maxrec", "6", "--tap-sync-timeout", "1"],
+        &[
+            "--tap-default-maxrec",
+            "4",
+            "--tap-hard-maxrec",
+            "6",
+            "--tap-sync-timeout",
+            "1",
+        ],
     );
     let q = |adql: &str, extra: &[(&str, &str)]| {
         let mut p = vec![("REQUEST", "doQuery"), ("LANG", "ADQL"), ("QUERY", adql)];
@@ -280,31 +299,108 @@ fn formats_limits_and_bad_requests() {
         )
     };
     assert_eq!(rows(q("SELECT ivoid FROM rr.resource", &[])), (4, true));
-    assert_eq!(rows(q("SELECT ivoid FROM rr.resource", &[("MAXREC", "2")])), (2, true));
-    assert_eq!(rows(q("SELECT ivoid FROM rr.resource", &[("MAXREC", "100")])), (6, true));
-    assert_eq!(rows(q("SELECT ivoid FROM rr.resource", &[("MAXREC", "0")])), (0, true));
-    assert_eq!(rows(q("SELECT TOP 2 ivoid FROM rr.resource", &[])), (2, false));
+    assert_eq!(
+        rows(q("SELECT ivoid FROM rr.resource", &[("MAXREC", "2")])),
+        (2, true)
+    );
+    assert_eq!(
+        rows(q("SELECT ivoid FROM rr.resource", &[("MAXREC", "100")])),
+        (6, true)
+    );
+    assert_eq!(
+        rows(q("SELECT ivoid FROM rr.resource", &[("MAXREC", "0")])),
+        (0, true)
+    );
+    assert_eq!(
+        rows(q("SELECT TOP 2 ivoid FROM rr.resource", &[])),
+        (2, false)
+    );
 
     // Bad requests: a VOTable error document, 400, naming what is wrong; nothing else changes.
-    let long = format!("SELECT ivoid FROM rr.resource WHERE {}", "1=1 AND ".repeat(20_000));
+    let long = format!(
+        "SELECT ivoid FROM rr.resource WHERE {}",
+        "1=1 AND ".repeat(20_000)
+    );
     for (params, expect) in [
-        (vec![("LANG", "ADQL"), ("QUERY", "SELECT ivoid\nFROM rr.resource WHERE")], "line 2, column"),
-        (vec![("LANG", "ADQL"), ("QUERY", "SELECT * FROM rr.secret")], "rr.secret"),
-        (vec![("LANG", "ADQL"), ("QUERY", "SELECT * FROM resource")], "did you mean rr.resource"),
-        (vec![("LANG", "ADQL"), ("QUERY", "SELECT * FROM rr.orrery_source")], "rr.orrery_source"),
-        (vec![("LANG", "ADQL"), ("QUERY", "SELECT * FROM sqlite_master")], "sqlite_master"),
-        (vec![("LANG", "ADQL"), ("QUERY", "SELECT nope FROM rr.resource")], "nope"),
-        (vec![("LANG", "ADQL"), ("QUERY", "DELETE FROM rr.resource")], "line 1, column 1"),
-        (vec![("LANG", "ADQL"), ("QUERY", "SELECT 1 FROM rr.resource; DROP TABLE rr.resource")], "line 1"),
-        (vec![("LANG", "ADQL"), ("QUERY", "SELECT pg_sleep(1) FROM rr.resource")], "pg_sleep"),
+        (
+            vec![
+                ("LANG", "ADQL"),
+                ("QUERY", "SELECT ivoid\nFROM rr.resource WHERE"),
+            ],
+            "line 2, column",
+        ),
+        (
+            vec![("LANG", "ADQL"), ("QUERY", "SELECT * FROM rr.secret")],
+            "rr.secret",
+        ),
+        (
+            vec![("LANG", "ADQL"), ("QUERY", "SELECT * FROM resource")],
+            "did you mean rr.resource",
+        ),
+        (
+            vec![
+                ("LANG", "ADQL"),
+                ("QUERY", "SELECT * FROM rr.orrery_source"),
+            ],
+            "rr.orrery_source",
+        ),
+        (
+            vec![("LANG", "ADQL"), ("QUERY", "SELECT * FROM sqlite_master")],
+            "sqlite_master",
+        ),
+        (
+            vec![("LANG", "ADQL"), ("QUERY", "SELECT nope FROM rr.resource")],
+            "nope",
+        ),
+        (
+            vec![("LANG", "ADQL"), ("QUERY", "DELETE FROM rr.resource")],
+            "line 1, column 1",
+        ),
+        (
+            vec![
+                ("LANG", "ADQL"),
+                ("QUERY", "SELECT 1 FROM rr.resource; DROP TABLE rr.resource"),
+            ],
+            "line 1",
+        ),
+        (
+            vec![
+                ("LANG", "ADQL"),
+                ("QUERY", "SELECT pg_sleep(1) FROM rr.resource"),
+            ],
+            "pg_sleep",
+        ),
         (vec![("LANG", "ADQL"), ("QUERY", long.as_str())], "long"),
-        (vec![("LANG", "SQL"), ("QUERY", "SELECT 1")], "unknown query language SQL"),
+        (
+            vec![("LANG", "SQL"), ("QUERY", "SELECT 1")],
+            "unknown query language SQL",
+        ),
         (vec![("QUERY", "SELECT 1")], "LANG"),
         (vec![("LANG", "ADQL")], "QUERY"),
-        (vec![("LANG", "ADQL"), ("QUERY", adql), ("RESPONSEFORMAT", "fits")], "fits"),
-        (vec![("LANG", "ADQL"), ("QUERY", adql), ("MAXREC", "-1")], "MAXREC"),
-        (vec![("REQUEST", "getAvailability"), ("LANG", "ADQL"), ("QUERY", adql)], "REQUEST"),
-        (vec![("LANG", "ADQL"), ("LANG", "ADQL-2.0"), ("QUERY", adql)], "LANG"),
+        (
+            vec![
+                ("LANG", "ADQL"),
+                ("QUERY", adql),
+                ("RESPONSEFORMAT", "fits"),
+            ],
+            "fits",
+        ),
+        (
+            vec![("LANG", "ADQL"), ("QUERY", adql), ("MAXREC", "-1")],
+            "MAXREC",
+        ),
+        (
+            vec![
+                ("REQUEST", "getAvailability"),
+                ("LANG", "ADQL"),
+                ("QUERY", adql),
+            ],
+            "REQUEST",
+        ),
+        (
+            vec![("LANG", "ADQL"), ("LANG", "ADQL-2.0"), ("QUERY", adql)],
+            "LANG",
+        ),
     ] {
         let (status, message) = error(sync(&s, &params));
         assert_eq!(status, 400, "{params:?}: {message}");
@@ -329,16 +425,28 @@ fn formats_limits_and_bad_requests() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(status, 400);
     assert!(message.contains("time limit of 1 s"), "{message}");
-    assert_eq!(rows(q("SELECT TOP 1 ivoid FROM rr.resource", &[])), (1, false));
+    assert_eq!(
+        rows(q("SELECT TOP 1 ivoid FROM rr.resource", &[])),
+        (1, false)
+    );
 
     // VOSI.
-    for path in ["/tap/capabilities", "/tap/availability", "/tap/tables", "/tap/tables?detail=min", "/tap/tables/rr.resource"] {
+    for path in [
+        "/tap/capabilities",
+        "/tap/availability",
+        "/tap/tables",
+        "/tap/tables?detail=min",
+        "/tap/tables/rr.resource",
+    ] {
         let r = s.get(path);
         assert_eq!(r.status(), 200, "{path}");
         common::validate(&r.text().unwrap());
     }
     let caps = s.get("/tap/capabilities").text().unwrap();
-    assert!(!caps.contains("dataModel"), "not a full registry: no RegTAP data model");
+    assert!(
+        !caps.contains("dataModel"),
+        "not a full registry: no RegTAP data model"
+    );
     assert_eq!(s.get("/tap/tables/rr.nothing").status(), 404);
 }
 
@@ -350,11 +458,14 @@ fn the_rr_tables_follow_the_write_path() {
     let alice = token(d, "alice", &["developer"], &[]);
     let mo = token(d, "mo", &["moderator"], &[]);
     let titles = |s: &Server| -> Vec<String> {
-        csv(s, "SELECT res_title FROM rr.resource WHERE ivoid = 'ivo://orrery.local/tq-1'")
-            .into_iter()
-            .skip(1)
-            .map(|r| r.join(","))
-            .collect()
+        csv(
+            s,
+            "SELECT res_title FROM rr.resource WHERE ivoid = 'ivo://orrery.local/tq-1'",
+        )
+        .into_iter()
+        .skip(1)
+        .map(|r| r.join(","))
+        .collect()
     };
     let call = |method: &str, path: &str, body: Option<Value>, tok: &str| {
         let r = s.call(
@@ -391,7 +502,10 @@ fn the_rr_tables_follow_the_write_path() {
     let s = Server::start(dir.path(), &["--authority", "other.example"]);
     assert_eq!(csv(&s, "SELECT COUNT(*) AS n FROM rr.resource")[1][0], n);
     assert_eq!(
-        csv(&s, "SELECT COUNT(*) AS n FROM rr.resource WHERE ivoid LIKE 'ivo://orrery.local/%'")[1][0],
+        csv(
+            &s,
+            "SELECT COUNT(*) AS n FROM rr.resource WHERE ivoid LIKE 'ivo://orrery.local/%'"
+        )[1][0],
         "0"
     );
 }

@@ -113,7 +113,9 @@ fn expr(e: &Expr, t: &mut Tables) {
             expr(x, t);
             list.iter().for_each(|a| expr(a, t));
         }
-        Expr::InQuery { expr: x, query: q, .. } => {
+        Expr::InQuery {
+            expr: x, query: q, ..
+        } => {
             expr(x, t);
             query(q, t);
         }
@@ -130,12 +132,7 @@ mod tests {
         let mut v: Vec<String> = tables(&parse(q).unwrap())
             .referenced
             .iter()
-            .map(|n| {
-                n.iter()
-                    .map(Ident::canonical)
-                    .collect::<Vec<_>>()
-                    .join(".")
-            })
+            .map(|n| n.iter().map(Ident::canonical).collect::<Vec<_>>().join("."))
             .collect();
         v.sort();
         v

@@ -9,5 +9,5 @@ pub mod result;
 pub mod service;
 pub mod tap_schema;
 pub mod uws;
-pub mod votable;
 pub mod vosi;
+pub mod votable;

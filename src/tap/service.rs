@@ -64,7 +64,11 @@ pub struct Tap {
 impl Tap {
     /// Runs one request described by its parameters; its query may run `time_limit`.
     pub async fn execute(&self, params: &Params, time_limit: Duration) -> Result<Output, TapError> {
-        let get = |name: &str| params.get(name).map_err(|e| TapError::client(e.to_string()));
+        let get = |name: &str| {
+            params
+                .get(name)
+                .map_err(|e| TapError::client(e.to_string()))
+        };
         if let Some(r) = get("REQUEST")?
             && r != "doQuery"
         {
@@ -104,9 +108,7 @@ impl Tap {
             Some(m) => m
                 .trim()
                 .parse::<u64>()
-                .map_err(|_| {
-                    TapError::client(format!("MAXREC={m} is not a non-negative integer"))
-                })?
+                .map_err(|_| TapError::client(format!("MAXREC={m} is not a non-negative integer")))?
                 .min(self.limits.hard_maxrec),
         };
         let table = self.engine.run(query, maxrec, time_limit).await?;
