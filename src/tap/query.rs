@@ -553,3 +553,218 @@ fn numeric(format: PgValueFormat, bytes: &[u8]) -> Value {
         _ => Value::Real(f64::NAN),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection as _;
+
+    use super::*;
+    use crate::regtap::schema::{Backend, ddl};
+    use crate::tap::tap_schema;
+
+    mod postgres {
+        include!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/common/postgres.rs"
+        ));
+    }
+
+    /// A PostgreSQL with the rr tables holding two resources, and a writable connection to it.
+    async fn regtap_postgres() -> (postgres::Postgres, sqlx::PgConnection) {
+        let pg = postgres::Postgres::start();
+        let mut c = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+        for stmt in ddl(Backend::Postgres) {
+            sqlx::query(sqlx::AssertSqlSafe(stmt.clone()))
+                .execute(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+        }
+        sqlx::raw_sql(
+            "INSERT INTO rr.resource (ivoid, res_type, res_title, res_description, created) VALUES
+               ('ivo://x/gal', 'vs:catalogservice', 'Galaxy survey', 'Redshifts of nearby galaxies.', '2020-01-02T03:04:05'),
+               ('ivo://x/star', 'vs:datacollection', 'Star catalogue', NULL, NULL);
+             INSERT INTO rr.res_subject (ivoid, res_subject) VALUES ('ivo://x/gal', 'Galaxies');",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        (pg, c)
+    }
+
+    async fn engine(url: &str) -> Engine {
+        Engine::open(
+            &Database::Postgres(url.to_owned()),
+            Published::all(),
+            tap_schema::statements(Backend::Postgres, false),
+            2,
+        )
+        .await
+        .unwrap()
+    }
+
+    fn pg(e: &Engine) -> &PgPool {
+        match &e.pool {
+            Pool::Postgres(p) => p,
+            Pool::Sqlite(_) => panic!("not PostgreSQL"),
+        }
+    }
+
+    #[tokio::test]
+    async fn postgres_answers_typed_results_and_client_errors() {
+        let (pg_server, _c) = regtap_postgres().await;
+        let e = engine(&pg_server.url()).await;
+        let limit = Duration::from_secs(10);
+        // Stemmed full-text search: "galaxy" finds "galaxies".
+        let r = e
+            .run(
+                "SELECT ivoid, created FROM rr.resource WHERE 1 = ivo_hasword(res_description, 'galaxy')",
+                100,
+                limit,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            r.rows,
+            [vec![
+                Value::Text("ivo://x/gal".into()),
+                Value::Text("2020-01-02T03:04:05".into())
+            ]]
+        );
+        assert_eq!(r.fields[1].xtype.as_deref(), Some("timestamp"));
+        let r = e
+            .run(
+                "SELECT COUNT(*) AS n, AVG(column_index) AS a, MAX(std) AS s, 1.5 AS f \
+                 FROM tap_schema.columns",
+                100,
+                limit,
+            )
+            .await
+            .unwrap();
+        let row = &r.rows[0];
+        assert!(matches!(row[0], Value::Int(n) if n > 100), "{row:?}");
+        assert!(matches!(row[1], Value::Real(a) if a > 1.0), "{row:?}");
+        assert_eq!(row[2], Value::Int(1));
+        assert_eq!(row[3], Value::Real(1.5));
+        assert_eq!(r.fields[0].datatype, Datatype::Long);
+        assert_eq!(r.fields[1].datatype, Datatype::Double);
+        // No rows: the columns still come from the statement; the row cap flags overflow.
+        let r = e
+            .run("SELECT ivoid FROM rr.resource WHERE 1 = 0", 100, limit)
+            .await
+            .unwrap();
+        assert_eq!((r.fields.len(), r.rows.len()), (1, 0));
+        let r = e
+            .run("SELECT ivoid FROM rr.resource", 1, limit)
+            .await
+            .unwrap();
+        assert!(r.overflow && r.rows.len() == 1);
+        let err = e
+            .run("SELECT nope FROM rr.resource", 100, limit)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, QueryError::Unknown(m) if m.contains("nope")),
+            "{err:?}"
+        );
+        let err = e
+            .run("SELECT ivoid FROM rr.resource WHERE ivoid = 1", 100, limit)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, QueryError::Refused(_)), "{err:?}");
+        e.close().await;
+    }
+
+    #[tokio::test]
+    async fn postgres_queries_stop_at_the_time_limit_and_cannot_write() {
+        let (pg_server, _c) = regtap_postgres().await;
+        let e = engine(&pg_server.url()).await;
+        let started = Instant::now();
+        let err = e
+            .run(
+                "SELECT COUNT(*) FROM tap_schema.columns AS a, tap_schema.columns AS b, \
+                 tap_schema.columns AS c, tap_schema.columns AS d",
+                10,
+                Duration::from_secs(1),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, QueryError::Timeout(1)), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // The connection is usable again, without the limit of the stopped query.
+        let r = e
+            .run(
+                "SELECT COUNT(*) AS n FROM rr.resource",
+                10,
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.rows, [vec![Value::Int(2)]]);
+        // The reading sessions are read-only, whatever SQL reaches them.
+        for write in [
+            "DELETE FROM rr.resource",
+            "CREATE TABLE rr.intruder (a INTEGER)",
+            "UPDATE tap_schema.tables SET description = 'x'",
+        ] {
+            let err = sqlx::query(write).execute(pg(&e)).await.unwrap_err();
+            let code = err.as_database_error().and_then(|d| d.code()).unwrap();
+            assert_eq!(code, "25006", "{write}: {err}");
+        }
+        e.close().await;
+    }
+
+    #[tokio::test]
+    async fn postgres_text_search_uses_its_indexes() {
+        let (_pg, mut c) = regtap_postgres().await;
+        sqlx::query("SET enable_seqscan = off")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        for (adql, index) in [
+            (
+                "SELECT ivoid FROM rr.resource WHERE 1 = ivo_hasword(res_title, 'survey')",
+                "resource_res_title_fts",
+            ),
+            (
+                "SELECT ivoid FROM rr.resource WHERE 1 = ivo_hasword(res_description, 'galaxy') \
+                 OR 1 = ivo_hasword(res_title, 'galaxy')",
+                "resource_res_description_fts",
+            ),
+            (
+                "SELECT ivoid FROM rr.res_subject WHERE 1 = ivo_nocasematch(res_subject, 'gal%')",
+                "res_subject_res_subject_lower",
+            ),
+        ] {
+            let q = crate::adql::parse(adql).unwrap();
+            let sql = to_sql(&q, Dialect::Postgres, Some(100)).unwrap();
+            let plan: Vec<String> =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap();
+            let plan = plan.join("\n");
+            assert!(plan.contains(index), "{adql}\n{sql}\n{plan}");
+        }
+    }
+
+    #[test]
+    fn numerics_decode_from_their_binary_form() {
+        // 12345.678: digits 1, 2345, 6780; weight 1; positive; scale 3.
+        let bytes: Vec<u8> = [3u16, 1, 0, 3, 1, 2345, 6780]
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .collect();
+        assert_eq!(
+            numeric(PgValueFormat::Binary, &bytes),
+            Value::Real(12345.678)
+        );
+        // -0.05: one digit 500 of weight -1.
+        let bytes: Vec<u8> = [1u16, 0xFFFF, 0x4000, 2, 500]
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .collect();
+        assert_eq!(numeric(PgValueFormat::Binary, &bytes), Value::Real(-0.05));
+        assert_eq!(numeric(PgValueFormat::Text, b"2.5"), Value::Real(2.5));
+        assert_eq!(numeric(PgValueFormat::Binary, &[0, 1]), Value::Null);
+    }
+}
