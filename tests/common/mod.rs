@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-mod postgres {
+pub mod postgres {
     include!("postgres.rs");
 }
-pub use postgres::Postgres;
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_orrery")
