@@ -77,7 +77,7 @@ def main():
               "(end to end over loopback)")
         print("resources found per word: " + ", ".join(f"{w} {n}" for w, n in found.items()))
         for label, kw in [("servicetype='tap'", dict(servicetype="tap")),
-                          ("author='Crutcher'", dict(author="Crutcher")),
+                          ("author='%Crutcher%'", dict(author="%Crutcher%")),
                           ("ivoid", dict(ivoid="ivo://bima.ncsa/bima")),
                           ("keywords=['galaxy', 'survey']", dict(keywords=["galaxy", "survey"]))]:
             ts = []

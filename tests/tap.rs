@@ -14,10 +14,14 @@ use common::{Server, orrery, shared, token};
 use serde_json::{Value, json};
 
 /// A data directory holding the real VOResource records of the corpus (50 resources; the one
-/// record of a deleted resource is refused).
-fn with_corpus(dir: &Path) {
+/// record of a deleted resource is refused), for a service on `port`.
+fn with_corpus(dir: &Path, port: u16) {
     let corpus = shared().join("corpus/voresource");
-    let mut args: Vec<String> = vec!["ingest".into()];
+    let mut args: Vec<String> = vec![
+        "--base-url".into(),
+        format!("http://127.0.0.1:{port}"),
+        "ingest".into(),
+    ];
     for e in std::fs::read_dir(&corpus).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|e| e == "xml") {
@@ -110,8 +114,9 @@ on_both_backends!(
 
 fn pyvo_searches_the_registry_and_queries_the_service(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    with_corpus(dir.path());
-    let s = Server::start(dir.path(), &[backend, &["--full-registry"]].concat());
+    let port = common::free_port();
+    with_corpus(dir.path(), port);
+    let s = Server::start_on(dir.path(), port, &[backend, &["--full-registry"]].concat());
     let base = format!("{}/tap", s.base);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/tap_client.py");
     let out = Command::new(python())
@@ -211,7 +216,8 @@ fn pyvo_searches_the_registry_and_queries_the_service(backend: &[&str]) {
         json!(["created", "char", "*", "timestamp"])
     );
     assert_eq!(r["maxrec_rows"], 3);
-    assert_eq!(r["maxrec_overflow_warned"], true);
+    assert_eq!(r["maxrec_status"], "OVERFLOW");
+    assert_eq!(r["maxrec_warned"], false);
     let count = r["count"].as_u64().unwrap();
     // 50 corpus resources + the demo catalogue's public assets + 3 own records.
     let public: Value = s.get("/api/v1/assets?limit=1").json().unwrap();
@@ -237,8 +243,9 @@ fn pyvo_searches_the_registry_and_queries_the_service(backend: &[&str]) {
 
 fn taplint_finds_no_error(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    with_corpus(dir.path());
-    let s = Server::start(dir.path(), backend);
+    let port = common::free_port();
+    with_corpus(dir.path(), port);
+    let s = Server::start_on(dir.path(), port, backend);
     let out = Command::new("stilts")
         .arg("taplint")
         .arg(format!("tapurl={}/tap", s.base))

@@ -69,8 +69,13 @@ fn is_predicate(name: &Ident) -> bool {
     .contains(&name.as_str())
 }
 
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+/// A quoted identifier. SQLite reads an unknown double-quoted name as a string literal, so
+/// names go in backticks there (which it never reads as a string).
+fn quote(name: &str, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
+        Dialect::Sqlite => format!("`{}`", name.replace('`', "``")),
+    }
 }
 
 fn literal(s: &str) -> String {
@@ -83,7 +88,10 @@ impl Translator {
     }
 
     fn name(&mut self, parts: &[Ident]) {
-        let quoted: Vec<String> = parts.iter().map(|p| quote(&p.canonical())).collect();
+        let quoted: Vec<String> = parts
+            .iter()
+            .map(|p| quote(&p.canonical(), self.dialect))
+            .collect();
         self.push(&quoted.join("."));
     }
 
@@ -818,7 +826,7 @@ mod tests {
                 "SELECT TOP 5 Res_Title, \"Size\" FROM rr.Resource WHERE x = 'it''s' ORDER BY 1",
                 Dialect::Sqlite
             ),
-            "SELECT \"res_title\", \"Size\" FROM \"rr\".\"resource\" WHERE (\"x\" = 'it''s') ORDER BY 1 ASC LIMIT 5"
+            "SELECT `res_title`, `Size` FROM `rr`.`resource` WHERE (`x` = 'it''s') ORDER BY 1 ASC LIMIT 5"
         );
     }
 
@@ -851,7 +859,7 @@ mod tests {
         );
         assert_eq!(
             s,
-            "SELECT \"a\" FROM \"t\" UNION SELECT * FROM (SELECT \"a\" FROM \"u\" INTERSECT SELECT \"a\" FROM \"v\") AS \"_s1\""
+            "SELECT `a` FROM `t` UNION SELECT * FROM (SELECT `a` FROM `u` INTERSECT SELECT `a` FROM `v`) AS \"_s1\""
         );
         let e = to_sql(
             &parse("SELECT a FROM t INTERSECT ALL SELECT a FROM u").unwrap(),
@@ -869,15 +877,15 @@ mod tests {
             Dialect::Sqlite,
         );
         assert!(
-            s.contains("COALESCE(group_concat(COALESCE(\"access_url\", ''), ':'), '')"),
+            s.contains("COALESCE(group_concat(COALESCE(`access_url`, ''), ':'), '')"),
             "{s}"
         );
         assert!(
-            s.contains("instr('#' || \"waveband\" || '#', '#' || lower('Optical') || '#') > 0"),
+            s.contains("instr('#' || `waveband` || '#', '#' || lower('Optical') || '#') > 0"),
             "{s}"
         );
         assert!(
-            s.contains("lower(\"detail_value\") LIKE lower('ivo://ivoa.net/std/obscore%')"),
+            s.contains("lower(`detail_value`) LIKE lower('ivo://ivoa.net/std/obscore%')"),
             "{s}"
         );
         let p = sql(
@@ -887,7 +895,7 @@ mod tests {
         assert!(p.contains("plainto_tsquery('english', 'gaia')"), "{p}");
         assert!(p.contains("ILIKE '%x%'"), "{p}");
         let l = sql("SELECT a FROM t WHERE b ILIKE '%X%'", Dialect::Sqlite);
-        assert!(l.contains("lower(\"b\") LIKE lower('%X%')"), "{l}");
+        assert!(l.contains("lower(`b`) LIKE lower('%X%')"), "{l}");
     }
 
     #[test]
@@ -937,7 +945,7 @@ mod tests {
         );
         assert_eq!(
             s,
-            "SELECT * FROM \"rr\".\"resource\" NATURAL LEFT OUTER JOIN \"rr\".\"capability\" NATURAL LEFT OUTER JOIN \"rr\".\"interface\""
+            "SELECT * FROM `rr`.`resource` NATURAL LEFT OUTER JOIN `rr`.`capability` NATURAL LEFT OUTER JOIN `rr`.`interface`"
         );
         let s = sql(
             "SELECT * FROM a JOIN (b JOIN c USING (x)) ON a.x = b.x",

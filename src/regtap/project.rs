@@ -231,6 +231,7 @@ pub struct RegTap {
 pub fn attach_options() -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(":memory:")
+        .create_if_missing(true)
         .busy_timeout(std::time::Duration::from_secs(10))
 }
 

@@ -228,7 +228,25 @@ impl Engine {
                         name: name.clone(),
                         ..Field::of_column(c)
                     },
-                    None => Field::computed(name, infer(values.iter().map(|r| &r[i]))),
+                    None => {
+                        // An expression without an alias is named after its function, as
+                        // other TAP services do, rather than after its text.
+                        let generated = match select.items.get(i) {
+                            Some(SelectItem::Expr {
+                                expr: crate::adql::ast::Expr::Function { name: f, .. },
+                                alias: None,
+                            }) if plain_items => f.canonical().to_ascii_lowercase(),
+                            Some(SelectItem::Expr {
+                                expr: crate::adql::ast::Expr::Column(_),
+                                ..
+                            }) => name.clone(),
+                            Some(SelectItem::Expr { alias: None, .. }) if plain_items => {
+                                format!("col{}", i + 1)
+                            }
+                            _ => name.clone(),
+                        };
+                        Field::computed(&generated, infer(values.iter().map(|r| &r[i])))
+                    }
                 }
             })
             .collect()

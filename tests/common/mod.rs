@@ -53,7 +53,11 @@ pub struct Server {
 impl Server {
     /// Starts `orrery serve` on a free port and waits until `/healthz` answers.
     pub fn start(data: &Path, extra: &[&str]) -> Server {
-        let port = free_port();
+        Server::start_on(data, free_port(), extra)
+    }
+
+    /// Starts `orrery serve` on `port` and waits until `/healthz` answers.
+    pub fn start_on(data: &Path, port: u16, extra: &[&str]) -> Server {
         let base = format!("http://127.0.0.1:{port}");
         let child = Command::new(bin())
             .arg("serve")
