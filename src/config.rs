@@ -82,6 +82,7 @@ impl Config {
             email: self.admin_email.clone(),
             created: created.to_owned(),
             max_records: self.oai_page_size,
+            tap: Some(self.tap_info()),
         }
     }
 

@@ -67,17 +67,17 @@ fn harvests_another_registry_incrementally_with_deletions() {
     let out = harvest(b, &format!("{}/oai", a.base));
     assert!(out.status.success(), "{}", text(&out));
     let summary = String::from_utf8_lossy(&out.stdout).into_owned();
-    // Every public asset, the registry record and the authority record, over many pages.
+    // Every public asset, the registry, authority and TAP service records, over many pages.
     assert!(figure(&summary, "pages") > 3, "{summary}");
     assert_eq!(
         figure(&summary, "records written"),
-        a_assets.len() as u64 + 2,
+        a_assets.len() as u64 + 3,
         "{summary}"
     );
 
     let s = Server::start(b, &["--no-demo"]);
     let harvested = public_assets(&s);
-    assert_eq!(harvested.len(), a_assets.len() + 2);
+    assert_eq!(harvested.len(), a_assets.len() + 3);
     for (id, name, kind) in &a_assets {
         let bid = format!("other.example-{id}");
         let v = s.get_json(&format!("/api/v1/assets/{bid}"), "");
@@ -101,6 +101,10 @@ fn harvests_another_registry_incrementally_with_deletions() {
     assert_eq!(registry["type"], "Service");
     let authority = s.get_json("/api/v1/assets/other.example", "");
     assert_eq!(authority["type"], "Resource");
+    // A vs:CatalogService, read as the data it serves like every catalogue service.
+    let tap = s.get_json("/api/v1/assets/other.example-tap", "");
+    assert_eq!(tap["type"], "Dataset");
+    assert_eq!(tap["ivoid"], "ivo://other.example/tap");
     // The record is served as its publisher wrote it, and it is valid VOResource.
     let (id, _, _) = &a_assets[0];
     let xml = s
@@ -129,7 +133,11 @@ fn harvests_another_registry_incrementally_with_deletions() {
         .text()
         .unwrap();
     assert!(!oai.contains("other.example"), "{oai}");
-    assert_eq!(oai.matches("<header>").count(), 2, "{oai}");
+    assert_eq!(
+        oai.matches("<header>").count(),
+        3,
+        "its own three records: {oai}"
+    );
     s.stop();
 
     // A harvest with nothing new writes nothing.
@@ -185,7 +193,7 @@ fn harvests_another_registry_incrementally_with_deletions() {
             .status(),
         404
     );
-    assert_eq!(public_assets(&s).len(), a_assets.len() + 1);
+    assert_eq!(public_assets(&s).len(), a_assets.len() + 2);
     s.stop();
     let out = orrery(b, &["check"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -250,7 +258,7 @@ fn an_interrupted_harvest_resumes_where_it_stopped() {
         a_dir.path(),
         &["--authority", "other.example", "--oai-page-size", "4"],
     );
-    let total = public_assets(&a).len() + 2;
+    let total = public_assets(&a).len() + 3;
     let b_dir = tempfile::tempdir().unwrap();
     let b = b_dir.path();
     let port = free_port();

@@ -20,6 +20,7 @@ pub const OPEN: i64 = i64::MAX;
 /// Pseudo-ids of the registry's own records, which are always present.
 pub const REGISTRY: &str = "#registry";
 pub const AUTHORITY: &str = "#authority";
+pub const TAP: &str = "#tap";
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, revision INTEGER NOT NULL)",
@@ -76,7 +77,7 @@ impl OaiLog {
     }
 
     async fn own_records(&self) -> Result<()> {
-        for id in [REGISTRY, AUTHORITY] {
+        for id in [REGISTRY, AUTHORITY, TAP] {
             sqlx::query(
                 "INSERT INTO oai_log (id, rev_from, rev_to, datestamp, deleted)
                  SELECT ?, 0, ?, ?, 0 WHERE NOT EXISTS (SELECT 1 FROM oai_log WHERE id = ?)",
@@ -169,11 +170,12 @@ impl OaiLog {
     pub async fn current_counts(&self) -> Result<(u64, u64)> {
         let row = sqlx::query(
             "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM oai_log
-             WHERE rev_to = ? AND id NOT IN (?, ?)",
+             WHERE rev_to = ? AND id NOT IN (?, ?, ?)",
         )
         .bind(OPEN)
         .bind(REGISTRY)
         .bind(AUTHORITY)
+        .bind(TAP)
         .fetch_one(&self.pool)
         .await?;
         Ok((row.get::<i64, _>(0) as u64, row.get::<i64, _>(1) as u64))

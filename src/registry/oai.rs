@@ -17,7 +17,7 @@ use sha2::Sha256;
 use super::voresource::{self, R, RegistryInfo, W, text};
 use crate::access::{self, Caller};
 use crate::catalog::{Catalog, CatalogError};
-use crate::project::oai::{AUTHORITY, Header, REGISTRY, Selection};
+use crate::project::oai::{AUTHORITY, Header, REGISTRY, Selection, TAP};
 use crate::project::{Projection, ProjectionError};
 
 const NS_OAI: &str = "http://www.openarchives.org/OAI/2.0/";
@@ -143,6 +143,9 @@ fn record_id(info: &RegistryInfo, identifier: &str) -> Option<String> {
     if lower == info.registry_ivoid().to_ascii_lowercase() {
         return Some(REGISTRY.to_owned());
     }
+    if info.tap.is_some() && lower == info.tap_ivoid().to_ascii_lowercase() {
+        return Some(TAP.to_owned());
+    }
     let id = lower.strip_prefix(&format!("{authority}/"))?;
     crate::model::is_valid_id(id).then(|| id.to_owned())
 }
@@ -151,6 +154,7 @@ fn identifier_of(info: &RegistryInfo, id: &str) -> String {
     match id {
         REGISTRY => info.registry_ivoid(),
         AUTHORITY => info.authority_ivoid(),
+        TAP => info.tap_ivoid(),
         _ => info.ivoid(id),
     }
 }
@@ -644,6 +648,11 @@ fn content(
         REGISTRY => voresource::registry_record(info, &info.created, true),
         AUTHORITY if prefix == "oai_dc" => dc_registry(info, false),
         AUTHORITY => voresource::authority_record(info, &info.created, true),
+        TAP => match &info.tap {
+            Some(t) if prefix == "oai_dc" => dc_tap(info, t),
+            Some(t) => voresource::tap_record(info, t, &info.created, true),
+            None => return Ok(None),
+        },
         _ => {
             if !metadata {
                 return Ok(access::anonymous_sees(store, id)?.then(Vec::new));
@@ -795,6 +804,19 @@ fn dc_registry(info: &RegistryInfo, registry: bool) -> std::io::Result<Vec<u8>> 
             text(w, "dc:identifier", &info.authority_ivoid())?;
             text(w, "dc:type", "Organisation")?;
         }
+        text(w, "dc:publisher", &info.publisher)
+    })?;
+    Ok(buf)
+}
+
+fn dc_tap(info: &RegistryInfo, t: &crate::tap::vosi::TapInfo) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut w = Writer::new(&mut buf);
+    dc_open(&mut w, |w| {
+        text(w, "dc:title", voresource::TAP_TITLE)?;
+        text(w, "dc:identifier", &info.tap_ivoid())?;
+        text(w, "dc:type", "Service")?;
+        text(w, "dc:relation", &t.base)?;
         text(w, "dc:publisher", &info.publisher)
     })?;
     Ok(buf)

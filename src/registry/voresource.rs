@@ -20,6 +20,9 @@ pub const NS_VG: &str = "http://www.ivoa.net/xml/VORegistry/v1.0";
 pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 const SCHEMA_LOCATION: &str = "http://www.ivoa.net/xml/RegistryInterface/v1.0 http://www.ivoa.net/xml/RegistryInterface/RegistryInterface-v1.0.xsd http://www.ivoa.net/xml/VOResource/v1.0 http://www.ivoa.net/xml/VOResource/VOResource-v1.1.xsd http://www.ivoa.net/xml/VODataService/v1.1 http://www.ivoa.net/xml/VODataService/VODataService-v1.2.xsd http://www.ivoa.net/xml/VORegistry/v1.0 http://www.ivoa.net/xml/VORegistry/VORegistry-v1.1.xsd";
 
+/// The title of the registry's TAP service record.
+pub const TAP_TITLE: &str = "orrery RegTAP service";
+
 /// Who this registry is.
 #[derive(Debug, Clone)]
 pub struct RegistryInfo {
@@ -36,6 +39,8 @@ pub struct RegistryInfo {
     pub created: String,
     /// Records per OAI-PMH page, declared as `maxRecords` of the harvest capability.
     pub max_records: usize,
+    /// The registry's TAP service, whose own record the registry publishes.
+    pub tap: Option<crate::tap::vosi::TapInfo>,
 }
 
 impl RegistryInfo {
@@ -546,7 +551,7 @@ pub fn tap_record(
         updated,
         embedded,
         |w| {
-            text(w, "title", "orrery RegTAP service")?;
+            text(w, "title", TAP_TITLE)?;
             text(w, "shortName", "orrery TAP")?;
             text(w, "identifier", &info.tap_ivoid())?;
             own_curation(w, info)?;
@@ -587,6 +592,7 @@ mod tests {
             email: "help@example.org".to_owned(),
             created: "2024-05-01T10:00:00Z".to_owned(),
             max_records: 100,
+            tap: None,
         }
     }
 
