@@ -11,6 +11,8 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 # STILTS: taplint (the IVOA's TAP validator) and votlint check the TAP service.
 command -v stilts >/dev/null 2>&1 || need+=(stilts)
+# PostgreSQL: the second backend of the relational registry; the tests start their own servers.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2

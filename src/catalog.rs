@@ -11,7 +11,7 @@ use crate::project::assets::AssetsTable;
 use crate::project::oai::OaiLog;
 use crate::project::{self, Row};
 use crate::registry::voresource::RegistryInfo;
-use crate::regtap::project::RegTap;
+use crate::regtap::project::{Database, RegTap};
 use crate::search::SearchIndex;
 use crate::store::{Conflict, Mutation, Store, StoreError};
 
@@ -182,20 +182,20 @@ impl Catalog {
         Ok(())
     }
 
-    /// Opens the relational registry (`regtap.sqlite` in the data directory) for the registry
-    /// `info` whose own records are `own`, brings it up to date, and feeds it every later write.
+    /// Opens the relational registry for the registry `info` whose own records are `own` —
+    /// in the PostgreSQL database `database_url` when given, else in `regtap.sqlite` in the data
+    /// directory — brings it up to date, and feeds it every later write.
     pub async fn attach_regtap(
         &self,
         info: RegistryInfo,
         own: Vec<(&'static str, Vec<u8>)>,
+        database_url: Option<&str>,
     ) -> Result<&RegTap> {
-        let r = RegTap::open(
-            &self.data_dir.join("regtap.sqlite"),
-            self.store.clone(),
-            info,
-            own,
-        )
-        .await?;
+        let database = match database_url {
+            Some(url) => Database::Postgres(url.to_owned()),
+            None => Database::Sqlite(self.data_dir.join("regtap.sqlite")),
+        };
+        let r = RegTap::open(database, self.store.clone(), info, own).await?;
         if self.regtap.set(r).is_err() {
             return Err(CatalogError::Task(
                 "the relational registry is already open".into(),

@@ -50,6 +50,10 @@ pub struct Config {
     pub tap_retention: u64,
     /// The relational registry holds the whole VO registry (declares the RegTAP data model).
     pub full_registry: bool,
+    /// The PostgreSQL database of the relational registry (SQLite in `data` without it). Not
+    /// logged: it may hold a password.
+    #[serde(skip)]
+    pub database_url: Option<String>,
 }
 
 impl Config {

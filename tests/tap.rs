@@ -1,6 +1,7 @@
 //! RegTAP over TAP as VO users meet it: pyvo's registry searches and TAP calls, STILTS taplint
 //! with zero errors, the result formats, every kind of bad request answered with a VOTable error
-//! document, the limits, and the rr tables following the catalogue's write path.
+//! document, the limits, and the rr tables following the catalogue's write path — each on both
+//! backends: SQLite in the data directory, and a PostgreSQL server of its own.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::postgres::Postgres;
 use common::{Server, orrery, shared, token};
 use serde_json::{Value, json};
 
@@ -83,12 +85,38 @@ fn python() -> std::path::PathBuf {
     p
 }
 
-#[test]
-fn pyvo_searches_the_registry_and_queries_the_service() {
+/// Each suite as a test on SQLite (`sqlite::…`) and on PostgreSQL (`postgres::…`); a suite takes
+/// the arguments that choose the backend.
+macro_rules! on_both_backends {
+    ($($suite:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $suite() {
+                super::$suite(&[]);
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $suite() {
+                let pg = super::Postgres::start();
+                super::$suite(&["--database-url", &pg.url()]);
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    pyvo_searches_the_registry_and_queries_the_service,
+    taplint_finds_no_error,
+    formats_limits_and_bad_requests,
+    the_rr_tables_follow_the_write_path,
+);
+
+fn pyvo_searches_the_registry_and_queries_the_service(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
     with_corpus(dir.path(), port);
-    let s = Server::start_on(dir.path(), port, &["--full-registry"]);
+    let s = Server::start_on(dir.path(), port, &[backend, &["--full-registry"]].concat());
     let base = format!("{}/tap", s.base);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/tap_client.py");
     let out = Command::new(python())
@@ -213,12 +241,11 @@ fn pyvo_searches_the_registry_and_queries_the_service() {
     assert!(e.contains("line 1, column"), "{e}");
 }
 
-#[test]
-fn taplint_finds_no_error() {
+fn taplint_finds_no_error(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
     with_corpus(dir.path(), port);
-    let s = Server::start_on(dir.path(), port, &[]);
+    let s = Server::start_on(dir.path(), port, backend);
     let out = Command::new("stilts")
         .arg("taplint")
         .arg(format!("tapurl={}/tap", s.base))
@@ -241,20 +268,17 @@ fn taplint_finds_no_error() {
     assert!(errors.is_empty(), "taplint errors:\n{}", errors.join("\n"));
 }
 
-#[test]
-fn formats_limits_and_bad_requests() {
+fn formats_limits_and_bad_requests(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(
-        dir.path(),
-        &[
-            "--tap-default-maxrec",
-            "4",
-            "--tap-hard-maxrec",
-            "6",
-            "--tap-sync-timeout",
-            "1",
-        ],
-    );
+    let limits = [
+        "--tap-default-maxrec",
+        "4",
+        "--tap-hard-maxrec",
+        "6",
+        "--tap-sync-timeout",
+        "1",
+    ];
+    let s = Server::start(dir.path(), &[backend, &limits].concat());
     let q = |adql: &str, extra: &[(&str, &str)]| {
         let mut p = vec![("REQUEST", "doQuery"), ("LANG", "ADQL"), ("QUERY", adql)];
         p.extend_from_slice(extra);
@@ -457,10 +481,9 @@ fn formats_limits_and_bad_requests() {
     assert_eq!(s.get("/tap/tables/rr.nothing").status(), 404);
 }
 
-#[test]
-fn the_rr_tables_follow_the_write_path() {
+fn the_rr_tables_follow_the_write_path(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), &[]);
+    let s = Server::start(dir.path(), backend);
     let d = dir.path();
     let alice = token(d, "alice", &["developer"], &[]);
     let mo = token(d, "mo", &["moderator"], &[]);
@@ -502,11 +525,14 @@ fn the_rr_tables_follow_the_write_path() {
     // A restart rebuilds nothing and loses nothing.
     let n = csv(&s, "SELECT COUNT(*) AS n FROM rr.resource")[1][0].clone();
     s.stop();
-    let s = Server::start(dir.path(), &[]);
+    let s = Server::start(dir.path(), backend);
     assert_eq!(csv(&s, "SELECT COUNT(*) AS n FROM rr.resource")[1][0], n);
     // Another identity (authority) rebuilds the records.
     s.stop();
-    let s = Server::start(dir.path(), &["--authority", "other.example"]);
+    let s = Server::start(
+        dir.path(),
+        &[backend, &["--authority", "other.example"]].concat(),
+    );
     assert_eq!(csv(&s, "SELECT COUNT(*) AS n FROM rr.resource")[1][0], n);
     assert_eq!(
         csv(

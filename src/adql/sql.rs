@@ -42,6 +42,7 @@ pub fn to_sql(q: &Query, dialect: Dialect, cap: Option<u64>) -> Result<String, T
         dialect,
         out: String::with_capacity(256),
         derived: 0,
+        bare: false,
     };
     t.query(q, cap)?;
     Ok(t.out)
@@ -52,6 +53,20 @@ struct Translator {
     out: String,
     /// Counter for the names of generated subqueries.
     derived: usize,
+    /// The next RegTAP predicate function is written as a bare condition (see `condition`).
+    bare: bool,
+}
+
+/// The RegTAP functions that are conditions returning 1 or 0.
+fn is_predicate(name: &Ident) -> bool {
+    let name = name.canonical().to_ascii_lowercase();
+    [
+        "ivo_hasword",
+        "ivo_nocasematch",
+        "ivo_hashlist_has",
+        "ivo_interval_overlaps",
+    ]
+    .contains(&name.as_str())
 }
 
 /// A quoted identifier. SQLite reads an unknown double-quoted name as a string literal, so
@@ -228,7 +243,7 @@ impl Translator {
         }
         if let Some(w) = &s.filter {
             self.push(" WHERE ");
-            self.expr(w)?;
+            self.condition(w)?;
         }
         if !s.group_by.is_empty() {
             self.push(" GROUP BY ");
@@ -241,7 +256,7 @@ impl Translator {
         }
         if let Some(h) = &s.having {
             self.push(" HAVING ");
-            self.expr(h)?;
+            self.condition(h)?;
         }
         if own_limit && let Some(n) = s.top {
             let _ = write!(self.out, " LIMIT {n}");
@@ -311,6 +326,44 @@ impl Translator {
             }
         }
         Ok(())
+    }
+
+    /// A search condition (WHERE, HAVING), where NULL counts as false: through its ANDs and ORs,
+    /// `1 = f(…)` for a RegTAP predicate function is written as the bare predicate, which the
+    /// database can answer from an index (PostgreSQL's full-text and expression indexes); the
+    /// CASE that turns it into 1 or 0 elsewhere would hide it from the planner.
+    fn condition(&mut self, e: &Expr) -> R {
+        match e {
+            Expr::Binary {
+                op: op @ (BinOp::And | BinOp::Or),
+                left,
+                right,
+            } => {
+                self.push("(");
+                self.condition(left)?;
+                self.push(if *op == BinOp::And { " AND " } else { " OR " });
+                self.condition(right)?;
+                self.push(")");
+                Ok(())
+            }
+            Expr::Binary {
+                op: BinOp::Eq,
+                left,
+                right,
+            } => match (&**left, &**right) {
+                (Expr::Number(one), f @ Expr::Function { name, .. })
+                | (f @ Expr::Function { name, .. }, Expr::Number(one))
+                    if one == "1" && is_predicate(name) =>
+                {
+                    self.bare = true;
+                    let r = self.expr(f);
+                    self.bare = false;
+                    r
+                }
+                _ => self.expr(e),
+            },
+            _ => self.expr(e),
+        }
     }
 
     fn expr(&mut self, e: &Expr) -> R {
@@ -518,6 +571,12 @@ impl Translator {
 
     /// A boolean condition as the integer 0/1 ADQL's functions return.
     fn as_int(&mut self, cond: impl FnOnce(&mut Translator) -> R) -> R {
+        if std::mem::take(&mut self.bare) {
+            self.push("(");
+            cond(self)?;
+            self.push(")");
+            return Ok(());
+        }
         self.push("(CASE WHEN ");
         cond(self)?;
         self.push(" THEN 1 ELSE 0 END)");
@@ -837,6 +896,29 @@ mod tests {
         assert!(p.contains("ILIKE '%x%'"), "{p}");
         let l = sql("SELECT a FROM t WHERE b ILIKE '%X%'", Dialect::Sqlite);
         assert!(l.contains("lower(`b`) LIKE lower('%X%')"), "{l}");
+    }
+
+    #[test]
+    fn predicates_in_conditions_are_bare_so_indexes_apply() {
+        let p = sql(
+            "SELECT 1 = ivo_hasword(res_title, 'x') AS h FROM rr.resource \
+             WHERE 1 = ivo_hasword(res_title, 'gaia') OR (ivo_nocasematch(res_description, 'a%') = 1 AND x = 1)",
+            Dialect::Postgres,
+        );
+        assert!(
+            p.contains(
+                "WHERE ((to_tsvector('english', COALESCE(\"res_title\", '')) @@ plainto_tsquery('english', 'gaia')) \
+                 OR ((lower(\"res_description\") LIKE lower('a%')) AND (\"x\" = 1)))"
+            ),
+            "{p}"
+        );
+        // Elsewhere the predicate stays 1 or 0 (NULL is not false there).
+        assert!(p.starts_with("SELECT (1 = (CASE WHEN to_tsvector"), "{p}");
+        let n = sql(
+            "SELECT a FROM t WHERE NOT 1 = ivo_nocasematch(b, 'x')",
+            Dialect::Postgres,
+        );
+        assert!(n.contains("(NOT (1 = (CASE WHEN"), "{n}");
     }
 
     #[test]

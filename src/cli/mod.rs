@@ -131,6 +131,11 @@ struct ServeArgs {
     /// registries): declare the RegTAP data model, which clients then treat as authoritative.
     #[arg(long, env = "ORRERY_FULL_REGISTRY")]
     full_registry: bool,
+    /// PostgreSQL database (postgres://user:password@host:port/db) holding the relational
+    /// registry and TAP_SCHEMA (schemas rr and tap_schema); without it they live in SQLite in
+    /// the data directory.
+    #[arg(long, env = "ORRERY_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -318,6 +323,7 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         tap_async_timeout: args.tap_async_timeout,
         tap_retention: args.tap_retention,
         full_registry: args.full_registry,
+        database_url: args.database_url,
     };
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "configuration");
     tracing::info!(
@@ -366,16 +372,19 @@ async fn tap_service(
         ),
     ];
     let started = std::time::Instant::now();
-    let regtap = catalog.attach_regtap(info, own).await?;
+    let regtap = catalog
+        .attach_regtap(info, own, config.database_url.as_deref())
+        .await?;
     tracing::info!(
+        database = ?regtap.database(),
         resources = regtap.count().await?,
         ms = started.elapsed().as_millis() as u64,
         "relational registry up to date"
     );
     let engine = query::Engine::open(
-        regtap.path(),
+        regtap.database(),
         query::Published::all(),
-        tap_schema::statements(crate::regtap::schema::Backend::Sqlite, config.full_registry),
+        tap_schema::statements(regtap.database().backend(), config.full_registry),
         std::thread::available_parallelism().map_or(2, |n| n.get()) as u32,
     )
     .await?;

@@ -13,15 +13,17 @@
 //! watermark commit together; the TAP layer only ever lets queries name the RegTAP tables.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use sqlx::SqliteConnection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Postgres, Sqlite, SqliteConnection, Transaction};
 
 use super::rows::{Rows, Value, rows};
-use super::schema::{Backend, TABLES, ddl};
+use super::schema::{Backend, TABLES, Type, ddl};
 use crate::project::{Projection, ProjectionError, Result, Row};
 use crate::registry::voresource::{RegistryInfo, public_record};
 use crate::store::Store;
@@ -29,13 +31,196 @@ use crate::store::Store;
 const STATE: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS rr.orrery_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rr.orrery_source (id TEXT PRIMARY KEY, ivoid TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS rr.orrery_source_ivoid ON orrery_source (ivoid)",
 ];
+
+/// The index of the bookkeeping, as each backend names it.
+fn state_index(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "CREATE INDEX IF NOT EXISTS rr.orrery_source_ivoid ON orrery_source (ivoid)"
+        }
+        Backend::Postgres => {
+            "CREATE INDEX IF NOT EXISTS orrery_source_ivoid ON rr.orrery_source (ivoid)"
+        }
+    }
+}
+
+/// Where the rr tables live.
+#[derive(Clone)]
+pub enum Database {
+    /// A SQLite file, attached as `rr`.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (by URL), in its schema `rr`.
+    Postgres(String),
+}
+
+impl Database {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Database::Sqlite(_) => Backend::Sqlite,
+            Database::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The connection options of a PostgreSQL URL.
+    pub(crate) fn pg_options(url: &str) -> sqlx::Result<PgConnectOptions> {
+        url.parse()
+    }
+}
+
+/// For logs: the file, or the PostgreSQL server and database without credentials.
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            Database::Postgres(url) => match Database::pg_options(url) {
+                Ok(o) => write!(
+                    f,
+                    "postgres://{}:{}/{}",
+                    o.get_host(),
+                    o.get_port(),
+                    o.get_database().unwrap_or_default()
+                ),
+                Err(_) => f.write_str("postgres (unreadable URL)"),
+            },
+        }
+    }
+}
+
+/// The connections the projection writes with.
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A value bound to a statement, typed so that a NULL has its column's type on PostgreSQL.
+enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Real(Option<f64>),
+}
+
+impl Arg {
+    fn text(s: &str) -> Arg {
+        Arg::Text(Some(s.to_owned()))
+    }
+
+    /// A row value for a column of type `ty`.
+    fn of(v: &Value, ty: Type) -> Arg {
+        match (v, ty) {
+            (Value::Null, Type::Integer) => Arg::Int(None),
+            (Value::Null, Type::Real) => Arg::Real(None),
+            (Value::Null, _) => Arg::Text(None),
+            (Value::Text(s), _) => Arg::Text(Some(s.clone())),
+            (Value::Int(i), _) => Arg::Int(Some(*i)),
+            (Value::Real(r), _) => Arg::Real(Some(*r)),
+        }
+    }
+}
+
+/// Binds `args` in order (the same code for both backends' query types).
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Text(v) => q.bind(v),
+                Arg::Int(v) => q.bind(v),
+                Arg::Real(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// `?` placeholders as PostgreSQL numbers them (`$1`, `$2`…). The statements here hold no
+/// other question mark.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// One transaction on either backend; statements are written with `?` placeholders.
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Pool {
+    async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())), args)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query(sqlx::AssertSqlSafe(numbered(sql))), args)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The text in the first column of the first row, if any.
+    async fn text(&mut self, sql: &str, args: Vec<Arg>) -> Result<Option<String>> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())),
+                    args
+                )
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(numbered(sql))), args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
 
 /// The relational registry.
 pub struct RegTap {
-    pool: SqlitePool,
-    path: PathBuf,
+    pool: Pool,
+    database: Database,
     store: Arc<Store>,
     info: RegistryInfo,
     /// The registry's own records, by pseudo-id.
@@ -59,47 +244,61 @@ pub async fn attach(conn: &mut SqliteConnection, path: &Path) -> sqlx::Result<()
     Ok(())
 }
 
+/// One writing connection to the SQLite file.
+async fn sqlite_pool(path: &Path) -> sqlx::Result<SqlitePool> {
+    let file = path.to_owned();
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .after_connect(move |conn, _| {
+            let file = file.clone();
+            Box::pin(async move {
+                attach(conn, &file).await?;
+                sqlx::query("PRAGMA rr.journal_mode = WAL")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("PRAGMA rr.synchronous = NORMAL")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect_with(attach_options().journal_mode(SqliteJournalMode::Memory))
+        .await
+}
+
 impl RegTap {
-    /// Opens (creating if needed) `path`; `own` are the registry's own records (pseudo-id,
-    /// standalone VOResource document). Rebuilds when the identity changed since the last run.
+    /// Opens (creating the tables if needed) `database`; `own` are the registry's own records
+    /// (pseudo-id, standalone VOResource document). Rebuilds when the identity changed since
+    /// the last run.
     pub async fn open(
-        path: &Path,
+        database: Database,
         store: Arc<Store>,
         info: RegistryInfo,
         own: Vec<(&'static str, Vec<u8>)>,
     ) -> Result<RegTap> {
-        let file = path.to_owned();
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .after_connect(move |conn, _| {
-                let file = file.clone();
-                Box::pin(async move {
-                    attach(conn, &file).await?;
-                    sqlx::query("PRAGMA rr.journal_mode = WAL")
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("PRAGMA rr.synchronous = NORMAL")
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
-            })
-            .connect_with(attach_options().journal_mode(SqliteJournalMode::Memory))
-            .await?;
+        let pool = match &database {
+            Database::Sqlite(path) => Pool::Sqlite(sqlite_pool(path).await?),
+            Database::Postgres(url) => Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(Database::pg_options(url)?)
+                    .await?,
+            ),
+        };
+        let backend = database.backend();
         let mut tx = pool.begin().await?;
-        for stmt in ddl(Backend::Sqlite)
+        for stmt in ddl(backend)
             .iter()
             .map(String::as_str)
             .chain(STATE.iter().copied())
+            .chain([state_index(backend)])
         {
-            sqlx::query(sqlx::AssertSqlSafe(stmt.to_owned()))
-                .execute(&mut *tx)
-                .await?;
+            tx.execute(stmt, Vec::new()).await?;
         }
         tx.commit().await?;
         let r = RegTap {
             pool,
-            path: path.to_owned(),
+            database,
             store,
             info,
             own,
@@ -111,9 +310,9 @@ impl RegTap {
         Ok(r)
     }
 
-    /// The file the tables live in.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the tables live.
+    pub fn database(&self) -> &Database {
+        &self.database
     }
 
     fn identity(&self) -> String {
@@ -138,48 +337,60 @@ impl RegTap {
     }
 
     async fn state(&self, name: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM rr.orrery_state WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        let mut tx = self.pool.begin().await?;
+        let v = tx
+            .text(
+                "SELECT value FROM rr.orrery_state WHERE name = ?",
+                vec![Arg::text(name)],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(v)
     }
 
     /// How many resources the tables hold.
     pub async fn count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM rr.resource")
-            .fetch_one(&self.pool)
-            .await?)
+        let mut tx = self.pool.begin().await?;
+        let n = tx
+            .text("SELECT CAST(COUNT(*) AS TEXT) FROM rr.resource", Vec::new())
+            .await?;
+        tx.commit().await?;
+        Ok(n.and_then(|n| n.parse().ok()).unwrap_or(0))
+    }
+
+    /// Closes the connections.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 }
 
 /// Removes every row of `ivoid`.
-async fn remove(conn: &mut SqliteConnection, ivoid: &str) -> Result<()> {
+async fn remove(tx: &mut Tx, ivoid: &str) -> Result<()> {
     for t in TABLES {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM rr.{} WHERE ivoid = ?",
-            t.name
-        )))
-        .bind(ivoid)
-        .execute(&mut *conn)
+        tx.execute(
+            &format!("DELETE FROM rr.{} WHERE ivoid = ?", t.name),
+            vec![Arg::text(ivoid)],
+        )
         .await?;
     }
     Ok(())
 }
 
 /// Replaces what `id` contributed by `rows` (or nothing).
-async fn replace(conn: &mut SqliteConnection, id: &str, new: Option<&Rows>) -> Result<()> {
-    let old: Option<String> = sqlx::query_scalar("SELECT ivoid FROM rr.orrery_source WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *conn)
+async fn replace(tx: &mut Tx, id: &str, new: Option<&Rows>) -> Result<()> {
+    let old = tx
+        .text(
+            "SELECT ivoid FROM rr.orrery_source WHERE id = ?",
+            vec![Arg::text(id)],
+        )
         .await?;
     if let Some(old) = old {
-        remove(conn, &old).await?;
-        sqlx::query("DELETE FROM rr.orrery_source WHERE id = ?")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        remove(tx, &old).await?;
+        tx.execute(
+            "DELETE FROM rr.orrery_source WHERE id = ?",
+            vec![Arg::text(id)],
+        )
+        .await?;
     }
     let Some(new) = new else {
         return Ok(());
@@ -188,11 +399,12 @@ async fn replace(conn: &mut SqliteConnection, id: &str, new: Option<&Rows>) -> R
         return Ok(());
     };
     // Another source with the same identifier gives way (one resource per identifier).
-    remove(conn, ivoid).await?;
-    sqlx::query("DELETE FROM rr.orrery_source WHERE ivoid = ?")
-        .bind(ivoid)
-        .execute(&mut *conn)
-        .await?;
+    remove(tx, ivoid).await?;
+    tx.execute(
+        "DELETE FROM rr.orrery_source WHERE ivoid = ?",
+        vec![Arg::text(ivoid)],
+    )
+    .await?;
     for (table, rows) in &new.tables {
         let Some(t) = TABLES.iter().find(|t| t.name == *table) else {
             continue;
@@ -205,43 +417,29 @@ async fn replace(conn: &mut SqliteConnection, id: &str, new: Option<&Rows>) -> R
             vec!["?"; columns.len()].join(", ")
         );
         for row in rows {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for v in row {
-                q = match v {
-                    Value::Null => q.bind(None::<String>),
-                    Value::Text(s) => q.bind(s.clone()),
-                    Value::Int(i) => q.bind(*i),
-                    Value::Real(r) => q.bind(*r),
-                };
-            }
-            q.execute(&mut *conn).await?;
+            let args = row
+                .iter()
+                .zip(t.columns)
+                .map(|(v, c)| Arg::of(v, c.ty))
+                .collect();
+            tx.execute(&sql, args).await?;
         }
     }
-    sqlx::query("INSERT INTO rr.orrery_source (id, ivoid) VALUES (?, ?)")
-        .bind(id)
-        .bind(ivoid)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-async fn set_state(conn: &mut SqliteConnection, name: &str, value: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO rr.orrery_state (name, value) VALUES (?, ?)
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    tx.execute(
+        "INSERT INTO rr.orrery_source (id, ivoid) VALUES (?, ?)",
+        vec![Arg::text(id), Arg::text(ivoid)],
     )
-    .bind(name)
-    .bind(value)
-    .execute(conn)
     .await?;
     Ok(())
 }
 
-impl RegTap {
-    /// Closes the connection.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
+async fn set_state(tx: &mut Tx, name: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO rr.orrery_state (name, value) VALUES (?, ?)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        vec![Arg::text(name), Arg::text(value)],
+    )
+    .await
 }
 
 impl Projection for RegTap {
@@ -289,12 +487,10 @@ impl Projection for RegTap {
     async fn clear(&self) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for t in TABLES {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM rr.{}", t.name)))
-                .execute(&mut *tx)
+            tx.execute(&format!("DELETE FROM rr.{}", t.name), Vec::new())
                 .await?;
         }
-        sqlx::query("DELETE FROM rr.orrery_source")
-            .execute(&mut *tx)
+        tx.execute("DELETE FROM rr.orrery_source", Vec::new())
             .await?;
         for (id, xml) in &self.own {
             let rows = rows(&String::from_utf8_lossy(xml))

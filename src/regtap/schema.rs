@@ -662,8 +662,25 @@ pub enum Backend {
 
 /// The statements that create the schema (tables, keys, indexes), in order.
 pub fn ddl(backend: Backend) -> Vec<String> {
-    create_tables("rr", TABLES, backend)
+    let mut out = create_tables("rr", TABLES, backend);
+    if backend == Backend::Postgres {
+        out.extend(TEXT_SEARCH_INDEXES.iter().map(|s| (*s).to_owned()));
+    }
+    out
 }
+
+/// PostgreSQL indexes for RegTAP's text search: the full-text expression `ivo_hasword`
+/// translates to (it must stay the same expression, or the planner cannot use them), and the
+/// lower-cased subject `ivo_nocasematch` compares (pattern ops, for prefix patterns in any
+/// collation).
+pub const TEXT_SEARCH_INDEXES: &[&str] = &[
+    "CREATE INDEX IF NOT EXISTS resource_res_title_fts ON rr.resource \
+     USING GIN (to_tsvector('english', COALESCE(res_title, '')))",
+    "CREATE INDEX IF NOT EXISTS resource_res_description_fts ON rr.resource \
+     USING GIN (to_tsvector('english', COALESCE(res_description, '')))",
+    "CREATE INDEX IF NOT EXISTS res_subject_res_subject_lower ON rr.res_subject \
+     (lower(res_subject) text_pattern_ops)",
+];
 
 /// The statements that create `tables` in the schema (Postgres) or attached database (SQLite)
 /// `schema`: tables with their primary keys, then an index per indexed column.

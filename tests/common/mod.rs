@@ -1,5 +1,5 @@
 //! Helpers for tests that run the real `orrery` binary: a server on a free loopback port with a
-//! temporary data directory, and the CLI.
+//! temporary data directory, the CLI, and a PostgreSQL server of their own.
 
 #![allow(dead_code)]
 
@@ -7,6 +7,10 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod postgres {
+    include!("postgres.rs");
+}
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_orrery")

@@ -1,0 +1,120 @@
+// A throwaway PostgreSQL server for tests (included by the integration tests' common module and
+// by the library's own tests, so it holds items only, no inner attributes).
+
+/// A PostgreSQL server of its own: `initdb` in a temporary directory, started with `pg_ctl` on a
+/// free loopback port, with one database; stopped and removed on drop. The binaries are those
+/// of the newest PostgreSQL in /usr/lib/postgresql (scripts/prereqs.sh installs it). As root,
+/// the server runs as the `postgres` user.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    port: u16,
+    /// Running as root: the server runs as `postgres`.
+    as_root: bool,
+}
+
+impl Postgres {
+    /// Starts a server with a database `orrery`.
+    pub fn start() -> Postgres {
+        let bin = newest_bin();
+        let dir = tempfile::Builder::new()
+            .prefix("orrery-pg-")
+            .tempdir()
+            .expect("temporary directory");
+        let as_root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let pg = Postgres {
+            dir,
+            bin,
+            port: std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("a free port"),
+            as_root,
+        };
+        if as_root {
+            run(std::process::Command::new("chown")
+                .arg("postgres:")
+                .arg(pg.dir.path()));
+        }
+        let data = pg.dir.path().join("data");
+        run(pg
+            .command("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]));
+        run(pg
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-o")
+            .arg(format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
+                pg.port,
+                pg.dir.path().display()
+            ))
+            .arg("-l")
+            .arg(pg.dir.path().join("log"))
+            .args(["-w", "start"]));
+        run(pg
+            .command("createdb")
+            .args(["-h", "127.0.0.1", "-p", &pg.port.to_string(), "-U", "postgres", "orrery"]));
+        pg
+    }
+
+    /// The URL of its database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/orrery", self.port)
+    }
+
+    fn command(&self, tool: &str) -> std::process::Command {
+        let path = self.bin.join(tool);
+        if self.as_root {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            std::process::Command::new(path)
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// The `bin` directory of the newest PostgreSQL installed.
+fn newest_bin() -> std::path::PathBuf {
+    let versions = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL in /usr/lib/postgresql (run scripts/prereqs.sh)");
+    versions
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((v, bin))
+        })
+        .max()
+        .map(|(_, bin)| bin)
+        .expect("initdb in /usr/lib/postgresql/*/bin (run scripts/prereqs.sh)")
+}
+
+fn run(c: &mut std::process::Command) {
+    let out = c.output().expect("run a PostgreSQL tool");
+    assert!(
+        out.status.success(),
+        "{c:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
