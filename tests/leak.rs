@@ -65,6 +65,20 @@ const SURFACES: &[&str] = &[
     "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%20FILTER(CONTAINS(STR(%3Fo)%2C%22zqxleak%22))%7D",
     "/sparql?query=CONSTRUCT%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D",
     "/sparql?query=DESCRIBE%20%3Cid%2Fzqxid-draft%3E%20%3Cid%2Fzqxid-shared-user%3E%20%3Cid%2Fzqxid-review%3E",
+    // TAP: every row of every RegTAP table, TAP_SCHEMA, and a word search for the canary.
+    "/tap",
+    "/tap/capabilities",
+    "/tap/tables",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&RESPONSEFORMAT=csv&QUERY=SELECT%20*%20FROM%20rr.resource",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&RESPONSEFORMAT=csv&QUERY=SELECT%20*%20FROM%20rr.res_subject",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&RESPONSEFORMAT=csv&QUERY=SELECT%20*%20FROM%20rr.res_role",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&RESPONSEFORMAT=csv&QUERY=SELECT%20*%20FROM%20rr.res_detail",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&RESPONSEFORMAT=csv&QUERY=SELECT%20*%20FROM%20rr.relationship",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&RESPONSEFORMAT=csv&QUERY=SELECT%20*%20FROM%20rr.alt_identifier",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&RESPONSEFORMAT=csv&QUERY=SELECT%20*%20FROM%20rr.res_date",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&RESPONSEFORMAT=csv&QUERY=SELECT%20*%20FROM%20rr.capability%20NATURAL%20JOIN%20rr.interface",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&RESPONSEFORMAT=csv&QUERY=SELECT%20*%20FROM%20rr.res_table%20NATURAL%20JOIN%20rr.table_column",
+    "/tap/sync?LANG=ADQL&MAXREC=100000&QUERY=SELECT%20ivoid%20FROM%20rr.resource%20WHERE%201%3Divo_hasword(res_description%2C%27zqxleak%27)%20OR%20res_title%20LIKE%20%27%25zqxleak%25%27",
 ];
 
 struct Secret {
