@@ -43,6 +43,7 @@ pub fn to_sql(q: &Query, dialect: Dialect, cap: Option<u64>) -> Result<String, T
         out: String::with_capacity(256),
         derived: 0,
         bare: false,
+        scopes: Vec::new(),
     };
     t.query(q, cap)?;
     Ok(t.out)
@@ -55,6 +56,27 @@ struct Translator {
     derived: usize,
     /// The next RegTAP predicate function is written as a bare condition (see `condition`).
     bare: bool,
+    /// For each SELECT being written (innermost last), its named tables: the name a column
+    /// qualifies them by, and the table's own name (`schema.table`).
+    scopes: Vec<Vec<(Vec<Ident>, String)>>,
+}
+
+/// The named tables of a FROM clause (through joins, not into derived tables).
+fn named_tables(from: &[TableRef], out: &mut Vec<(Vec<Ident>, String)>) {
+    for t in from {
+        match t {
+            TableRef::Table { name, alias } => {
+                let own: Vec<String> = name.iter().map(Ident::canonical).collect();
+                let by = alias.clone().map_or_else(|| name.clone(), |a| vec![a]);
+                out.push((by, own.join(".")));
+            }
+            TableRef::Derived { .. } => {}
+            TableRef::Join { left, right, .. } => {
+                named_tables(std::slice::from_ref(left), out);
+                named_tables(std::slice::from_ref(right), out);
+            }
+        }
+    }
 }
 
 /// The RegTAP functions that are conditions returning 1 or 0.
@@ -211,6 +233,40 @@ impl Translator {
 
     /// `own_limit`: write the SELECT's TOP as its LIMIT (a member of a set operation).
     fn select(&mut self, s: &Select, own_limit: bool) -> R {
+        let mut scope = Vec::new();
+        named_tables(&s.from, &mut scope);
+        self.scopes.push(scope);
+        let r = self.select_in_scope(s, own_limit);
+        self.scopes.pop();
+        r
+    }
+
+    /// The qualifier (written) of the table `table` that the column `column` of the current
+    /// SELECT belongs to, when the column is one of `names` and the table is certain.
+    fn owner(&self, column: &Expr, table: &str, names: &[&str]) -> Option<String> {
+        let Expr::Column(parts) = column else {
+            return None;
+        };
+        let (last, qualifier) = parts.split_last()?;
+        if !names.contains(&last.canonical().as_str()) {
+            return None;
+        }
+        let scope = self.scopes.last()?;
+        let mut candidates = scope.iter().filter(|(by, own)| {
+            own == table && (qualifier.is_empty() || by.as_slice() == qualifier)
+        });
+        let (by, _) = candidates.next()?;
+        if candidates.next().is_some() {
+            return None;
+        }
+        let quoted: Vec<String> = by
+            .iter()
+            .map(|p| quote(&p.canonical(), self.dialect))
+            .collect();
+        Some(quoted.join("."))
+    }
+
+    fn select_in_scope(&mut self, s: &Select, own_limit: bool) -> R {
         self.push("SELECT ");
         if s.distinct {
             self.push("DISTINCT ");
@@ -475,6 +531,20 @@ impl Translator {
                         self.expr(expr)?;
                         let _ = write!(self.out, " {not}ILIKE ");
                         self.expr(pattern)?;
+                    }
+                    (true, Dialect::Sqlite)
+                        if !*negated
+                            && let Some(q) =
+                                self.owner(expr, "rr.res_subject", &["res_subject"])
+                            && let Some(phrase) = substring_phrase(pattern) =>
+                    {
+                        // `%text%` with 3 characters or more: the trigram index finds the
+                        // rows that contain the text, ignoring case.
+                        let _ = write!(
+                            self.out,
+                            "{q}.`rowid` IN (SELECT `rowid` FROM `rr`.`res_subject_words` WHERE `res_subject_words` MATCH {})",
+                            literal(&phrase)
+                        );
                     }
                     (true, Dialect::Sqlite) => {
                         self.push("lower(");
@@ -779,6 +849,25 @@ impl Translator {
                         self.push("0");
                         return Ok(());
                     }
+                    let column = ["res_title", "res_description"];
+                    if let Some(q) = self.owner(&args[0], "rr.resource", &column)
+                        && let Expr::Column(parts) = &args[0]
+                    {
+                        // A column of rr.resource: its word index answers.
+                        let col = parts.last().map(Ident::canonical).unwrap_or_default();
+                        let query: Vec<String> = words_of(needle)
+                            .iter()
+                            .map(|w| format!("{col} : \"{w}\""))
+                            .collect();
+                        return self.as_int(|t| {
+                            let _ = write!(
+                                t.out,
+                                "{q}.`rowid` IN (SELECT `rowid` FROM `rr`.`resource_words` WHERE `resource_words` MATCH {})",
+                                literal(&query.join(" AND "))
+                            );
+                            Ok(())
+                        });
+                    }
                     self.as_int(|t| {
                         for (i, w) in words.iter().enumerate() {
                             if i > 0 {
@@ -800,12 +889,32 @@ impl Translator {
     }
 }
 
-/// The regular expressions (Rust `regex` syntax) that find each word of an `ivo_hasword`
-/// needle as a whole word, ignoring case: words are runs of letters and digits.
-fn hasword_patterns(needle: &str) -> Vec<String> {
+/// The words of an `ivo_hasword` needle: runs of letters and digits.
+fn words_of(needle: &str) -> Vec<&str> {
     needle
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The text of a `LIKE` pattern `%text%` (text of 3 characters or more, without wildcards or
+/// escapes) as an FTS5 phrase.
+fn substring_phrase(pattern: &Expr) -> Option<String> {
+    let Expr::Str(p) = pattern else {
+        return None;
+    };
+    let text = p.strip_prefix('%')?.strip_suffix('%')?;
+    if text.chars().count() < 3 || text.contains(['%', '_', '\\']) {
+        return None;
+    }
+    Some(format!("\"{}\"", text.replace('"', "\"\"")))
+}
+
+/// The regular expressions (Rust `regex` syntax) that find each word of an `ivo_hasword`
+/// needle as a whole word, ignoring case: words are runs of letters and digits.
+fn hasword_patterns(needle: &str) -> Vec<String> {
+    words_of(needle)
+        .into_iter()
         .map(|w| format!("(?i)(?:^|[^\\p{{L}}\\p{{N}}]){w}(?:[^\\p{{L}}\\p{{N}}]|$)"))
         .collect()
 }
@@ -922,6 +1031,38 @@ mod tests {
     }
 
     #[test]
+    fn text_searches_on_sqlite_use_the_text_indexes_when_the_table_is_certain() {
+        let pyvo = include_str!("../../fuzz/seeds/adql/pyvo.adql");
+        let s = sql(pyvo, Dialect::Sqlite);
+        assert!(s.contains("`rr`.`resource`.`rowid` IN (SELECT `rowid` FROM `rr`.`resource_words` WHERE `resource_words` MATCH 'res_description : \"gaia\"')"), "{s}");
+        assert!(s.contains("`res_subject_words` MATCH '\"gaia\"'"), "{s}");
+        // An alias, two words.
+        let s = sql(
+            "SELECT r.ivoid FROM rr.resource AS r WHERE 1=ivo_hasword(r.res_title, 'x-ray sky')",
+            Dialect::Sqlite,
+        );
+        assert!(
+            s.contains("`r`.`rowid` IN")
+                && s.contains(
+                    "'res_title : \"x\" AND res_title : \"ray\" AND res_title : \"sky\"'"
+                ),
+            "{s}"
+        );
+        // Not certain (a derived table, two resource tables, a short or wild pattern): a scan.
+        for q in [
+            "SELECT ivoid FROM (SELECT ivoid, res_title FROM rr.resource) AS x WHERE 1=ivo_hasword(res_title, 'a')",
+            "SELECT a.ivoid FROM rr.resource AS a, rr.resource AS b WHERE 1=ivo_hasword(res_title, 'a')",
+            "SELECT ivoid FROM rr.res_subject WHERE res_subject ILIKE '%ab%'",
+            "SELECT ivoid FROM rr.res_subject WHERE res_subject ILIKE '%a_c%'",
+            "SELECT ivoid FROM rr.res_subject WHERE res_subject ILIKE 'abc%'",
+            "SELECT ivoid FROM rr.res_subject WHERE res_subject NOT ILIKE '%abc%'",
+        ] {
+            let s = sql(q, Dialect::Sqlite);
+            assert!(!s.contains("_words"), "{q} -> {s}");
+        }
+    }
+
+    #[test]
     fn unknown_functions_and_wrong_arities_are_errors() {
         let q = parse("SELECT pg_sleep(10) FROM t").unwrap();
         assert_eq!(
@@ -977,6 +1118,8 @@ mod tests {
             "INSERT INTO rr.resource VALUES ('ivo://a/tap', 'A TAP', 'optical#radio'), ('ivo://b/x', 'B', 'x-ray')",
             "INSERT INTO rr.capability VALUES ('ivo://a/tap', 1, 'ivo://ivoa.net/std/tap'), ('ivo://a/tap', 2, 'ivo://ivoa.net/std/vosi#capabilities')",
             "INSERT INTO rr.interface VALUES ('ivo://a/tap', 1, 1, 'http://a/tap'), ('ivo://a/tap', 2, 1, 'http://a/tap/capabilities')",
+            "CREATE VIRTUAL TABLE rr.resource_words USING fts5(res_title, res_description, tokenize = 'unicode61 remove_diacritics 0')",
+            "INSERT INTO rr.resource_words (rowid, res_title, res_description) SELECT rowid, res_title, '' FROM rr.resource",
         ] {
             sqlx::query(stmt).execute(&mut c).await.unwrap();
         }

@@ -33,6 +33,17 @@ const STATE: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS rr.orrery_source (id TEXT PRIMARY KEY, ivoid TEXT NOT NULL)",
 ];
 
+/// Text indexes of SQLite (PostgreSQL has GIN indexes instead, in the DDL): the words of
+/// titles and descriptions for `ivo_hasword`, and the trigrams of subjects for `ILIKE '%…%'`.
+/// Their rowids are those of the rows they index; the ADQL translator uses them.
+const SQLITE_TEXT: &[&str] = &[
+    "CREATE VIRTUAL TABLE IF NOT EXISTS rr.resource_words USING fts5(res_title, res_description, tokenize = 'unicode61 remove_diacritics 0')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS rr.res_subject_words USING fts5(res_subject, tokenize = 'trigram')",
+];
+
+/// Bumped when what the tables hold for the same records changes: the tables are rebuilt.
+const LAYOUT: &str = "2";
+
 /// The index of the bookkeeping, as each backend names it.
 fn state_index(backend: Backend) -> &'static str {
     match backend {
@@ -295,6 +306,11 @@ impl RegTap {
         {
             tx.execute(stmt, Vec::new()).await?;
         }
+        if backend == Backend::Sqlite {
+            for stmt in SQLITE_TEXT {
+                tx.execute(stmt, Vec::new()).await?;
+            }
+        }
         tx.commit().await?;
         let r = RegTap {
             pool,
@@ -318,6 +334,7 @@ impl RegTap {
     fn identity(&self) -> String {
         let i = &self.info;
         let mut h = Sha256::new();
+        h.update(LAYOUT.as_bytes());
         for part in [
             &i.authority,
             &i.base_url,
@@ -366,6 +383,20 @@ impl RegTap {
 
 /// Removes every row of `ivoid`.
 async fn remove(tx: &mut Tx, ivoid: &str) -> Result<()> {
+    if matches!(tx, Tx::Sqlite(_)) {
+        for (index, table) in [
+            ("resource_words", "resource"),
+            ("res_subject_words", "res_subject"),
+        ] {
+            tx.execute(
+                &format!(
+                    "DELETE FROM rr.{index} WHERE rowid IN (SELECT rowid FROM rr.{table} WHERE ivoid = ?)"
+                ),
+                vec![Arg::text(ivoid)],
+            )
+            .await?;
+        }
+    }
     for t in TABLES {
         tx.execute(
             &format!("DELETE FROM rr.{} WHERE ivoid = ?", t.name),
@@ -423,6 +454,14 @@ async fn replace(tx: &mut Tx, id: &str, new: Option<&Rows>) -> Result<()> {
                 .map(|(v, c)| Arg::of(v, c.ty))
                 .collect();
             tx.execute(&sql, args).await?;
+        }
+    }
+    if matches!(tx, Tx::Sqlite(_)) {
+        for stmt in [
+            "INSERT INTO rr.resource_words (rowid, res_title, res_description) SELECT rowid, res_title, res_description FROM rr.resource WHERE ivoid = ?",
+            "INSERT INTO rr.res_subject_words (rowid, res_subject) SELECT rowid, res_subject FROM rr.res_subject WHERE ivoid = ?",
+        ] {
+            tx.execute(stmt, vec![Arg::text(ivoid)]).await?;
         }
     }
     tx.execute(
@@ -492,6 +531,12 @@ impl Projection for RegTap {
         }
         tx.execute("DELETE FROM rr.orrery_source", Vec::new())
             .await?;
+        if matches!(tx, Tx::Sqlite(_)) {
+            for index in ["resource_words", "res_subject_words"] {
+                tx.execute(&format!("DELETE FROM rr.{index}"), Vec::new())
+                    .await?;
+            }
+        }
         for (id, xml) in &self.own {
             let rows = rows(&String::from_utf8_lossy(xml))
                 .map_err(|e| ProjectionError::Task(format!("own record {id}: {e}")))?;
