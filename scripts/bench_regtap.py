@@ -24,9 +24,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import ROOT, corpus, release_binary, serve  # noqa: E402
 
-WORDS = ["galaxy", "quasar", "spectroscopy", "photometry", "exoplanet", "comet", "pulsar",
-         "interferometry", "supernova", "corona", "BIMA", "metallicity", "lensing", "asteroid",
-         "magnetosphere", "zzzunknown"]
+# Words as selective as real registry searches mostly are (a few to a few dozen resources: the
+# corpus records' own words), and the synthetic catalogue's words, each of which is in about
+# half of its 30,000 descriptions (so each such search returns some 15,000 resources).
+SELECTIVE = ["BIMA", "RegTAP", "ConeSearch", "vospace", "epn", "millimeter", "authority",
+             "photometric", "zzzunknown"]
+COMMON = ["galaxy", "quasar", "spectroscopy", "exoplanet", "pulsar"]
 
 
 def main():
@@ -63,19 +66,20 @@ def main():
         total = int(svc.run_sync("SELECT COUNT(*) AS n FROM rr.resource")["n"][0])
         print(f"registry: {total} resources in rr.resource (pyvo {pyvo.__version__})")
         registry.search(keywords=["warm"])  # first call reads the capabilities
-        times, found = [], {}
-        for _ in range(args.rounds):
-            for w in WORDS:
-                t = time.perf_counter()
-                res = registry.search(keywords=[w])
-                times.append((time.perf_counter() - t) * 1000)
-                found[w] = len(res)
-        times.sort()
-        p95 = times[int(len(times) * 0.95) - 1]
-        print(f"pyvo registry.search(keywords=[w]), {len(times)} searches over {len(WORDS)} words: "
-              f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms "
-              "(end to end over loopback)")
-        print("resources found per word: " + ", ".join(f"{w} {n}" for w, n in found.items()))
+        for label, words in [("selective", SELECTIVE), ("common", COMMON)]:
+            times, found = [], {}
+            for _ in range(args.rounds):
+                for w in words:
+                    t = time.perf_counter()
+                    res = registry.search(keywords=[w])
+                    times.append((time.perf_counter() - t) * 1000)
+                    found[w] = len(res)
+            times.sort()
+            p95 = times[max(0, int(len(times) * 0.95) - 1)]
+            print(f"pyvo registry.search(keywords=[w]), {label} words, {len(times)} searches: "
+                  f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms "
+                  "(end to end over loopback)")
+            print("  resources found per word: " + ", ".join(f"{w} {n}" for w, n in found.items()))
         for label, kw in [("servicetype='tap'", dict(servicetype="tap")),
                           ("author='%Crutcher%'", dict(author="%Crutcher%")),
                           ("ivoid", dict(ivoid="ivo://bima.ncsa/bima")),
