@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{assets, crawl, error, oai, ops, portal, search, sparql, vocab, write};
+use super::{assets, crawl, error, oai, ops, portal, search, sparql, tap, uws, vocab, write};
 use crate::model::asset;
 use crate::model::document::Problem;
 
@@ -17,7 +17,9 @@ use crate::model::document::Problem;
         assets::get_asset, assets::get_iri, assets::resolve,
         write::create, write::replace, write::patch, write::delete,
         write::submit, write::approve, write::reject, write::history,
-        oai::get, oai::post, crawl::robots, crawl::sitemap, crawl::sitemap_part, crawl::dcat, sparql::get, sparql::post,
+        oai::get, oai::post, tap::root, tap::sync_get, tap::sync_post, tap::capabilities,
+        tap::availability, tap::tables, tap::table, uws::list, uws::create, uws::job, uws::delete_job,
+        crawl::robots, crawl::sitemap, crawl::sitemap_part, crawl::dcat, sparql::get, sparql::post,
         portal::catalog_jsonld,
         vocab::list, vocab::scheme, vocab::licenses,
         ops::healthz, ops::metrics,
@@ -38,7 +40,7 @@ use crate::model::document::Problem;
         (name = "assets", description = "Reading assets"),
         (name = "write", description = "Writing assets (bearer token; the field table decides who writes what)"),
         (name = "workflow", description = "Publication workflow and history"),
-        (name = "protocols", description = "The IVOA publishing registry (OAI-PMH 2.0, VOResource)"),
+        (name = "protocols", description = "The IVOA publishing registry (OAI-PMH 2.0, VOResource) and the searchable registry (RegTAP 1.1 over TAP 1.1, UWS 1.1, VOSI)"),
         (name = "crawlers", description = "robots.txt and the sitemap"),
         (name = "linked data", description = "The catalogue as DCAT-AP and schema.org"),
         (name = "vocabularies", description = "SKOS concept schemes and the licence catalogue"),

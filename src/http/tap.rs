@@ -29,7 +29,7 @@ pub fn router(state: Arc<TapState>) -> Router {
     let jobs = crate::http::uws::router(state.jobs.clone(), format!("{}/async", state.info.base));
     Router::new()
         .route("/tap", get(root))
-        .route("/tap/sync", get(sync).post(sync))
+        .route("/tap/sync", get(sync_get).post(sync_post))
         .route("/tap/capabilities", get(capabilities))
         .route("/tap/availability", get(availability))
         .route("/tap/tables", get(tables))
@@ -52,6 +52,28 @@ fn failure(e: &TapError) -> Response {
     (status, [(header::CONTENT_TYPE, doc.content_type)], doc.body).into_response()
 }
 
+/// A synchronous TAP query by GET.
+#[utoipa::path(get, path = "/tap/sync", tag = "protocols",
+    params(("LANG" = String, Query, description = "ADQL, ADQL-2.0 or ADQL-2.1"),
+           ("QUERY" = String, Query, description = "the ADQL query (tables rr.* and tap_schema.*)"),
+           ("REQUEST" = Option<String>, Query, description = "doQuery"),
+           ("MAXREC" = Option<u64>, Query, description = "most rows (default and hard limit in /tap/capabilities); more set QUERY_STATUS=OVERFLOW"),
+           ("RESPONSEFORMAT" = Option<String>, Query, description = "votable (TABLEDATA), votable/b2 (BINARY2), csv, tsv, json or their media types; FORMAT is a synonym")),
+    responses((status = 200, description = "the result (VOTable 1.4 by default)", content_type = "application/x-votable+xml"),
+              (status = 400, description = "a VOTable with QUERY_STATUS=ERROR and the message (syntax error with line and column, unknown table or column, bad parameter, time limit)", content_type = "application/x-votable+xml")))]
+pub(crate) async fn sync_get(state: State<Arc<TapState>>, req: Request) -> Response {
+    sync(state, req).await
+}
+
+/// A synchronous TAP query by POST (the GET parameters as a form).
+#[utoipa::path(post, path = "/tap/sync", tag = "protocols",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "LANG, QUERY, REQUEST, MAXREC, RESPONSEFORMAT (also multipart/form-data)"),
+    responses((status = 200, description = "the result (VOTable 1.4 by default)", content_type = "application/x-votable+xml"),
+              (status = 400, description = "a VOTable with QUERY_STATUS=ERROR and the message", content_type = "application/x-votable+xml")))]
+pub(crate) async fn sync_post(state: State<Arc<TapState>>, req: Request) -> Response {
+    sync(state, req).await
+}
+
 async fn sync(State(s): State<Arc<TapState>>, req: Request) -> Response {
     let params = match crate::http::uws::read_params(req).await {
         Ok(p) => p,
@@ -68,11 +90,17 @@ async fn sync(State(s): State<Arc<TapState>>, req: Request) -> Response {
     }
 }
 
-async fn capabilities(State(s): State<Arc<TapState>>) -> Response {
+/// VOSI capabilities with TAPRegExt 1.0.
+#[utoipa::path(get, path = "/tap/capabilities", tag = "protocols",
+    responses((status = 200, description = "the capabilities document", content_type = "text/xml")))]
+pub(crate) async fn capabilities(State(s): State<Arc<TapState>>) -> Response {
     xml(vosi::capabilities(&s.info))
 }
 
-async fn availability(State(s): State<Arc<TapState>>) -> Response {
+/// VOSI availability.
+#[utoipa::path(get, path = "/tap/availability", tag = "protocols",
+    responses((status = 200, description = "the availability document", content_type = "text/xml")))]
+pub(crate) async fn availability(State(s): State<Arc<TapState>>) -> Response {
     xml(vosi::availability(
         &s.up_since,
         "The service is accepting queries.",
@@ -80,16 +108,28 @@ async fn availability(State(s): State<Arc<TapState>>) -> Response {
 }
 
 #[derive(serde::Deserialize)]
-struct TablesQuery {
+pub(crate) struct TablesQuery {
     detail: Option<String>,
 }
 
-async fn tables(State(s): State<Arc<TapState>>, Query(q): Query<TablesQuery>) -> Response {
+/// VOSI tableset: the rr and tap_schema tables.
+#[utoipa::path(get, path = "/tap/tables", tag = "protocols",
+    params(("detail" = Option<String>, Query, description = "min: tables without their columns")),
+    responses((status = 200, description = "the tableset", content_type = "text/xml")))]
+pub(crate) async fn tables(
+    State(s): State<Arc<TapState>>,
+    Query(q): Query<TablesQuery>,
+) -> Response {
     let min = q.detail.as_deref() == Some("min");
     xml(vosi::tableset(min, s.info.full_registry))
 }
 
-async fn table(Path(name): Path<String>) -> Response {
+/// One table of the tableset.
+#[utoipa::path(get, path = "/tap/tables/{name}", tag = "protocols",
+    params(("name" = String, Path, description = "a table name as in TAP_SCHEMA, e.g. rr.resource")),
+    responses((status = 200, description = "the table with its columns and keys", content_type = "text/xml"),
+              (status = 404, description = "no such table", content_type = "text/plain")))]
+pub(crate) async fn table(Path(name): Path<String>) -> Response {
     match vosi::table(&name) {
         Some(doc) => xml(doc),
         None => (
@@ -101,7 +141,10 @@ async fn table(Path(name): Path<String>) -> Response {
     }
 }
 
-async fn root(State(s): State<Arc<TapState>>) -> Response {
+/// A page for people: what the service is and its links.
+#[utoipa::path(get, path = "/tap", tag = "protocols",
+    responses((status = 200, description = "an HTML page", content_type = "text/html")))]
+pub(crate) async fn root(State(s): State<Arc<TapState>>) -> Response {
     let base = &s.info.base;
     Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>RegTAP service</title></head><body>\

@@ -87,7 +87,7 @@ fn pairs(raw: &[u8]) -> Params {
 }
 
 /// What every handler shares: the jobs and the job list's absolute URL.
-struct Ctx<R: Runner> {
+pub(crate) struct Ctx<R: Runner> {
     jobs: Arc<Jobs<R>>,
     base: Arc<str>,
 }
@@ -199,7 +199,13 @@ fn required(params: &Params, name: &str) -> Result<String, JobError> {
         .ok_or_else(|| JobError::Invalid(format!("{name} is missing")))
 }
 
-async fn list<R: Runner>(State(ctx): State<Ctx<R>>, req: Request) -> Response {
+/// The job list.
+#[utoipa::path(get, path = "/tap/async", tag = "protocols",
+    params(("PHASE" = Option<Vec<String>>, Query, description = "only jobs in these phases"),
+           ("AFTER" = Option<String>, Query, description = "only jobs created after this instant (ISO 8601)"),
+           ("LAST" = Option<u32>, Query, description = "only the most recent jobs")),
+    responses((status = 200, description = "the UWS 1.1 job list", content_type = "text/xml")))]
+pub(crate) async fn list<R: Runner>(State(ctx): State<Ctx<R>>, req: Request) -> Response {
     let params = match read_params(req).await {
         Ok(p) => p,
         Err(e) => return bad_request(e),
@@ -207,7 +213,13 @@ async fn list<R: Runner>(State(ctx): State<Ctx<R>>, req: Request) -> Response {
     answer(Filter::from_params(&params).map(|f| xml(jobs_xml(&ctx.jobs.list(&f), &ctx.base))))
 }
 
-async fn create<R: Runner>(State(ctx): State<Ctx<R>>, req: Request) -> Response {
+/// Creates a job from TAP parameters (as for /tap/sync); PHASE=RUN starts it at once.
+#[utoipa::path(post, path = "/tap/async", tag = "protocols",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "REQUEST, LANG, QUERY, MAXREC, RESPONSEFORMAT, RUNID, PHASE=RUN (also multipart/form-data)"),
+    responses((status = 303, description = "the new job (Location)"),
+              (status = 400, description = "unreadable parameters", content_type = "text/plain"),
+              (status = 503, description = "the job list is full", content_type = "text/plain")))]
+pub(crate) async fn create<R: Runner>(State(ctx): State<Ctx<R>>, req: Request) -> Response {
     let params = match read_params(req).await {
         Ok(p) => p,
         Err(e) => return bad_request(e),
@@ -219,7 +231,14 @@ async fn create<R: Runner>(State(ctx): State<Ctx<R>>, req: Request) -> Response 
     )
 }
 
-async fn job<R: Runner>(
+/// A job; its parts are child resources (phase, parameters, results/result, error, …).
+#[utoipa::path(get, path = "/tap/async/{id}", tag = "protocols",
+    params(("id" = String, Path, description = "the job id"),
+           ("WAIT" = Option<i64>, Query, description = "block up to this many seconds (-1: the service's maximum) while the job is pending, queued or executing"),
+           ("PHASE" = Option<String>, Query, description = "with WAIT: wait only while the job is in this phase")),
+    responses((status = 200, description = "the UWS 1.1 job document", content_type = "text/xml"),
+              (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn job<R: Runner>(
     State(ctx): State<Ctx<R>>,
     Path(id): Path<String>,
     req: Request,
@@ -267,7 +286,15 @@ async fn post_job<R: Runner>(
     }))
 }
 
-async fn delete_job<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> Response {
+/// Deletes a job and its result.
+#[utoipa::path(delete, path = "/tap/async/{id}", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 303, description = "back to the job list"),
+              (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn delete_job<R: Runner>(
+    State(ctx): State<Ctx<R>>,
+    Path(id): Path<String>,
+) -> Response {
     answer(
         ctx.jobs
             .delete(&id)
