@@ -23,4 +23,6 @@ pub mod search;
 pub mod store;
 pub mod tap;
 pub mod telemetry;
+#[cfg(test)]
+mod testing;
 pub mod write;

@@ -398,31 +398,7 @@ pub(crate) mod tests {
     use quick_xml::events::Event as Ev;
     use sqlx::Row;
 
-    /// Validates a document against the IVOA schemas with the offline validator.
-    pub(crate) fn validate(xml: &[u8]) {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("doc.xml");
-        std::fs::write(&file, xml).unwrap();
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/corpus/xsd/validate-example.sh"
-        );
-        let out = std::process::Command::new("sh")
-            .arg(script)
-            .arg(&file)
-            .output()
-            .unwrap();
-        let report = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            out.status.success() && report.contains("validates"),
-            "{report}\n{}",
-            String::from_utf8_lossy(xml)
-        );
-    }
+    pub(crate) use crate::testing::validate;
 
     /// An element: local name, attributes by qualified name, text, children.
     #[derive(Debug, Default)]
