@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+/// The XSD validation the library's unit tests use.
+#[path = "../../src/testing.rs"]
+mod testing;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -218,22 +222,6 @@ pub fn fixtures() -> Vec<serde_json::Value> {
 
 /// Validates an XML document with the offline validator beside the corpus.
 pub fn validate(xml: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("doc.xml");
-    std::fs::write(&file, xml).unwrap();
-    let script = shared().join("corpus/xsd/validate-example.sh");
-    let out = Command::new("sh")
-        .arg(&script)
-        .arg(&file)
-        .output()
-        .expect("run the XSD validator (needs xmllint: scripts/prereqs.sh installs it)");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && report.contains("validates"),
-        "{report}\n{xml}"
-    );
+    shared();
+    testing::validate(xml.as_bytes());
 }
