@@ -88,6 +88,8 @@ pub struct Catalog {
     /// The relational registry, when the service runs one (it needs the registry's identity,
     /// which only `serve` knows; other commands leave it behind and it catches up at start).
     regtap: std::sync::OnceLock<RegTap>,
+    /// Set while the relational registry is built in the background (see `attach_regtap`).
+    regtap_building: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What `check` found.
@@ -164,6 +166,7 @@ impl Catalog {
             writing: tokio::sync::Mutex::new(()),
             queue: Arc::new(std::sync::Mutex::new(Vec::new())),
             regtap: std::sync::OnceLock::new(),
+            regtap_building: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
     }
 
@@ -175,33 +178,88 @@ impl Catalog {
         self.catch_up_regtap().await
     }
 
+    /// Feeds the relational registry, unless it is being built in the background (which
+    /// takes every change in).
     async fn catch_up_regtap(&self) -> Result<()> {
+        if self
+            .regtap_building
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(());
+        }
+        self.catch_up_regtap_now().await
+    }
+
+    async fn catch_up_regtap_now(&self) -> Result<()> {
         if let Some(r) = self.regtap.get() {
             project::catch_up(&self.store, r).await?;
         }
         Ok(())
     }
 
+    /// Whether the relational registry is still being built in the background; shared with
+    /// the TAP service, which answers 503 meanwhile.
+    pub fn regtap_building(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.regtap_building.clone()
+    }
+
+    /// Finishes a background build of the relational registry (see `attach_regtap`): catches
+    /// up, then takes the last changes with writes held back, so none is missed.
+    pub async fn build_regtap(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if !self.regtap_building.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        self.catch_up_regtap_now().await?;
+        let _writing = self.writing.lock().await;
+        self.catch_up_regtap_now().await?;
+        self.regtap_building.store(false, Ordering::SeqCst);
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "relational registry built"
+        );
+        Ok(())
+    }
+
     /// Opens the relational registry for the registry `info` whose own records are `own` —
     /// in the PostgreSQL database `database_url` when given, else in `regtap.sqlite` in the data
-    /// directory — brings it up to date, and feeds it every later write.
+    /// directory — brings it up to date, and feeds it every later write. When it is more than
+    /// `inline_backlog` revisions behind (a first start on a large catalogue), it is marked as
+    /// building instead and `build_regtap` brings it up to date in the background.
     pub async fn attach_regtap(
         &self,
         info: RegistryInfo,
         own: Vec<(&'static str, Vec<u8>)>,
         database_url: Option<&str>,
+        inline_backlog: u64,
     ) -> Result<&RegTap> {
         let database = match database_url {
             Some(url) => Database::Postgres(url.to_owned()),
             None => Database::Sqlite(self.data_dir.join("regtap.sqlite")),
         };
         let r = RegTap::open(database, self.store.clone(), info, own).await?;
+        let behind = {
+            use project::Projection;
+            let at = r.watermark().await?;
+            let head = self.store.revision()?;
+            if at > head { head } else { head - at }
+        };
         if self.regtap.set(r).is_err() {
             return Err(CatalogError::Task(
                 "the relational registry is already open".into(),
             ));
         }
-        self.catch_up_regtap().await?;
+        if behind > inline_backlog {
+            tracing::info!(
+                behind,
+                "relational registry far behind the store: built in the background"
+            );
+            self.regtap_building
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        } else {
+            self.catch_up_regtap().await?;
+        }
         self.regtap
             .get()
             .ok_or_else(|| CatalogError::Task("the relational registry is not open".into()))

@@ -48,6 +48,10 @@ pub struct Config {
     pub tap_async_timeout: u64,
     /// TAP: seconds an async job is kept.
     pub tap_retention: u64,
+    /// No TAP service (nor its rr tables); the registry then publishes no TAP record.
+    pub no_tap: bool,
+    /// TAP: the longest rr backlog caught up before serving (longer: built in the background).
+    pub tap_inline_backlog: u64,
     /// The relational registry holds the whole VO registry (declares the RegTAP data model).
     pub full_registry: bool,
     /// The PostgreSQL database of the relational registry (SQLite in `data` without it). Not
@@ -82,7 +86,7 @@ impl Config {
             email: self.admin_email.clone(),
             created: created.to_owned(),
             max_records: self.oai_page_size,
-            tap: Some(self.tap_info()),
+            tap: (!self.no_tap).then(|| self.tap_info()),
         }
     }
 

@@ -612,3 +612,23 @@ fn harvests_are_stable_and_see_deletions() {
         "idDoesNotExist"
     );
 }
+
+#[test]
+fn without_tap_the_registry_publishes_no_tap_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--authority", "orrery.example", "--no-tap"]);
+    let oai = Oai { s: &s };
+    let ids = oai.get("verb=ListIdentifiers&metadataPrefix=ivo_vor");
+    // Listed as deleted (harvesters that had it from an earlier run drop it), never served.
+    assert!(
+        ids.contains("<header status=\"deleted\"><identifier>ivo://orrery.example/tap<"),
+        "{ids}"
+    );
+    let r = oai.get("verb=GetRecord&metadataPrefix=ivo_vor&identifier=ivo://orrery.example/tap");
+    assert!(!r.contains("vs:CatalogService"), "{r}");
+    assert!(ids.contains("ivo://orrery.example/registry<"), "{ids}");
+    assert_eq!(s.get("/tap/sync?LANG=ADQL&QUERY=SELECT+1").status(), 404);
+    assert!(!dir.path().join("regtap.sqlite").exists());
+    // The rest of the service is there.
+    assert_eq!(s.get("/api/v1/assets?q=gaia").status(), 200);
+}

@@ -572,4 +572,71 @@ fn the_rr_tables_follow_the_write_path(backend: &[&str]) {
         )[1][0],
         "0"
     );
+    // A backlog longer than --tap-inline-backlog is built in the background: meanwhile the
+    // service answers, /tap refuses queries with 503 and says why; then every change is in.
+    s.stop();
+    let extra = dir.path().join("extra.json");
+    let docs: Vec<Value> = (0..3)
+        .map(|i| {
+            json!({"id": format!("bg-{i}"), "type": "Dataset", "name": format!("Background {i}"),
+                        "abstract": "Built later.", "license": "CC-BY-4.0"})
+        })
+        .collect();
+    std::fs::write(&extra, Value::Array(docs).to_string()).unwrap();
+    let out = orrery(dir.path(), &["ingest", extra.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = Server::start(
+        dir.path(),
+        &[
+            backend,
+            &["--authority", "other.example", "--tap-inline-backlog", "0"],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        s.get("/api/v1/assets/bg-0").status(),
+        200,
+        "the rest is served"
+    );
+    let count = "SELECT COUNT(*) AS n FROM rr.resource";
+    let started = Instant::now();
+    loop {
+        let r = sync(
+            &s,
+            &[
+                ("LANG", "ADQL"),
+                ("QUERY", count),
+                ("RESPONSEFORMAT", "csv"),
+            ],
+        );
+        if r.status() == 200 {
+            break;
+        }
+        assert_eq!(r.status(), 503);
+        assert!(r.headers().contains_key("retry-after"));
+        let body = r.text().unwrap();
+        assert!(
+            body.contains("QUERY_STATUS") && body.contains("being built"),
+            "{body}"
+        );
+        let availability = s.get("/tap/availability").text().unwrap();
+        assert!(
+            availability.contains("<vosi:available>false<"),
+            "{availability}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(60), "never built");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let built: u64 = csv(&s, count)[1][0].parse().unwrap();
+    assert_eq!(built, n.parse::<u64>().unwrap() + 3);
+    assert!(
+        s.get("/tap/availability")
+            .text()
+            .unwrap()
+            .contains("<vosi:available>true<")
+    );
 }

@@ -127,6 +127,14 @@ struct ServeArgs {
     /// Seconds an asynchronous TAP job and its result are kept.
     #[arg(long, env = "ORRERY_TAP_RETENTION", default_value_t = 172_800, value_parser = clap::value_parser!(u64).range(1..))]
     tap_retention: u64,
+    /// Run no TAP service (RegTAP): no /tap, no rr tables, no TAP record in the registry.
+    #[arg(long, env = "ORRERY_NO_TAP")]
+    no_tap: bool,
+    /// Revisions the TAP service's rr tables may lag behind the catalogue at start and still
+    /// be caught up before the service answers; a longer backlog (a first start on a large
+    /// catalogue) is built in the background while /tap answers 503.
+    #[arg(long, env = "ORRERY_TAP_INLINE_BACKLOG", default_value_t = 20_000)]
+    tap_inline_backlog: u64,
     /// The relational registry holds the whole VO registry (harvested from the registry of
     /// registries): declare the RegTAP data model, which clients then treat as authoritative.
     #[arg(long, env = "ORRERY_FULL_REGISTRY")]
@@ -322,6 +330,8 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         tap_sync_timeout: args.tap_sync_timeout,
         tap_async_timeout: args.tap_async_timeout,
         tap_retention: args.tap_retention,
+        tap_inline_backlog: args.tap_inline_backlog,
+        no_tap: args.no_tap,
         full_registry: args.full_registry,
         database_url: args.database_url,
     };
@@ -331,8 +341,20 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         startup_ms = started.elapsed().as_millis() as u64,
         "catalogue open"
     );
-    let tap = tap_service(&catalog, &config).await?;
+    let tap = if config.no_tap {
+        None
+    } else {
+        Some(tap_service(&catalog, &config).await?)
+    };
     let catalog = Arc::new(catalog);
+    {
+        let catalog = catalog.clone();
+        tokio::spawn(async move {
+            if let Err(e) = catalog.build_regtap().await {
+                tracing::error!(error = %e, "building the relational registry failed");
+            }
+        });
+    }
     let state = AppState {
         catalog: catalog.clone(),
         config: Arc::new(config),
@@ -340,10 +362,12 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         sparql_slots: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),
-        tap: Some(tap.clone()),
+        tap: tap.clone(),
     };
     http::serve(state).await?;
-    tap.tap.engine.close().await;
+    if let Some(tap) = tap {
+        tap.tap.engine.close().await;
+    }
     catalog.close().await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -373,7 +397,12 @@ async fn tap_service(
     ];
     let started = std::time::Instant::now();
     let regtap = catalog
-        .attach_regtap(info, own, config.database_url.as_deref())
+        .attach_regtap(
+            info,
+            own,
+            config.database_url.as_deref(),
+            config.tap_inline_backlog,
+        )
         .await?;
     tracing::info!(
         database = ?regtap.database(),
@@ -396,6 +425,7 @@ async fn tap_service(
         },
         sync_time_limit: std::time::Duration::from_secs(config.tap_sync_timeout),
         async_time_limit: std::time::Duration::from_secs(config.tap_async_timeout),
+        building: catalog.regtap_building(),
     });
     let results = config.data.join("tap-results");
     std::fs::create_dir_all(&results)?;

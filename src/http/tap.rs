@@ -42,6 +42,24 @@ fn xml(body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
 }
 
+/// 503 while the rr tables are being built, with the reason as a VOTable error document.
+fn building() -> Response {
+    let doc = TapError {
+        client: false,
+        message: crate::tap::service::BUILDING.to_owned(),
+    }
+    .document();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, doc.content_type),
+            (header::RETRY_AFTER, "60".to_owned()),
+        ],
+        doc.body,
+    )
+        .into_response()
+}
+
 fn failure(e: &TapError) -> Response {
     let status = if e.client {
         StatusCode::BAD_REQUEST
@@ -75,6 +93,9 @@ pub(crate) async fn sync_post(state: State<Arc<TapState>>, req: Request) -> Resp
 }
 
 async fn sync(State(s): State<Arc<TapState>>, req: Request) -> Response {
+    if s.tap.is_building() {
+        return building();
+    }
     let params = match crate::http::uws::read_params(req).await {
         Ok(p) => p,
         Err(message) => {
@@ -101,8 +122,16 @@ pub(crate) async fn capabilities(State(s): State<Arc<TapState>>) -> Response {
 #[utoipa::path(get, path = "/tap/availability", tag = "protocols",
     responses((status = 200, description = "the availability document", content_type = "text/xml")))]
 pub(crate) async fn availability(State(s): State<Arc<TapState>>) -> Response {
+    if s.tap.is_building() {
+        return xml(vosi::availability(
+            &s.up_since,
+            false,
+            crate::tap::service::BUILDING,
+        ));
+    }
     xml(vosi::availability(
         &s.up_since,
+        true,
         "The service is accepting queries.",
     ))
 }

@@ -59,11 +59,28 @@ pub struct Tap {
     /// How long a synchronous query, and an async job's query, may run.
     pub sync_time_limit: Duration,
     pub async_time_limit: Duration,
+    /// Set while the rr tables are being built: queries are refused meanwhile.
+    pub building: Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// Why queries are refused while the rr tables are being built.
+pub const BUILDING: &str = "The registry tables are being built from the catalogue after a \
+    first start; queries are answered once they are complete. Try again in a few minutes.";
+
 impl Tap {
+    /// Whether the rr tables are still being built.
+    pub fn is_building(&self) -> bool {
+        self.building.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Runs one request described by its parameters; its query may run `time_limit`.
     pub async fn execute(&self, params: &Params, time_limit: Duration) -> Result<Output, TapError> {
+        if self.is_building() {
+            return Err(TapError {
+                client: false,
+                message: BUILDING.to_owned(),
+            });
+        }
         let get = |name: &str| {
             params
                 .get(name)

@@ -266,9 +266,13 @@ pub fn capabilities(t: &TapInfo) -> Vec<u8> {
 }
 
 /// The /availability document of a service that is up (it answers).
-pub fn availability(up_since: &str, note: &str) -> Vec<u8> {
+pub fn availability(up_since: &str, available: bool, note: &str) -> Vec<u8> {
     document("vosi:availability", &[("xmlns:vosi", NS_AVAIL)], |w| {
-        text(w, "vosi:available", "true")?;
+        text(
+            w,
+            "vosi:available",
+            if available { "true" } else { "false" },
+        )?;
         text(w, "vosi:upSince", up_since)?;
         if !note.is_empty() {
             text(w, "vosi:note", note)?;
@@ -609,12 +613,15 @@ pub(crate) mod tests {
 
     #[test]
     fn availability_validates() {
-        let doc = availability("2025-01-10T08:30:00Z", "RegTAP over the catalogue");
+        let doc = availability("2025-01-10T08:30:00Z", true, "RegTAP over the catalogue");
         validate(&doc);
         let root = El::parse(&doc);
         assert_eq!(root.child("available"), Some("true"));
         assert_eq!(root.child("upSince"), Some("2025-01-10T08:30:00Z"));
-        validate(&availability("2025-01-10T08:30:00Z", ""));
+        validate(&availability("2025-01-10T08:30:00Z", true, ""));
+        let down = availability("2025-01-10T08:30:00Z", false, "being built");
+        validate(&down);
+        assert_eq!(El::parse(&down).child("available"), Some("false"));
     }
 
     #[test]
