@@ -18,10 +18,13 @@
 //!   (or, for the facet of a filter, against the documents that pass every other filter),
 //!   and the page comes from tantivy's block-max pruning over the hits — so the cost follows
 //!   the number of facet values and of blocks, not of matching documents.
+//!
+//! Segments are independent, so they are passed over on every core at once and merged.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use rayon::prelude::*;
 use tantivy::columnar::{Cardinality, Column, ColumnValues, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
@@ -624,34 +627,29 @@ impl Scan {
             None => None,
         };
         let segment_tables = tables.of(searcher)?;
+        // Segments are independent: they are counted on every core at once, and merged.
+        let per_segment: Vec<Found> = searcher
+            .segment_readers()
+            .par_iter()
+            .zip(segment_tables.par_iter())
+            .enumerate()
+            .map(|(ord, (reader, table))| {
+                self.segment(
+                    ord as u32,
+                    reader,
+                    table,
+                    &tables.fields,
+                    weight.as_ref(),
+                    conjunction.as_ref(),
+                )
+            })
+            .collect::<tantivy::Result<_>>()?;
         let mut out = Found {
             bit_counts: vec![0; self.bits],
             ..Found::default()
         };
         let mut top = Vec::new();
-        for (ord, (reader, table)) in searcher
-            .segment_readers()
-            .iter()
-            .zip(&segment_tables)
-            .enumerate()
-        {
-            let prep = self.prepare(ord as u32, reader, table, &tables.fields)?;
-            let scorer = weight.scorer(reader, 1.0)?;
-            let by_sets = match self.strategy {
-                Strategy::PerDocument => false,
-                Strategy::BySets => true,
-                // Sets cost a pass over every value's bitset: worth it from one document in 32.
-                Strategy::Auto => {
-                    table.max_doc >= 4096
-                        && u64::from(scorer.size_hint()) * 32 >= u64::from(table.max_doc)
-                }
-            };
-            let found = if by_sets {
-                drop(scorer);
-                self.by_sets(prep, reader, weight.as_ref(), conjunction.as_ref())?
-            } else {
-                self.per_document(prep, reader, scorer)
-            };
+        for found in per_segment {
             out.total += found.total;
             for (a, b) in out.bit_counts.iter_mut().zip(found.bit_counts) {
                 *a += b;
@@ -665,6 +663,35 @@ impl Scan {
         top.truncate(self.keep);
         out.top = top;
         Ok(out)
+    }
+
+    /// The pass over one segment.
+    fn segment(
+        &self,
+        ord: u32,
+        reader: &SegmentReader,
+        table: &SegTable,
+        fields: &Fields,
+        weight: &dyn Weight,
+        conjunction: Option<&ConjunctionWeights>,
+    ) -> tantivy::Result<Found> {
+        let prep = self.prepare(ord, reader, table, fields)?;
+        let scorer = weight.scorer(reader, 1.0)?;
+        let by_sets = match self.strategy {
+            Strategy::PerDocument => false,
+            Strategy::BySets => true,
+            // Sets cost a pass over every value's bitset: worth it from one document in 32.
+            Strategy::Auto => {
+                table.max_doc >= 4096
+                    && u64::from(scorer.size_hint()) * 32 >= u64::from(table.max_doc)
+            }
+        };
+        if by_sets {
+            drop(scorer);
+            self.by_sets(prep, reader, weight, conjunction)
+        } else {
+            Ok(self.per_document(prep, reader, scorer))
+        }
     }
 
     fn prepare<'a>(
