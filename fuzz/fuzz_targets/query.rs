@@ -84,6 +84,7 @@ fuzz_target!(|data: &[u8]| {
         strategy: if by_sets { Strategy::BySets } else { Strategy::PerDocument },
         prunable: q.downcast_ref::<tantivy::query::TermQuery>().is_some(),
         conjunction: None,
+        ranked_terms: None,
     };
     let _ = scan.run(&searcher, &*q, &f.tables);
 });

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 use tantivy::columnar::{Cardinality, Column, ColumnValues, StrColumn};
 use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Query, Scorer, Weight};
+use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
@@ -440,6 +440,10 @@ pub struct Scan {
     /// which scores a document holding all of them exactly as the conjunction does and can
     /// be pruned.
     pub conjunction: Option<Conjunction>,
+    /// When the score is a sum of BM25 term scores over fields with frequencies (a term, or a
+    /// conjunction of terms): the terms, so that the page is ranked block by block over the
+    /// hits alone (`top_by_block_max`).
+    pub ranked_terms: Option<Vec<Term>>,
 }
 
 /// A conjunction of terms (see `Scan::conjunction`).
@@ -626,6 +630,20 @@ impl Scan {
             }
             None => None,
         };
+        let ranked: Option<Vec<(Term, Bm25Weight)>> = match (&self.ranked_terms, self.sort) {
+            (Some(terms), SortBy::Relevance) => Some(
+                terms
+                    .iter()
+                    .map(|t| {
+                        Ok((
+                            t.clone(),
+                            Bm25Weight::for_terms(searcher, std::slice::from_ref(t))?,
+                        ))
+                    })
+                    .collect::<tantivy::Result<_>>()?,
+            ),
+            _ => None,
+        };
         let segment_tables = tables.of(searcher)?;
         // Segments are independent: they are counted on every core at once, and merged.
         let per_segment: Vec<Found> = searcher
@@ -641,6 +659,7 @@ impl Scan {
                     &tables.fields,
                     weight.as_ref(),
                     conjunction.as_ref(),
+                    ranked.as_deref(),
                 )
             })
             .collect::<tantivy::Result<_>>()?;
@@ -674,6 +693,7 @@ impl Scan {
         fields: &Fields,
         weight: &dyn Weight,
         conjunction: Option<&ConjunctionWeights>,
+        ranked: Option<&[(Term, Bm25Weight)]>,
     ) -> tantivy::Result<Found> {
         let prep = self.prepare(ord, reader, table, fields)?;
         let scorer = weight.scorer(reader, 1.0)?;
@@ -688,7 +708,7 @@ impl Scan {
         };
         if by_sets {
             drop(scorer);
-            self.by_sets(prep, reader, weight, conjunction)
+            self.by_sets(prep, reader, weight, conjunction, ranked)
         } else {
             Ok(self.per_document(prep, reader, scorer))
         }
@@ -901,6 +921,7 @@ impl Scan {
         reader: &SegmentReader,
         weight: &dyn Weight,
         conjunction: Option<&ConjunctionWeights>,
+        ranked: Option<&[(Term, Bm25Weight)]>,
     ) -> tantivy::Result<Found> {
         let table = p.table;
         let n = table.anonymous.len();
@@ -1056,7 +1077,9 @@ impl Scan {
             *c = table.count_keyword(ord, against);
         }
         // The page, unless the single pass made it.
-        if prune {
+        if let (true, Some(terms)) = (prune, ranked) {
+            top_by_block_max(&mut p, reader, &hits, terms)?;
+        } else if prune {
             let ranking = conjunction.map_or(weight, |(_, any)| any.as_ref());
             let mut threshold = f32::MIN;
             ranking.for_each_pruning(threshold, reader, &mut |doc, score| {
@@ -1079,4 +1102,92 @@ impl Scan {
         }
         Ok(p.finish())
     }
+}
+
+/// The first set bit of `set` at or after `from`.
+#[inline]
+fn next_bit(set: &[u64], from: usize) -> Option<usize> {
+    let mut w = from / 64;
+    let mut word = set.get(w)? & (u64::MAX << (from % 64));
+    loop {
+        if word != 0 {
+            return Some(w * 64 + word.trailing_zeros() as usize);
+        }
+        w += 1;
+        word = *set.get(w)?;
+    }
+}
+
+/// Ranks the hits of a segment whose score is the sum of the BM25 scores of `terms` (every hit
+/// holds every term): the hits are visited in order, a region covered by one posting block of
+/// each term at a time, and a region whose best possible score (the sum of the blocks' maximum
+/// scores, kept in the skip lists) cannot enter the page is skipped without decoding a score.
+/// Only hits are ever looked at — unlike pruning over the terms' disjunction, which must weigh
+/// every document that holds some of the terms.
+fn top_by_block_max(
+    p: &mut Prep<'_>,
+    reader: &SegmentReader,
+    hits: &[u64],
+    terms: &[(Term, Bm25Weight)],
+) -> tantivy::Result<()> {
+    let mut cursors = Vec::with_capacity(terms.len());
+    for (term, bm25) in terms {
+        let inverted = reader.inverted_index(term.field())?;
+        let Some(block) = inverted.read_block_postings(term, IndexRecordOption::WithFreqs)? else {
+            // A term this segment lacks: it has no hit.
+            return Ok(());
+        };
+        cursors.push((block, reader.get_fieldnorms_reader(term.field())?, bm25));
+    }
+    // The order in which tantivy's intersection adds the scores (by cost), so that the sums
+    // are the same floats as when the hits are scored one by one.
+    cursors.sort_by_key(|(b, _, _)| b.doc_freq());
+    let mut scores = vec![0.0f32; cursors.len()];
+    let mut threshold = f32::MIN;
+    let mut from = 0;
+    while let Some(first) = next_bit(hits, from) {
+        let d = first as DocId;
+        let mut bound = 0.0f32;
+        let mut end = DocId::MAX;
+        for (block, norms, bm25) in cursors.iter_mut() {
+            block.seek(d);
+            bound += block.block_max_score(norms, bm25);
+            end = end.min(block.docs().last().copied().unwrap_or(d).max(d));
+        }
+        if bound > threshold {
+            let mut x = first;
+            while x <= end as usize {
+                let doc = x as DocId;
+                let mut holds_all = true;
+                for ((block, norms, bm25), s) in cursors.iter_mut().zip(scores.iter_mut()) {
+                    let i = block.seek(doc);
+                    if block.docs().get(i) != Some(&doc) {
+                        holds_all = false;
+                        break;
+                    }
+                    *s = bm25.score(norms.fieldnorm_id(doc), block.freq(i));
+                }
+                if holds_all {
+                    let score = match scores.as_slice() {
+                        [one] => *one,
+                        [a, b, rest @ ..] => *a + *b + rest.iter().sum::<Score>(),
+                        [] => 0.0,
+                    };
+                    let key = p.key(doc, score);
+                    if p.offer(key, doc) && p.heap.len() >= p.keep {
+                        // Equal scores may still win on the tie-break.
+                        threshold = p.heap.peek().map_or(f32::MIN, |(k, _)| {
+                            f32::from_bits(u32::MAX - ((k >> 64) as u32)).next_down()
+                        });
+                    }
+                }
+                match next_bit(hits, x + 1) {
+                    Some(y) => x = y,
+                    None => break,
+                }
+            }
+        }
+        from = end as usize + 1;
+    }
+    Ok(())
 }

@@ -566,6 +566,7 @@ impl SearchIndex {
             strategy: req.strategy,
             prunable: candidates.downcast_ref::<TermQuery>().is_some(),
             conjunction: conjunction_of_terms(&*candidates),
+            ranked_terms: ranked_terms(&*candidates, &self.fields),
         };
         let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
 
@@ -818,6 +819,27 @@ fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
         terms,
         any: Box::new(any),
     })
+}
+
+/// The terms whose BM25 scores add up to the score of a query that is a term, or a
+/// conjunction of terms, in the analysed text fields (which keep frequencies).
+fn ranked_terms(q: &dyn Query, fields: &Fields) -> Option<Vec<Term>> {
+    let with_freqs = |t: &TermQuery| {
+        let f = t.term().field();
+        (f == fields.ranked || fields.text.contains(&f)).then(|| t.term().clone())
+    };
+    if let Some(t) = q.downcast_ref::<TermQuery>() {
+        return with_freqs(t).map(|t| vec![t]);
+    }
+    let b = q.downcast_ref::<BooleanQuery>()?;
+    let mut terms = Vec::new();
+    for (occur, c) in b.clauses() {
+        if *occur != Occur::Must {
+            return None;
+        }
+        terms.push(with_freqs(c.downcast_ref::<TermQuery>()?)?);
+    }
+    (terms.len() >= 2).then_some(terms)
 }
 
 fn html_escape(s: &str) -> String {
