@@ -454,6 +454,13 @@ pub struct Conjunction {
 
 type ConjunctionWeights = (Vec<Box<dyn Weight>>, Box<dyn Weight>);
 
+/// What a query weighs, for every segment.
+struct Weights<'a> {
+    query: &'a dyn Weight,
+    conjunction: Option<&'a ConjunctionWeights>,
+    ranked: Option<&'a [(Term, Bm25Weight)]>,
+}
+
 enum SegVisibility {
     All,
     /// Anonymous ones, when `public`; and those in the bitset (from the caller's other keys).
@@ -657,9 +664,11 @@ impl Scan {
                     reader,
                     table,
                     &tables.fields,
-                    weight.as_ref(),
-                    conjunction.as_ref(),
-                    ranked.as_deref(),
+                    &Weights {
+                        query: weight.as_ref(),
+                        conjunction: conjunction.as_ref(),
+                        ranked: ranked.as_deref(),
+                    },
                 )
             })
             .collect::<tantivy::Result<_>>()?;
@@ -691,12 +700,10 @@ impl Scan {
         reader: &SegmentReader,
         table: &SegTable,
         fields: &Fields,
-        weight: &dyn Weight,
-        conjunction: Option<&ConjunctionWeights>,
-        ranked: Option<&[(Term, Bm25Weight)]>,
+        w: &Weights<'_>,
     ) -> tantivy::Result<Found> {
         let prep = self.prepare(ord, reader, table, fields)?;
-        let scorer = weight.scorer(reader, 1.0)?;
+        let scorer = w.query.scorer(reader, 1.0)?;
         let by_sets = match self.strategy {
             Strategy::PerDocument => false,
             Strategy::BySets => true,
@@ -708,7 +715,7 @@ impl Scan {
         };
         if by_sets {
             drop(scorer);
-            self.by_sets(prep, reader, weight, conjunction, ranked)
+            self.by_sets(prep, reader, w.query, w.conjunction, w.ranked)
         } else {
             Ok(self.per_document(prep, reader, scorer))
         }
