@@ -39,7 +39,7 @@ use plan::{ConceptLabels, PlanError, Planner};
 use schema::{Facet, FacetTable, Fields, StoredHit};
 
 /// Bumped whenever the schema or the document layout changes: an older index is rebuilt.
-const LAYOUT: u32 = 3;
+const LAYOUT: u32 = 4;
 /// Largest page.
 pub const MAX_LIMIT: usize = 100;
 /// Default page size.
@@ -611,17 +611,20 @@ impl SearchIndex {
         let abstract_field = self.fields.text[4];
         let mut terms: HashMap<tantivy::schema::Field, BTreeMap<String, f32>> = HashMap::new();
         if let Some(q) = text {
-            let ranked = self.fields.ranked;
+            let (ranked, pairs) = (self.fields.ranked, self.fields.pairs);
             q.query_terms(&mut |term, _| {
                 if let Some(s) = term.value().as_str() {
-                    // Words matched in the ranked field are highlighted wherever they occur.
-                    let targets = if term.field() == ranked {
+                    // Words matched in the ranked field (or its pairs) are highlighted
+                    // wherever they occur.
+                    let targets = if term.field() == ranked || term.field() == pairs {
                         vec![name_field, abstract_field]
                     } else {
                         vec![term.field()]
                     };
                     for f in targets {
-                        terms.entry(f).or_default().insert(s.to_owned(), 1.0);
+                        for word in s.split(' ') {
+                            terms.entry(f).or_default().insert(word.to_owned(), 1.0);
+                        }
                     }
                 }
             });
@@ -826,7 +829,8 @@ fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
 fn ranked_terms(q: &dyn Query, fields: &Fields) -> Option<Vec<Term>> {
     let with_freqs = |t: &TermQuery| {
         let f = t.term().field();
-        (f == fields.ranked || fields.text.contains(&f)).then(|| t.term().clone())
+        (f == fields.ranked || f == fields.pairs || fields.text.contains(&f))
+            .then(|| t.term().clone())
     };
     if let Some(t) = q.downcast_ref::<TermQuery>() {
         return with_freqs(t).map(|t| vec![t]);

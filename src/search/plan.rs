@@ -387,6 +387,11 @@ impl Planner<'_> {
     fn phrase_in(&self, field: tantivy::schema::Field, stems: &[String]) -> Option<Q> {
         match stems {
             [] => None,
+            // Two words in the ranked field: one term of the pairs field.
+            [a, b] if field == self.fields.ranked => Some(Box::new(TermQuery::new(
+                Term::from_field_text(self.fields.pairs, &schema::pair(a, b)),
+                IndexRecordOption::WithFreqs,
+            ))),
             [one] => Some(Box::new(TermQuery::new(
                 Term::from_field_text(field, one),
                 IndexRecordOption::WithFreqs,

@@ -277,6 +277,9 @@ pub struct Fields {
     pub text: Vec<Field>,
     /// All weighted text fields, each repeated by its weight: where free text is matched.
     pub ranked: Field,
+    /// Every two adjacent words of the ranked field (stemmed, `"a b"`), repeated like it: a
+    /// two-word phrase is then one posting list instead of two with positions to compare.
+    pub pairs: Field,
     pub all: Field,
     pub concept: Field,
     pub keyword: Field,
@@ -320,6 +323,14 @@ pub fn schema(words: usize) -> (Schema, Fields) {
         .map(|(k, _)| b.add_text_field(k, english.clone()))
         .collect();
     let ranked = b.add_text_field("text", english.clone());
+    let pairs = b.add_text_field(
+        "pairs",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::WithFreqs),
+        ),
+    );
     let all = b.add_text_field("all", plain);
     let concept = b.add_text_field("concept", STRING);
     let keyword = b.add_text_field("keyword", STRING | FAST);
@@ -339,6 +350,7 @@ pub fn schema(words: usize) -> (Schema, Fields) {
         hit,
         text,
         ranked,
+        pairs,
         all,
         concept,
         keyword,
@@ -383,6 +395,28 @@ pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
         out.push(t.text.clone());
     }
     out
+}
+
+/// The adjacent words of a text as the ranked field holds them (`"a b"`: stems next to each
+/// other, as a phrase query would find them).
+pub fn word_pairs(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    let mut last: Option<(usize, String)> = None;
+    while let Some(t) = stream.next() {
+        if let Some((position, word)) = &last
+            && position + 1 == t.position
+        {
+            out.push(pair(word, &t.text));
+        }
+        last = Some((t.position, t.text.clone()));
+    }
+    out
+}
+
+/// The term of a two-word phrase in the `pairs` field.
+pub fn pair(first: &str, second: &str) -> String {
+    format!("{first} {second}")
 }
 
 /// What a hit shows, stored with the document.
@@ -490,12 +524,17 @@ pub fn document(
             asset.description.iter().map(String::as_str).collect(),
         ),
     ];
+    let mut english = self::english();
     for (i, (_, values)) in texts.iter().enumerate() {
         for v in values {
             doc.add_text(fields.text[i], v);
             doc.add_text(fields.all, v);
+            let pairs = word_pairs(&mut english, v);
             for _ in 0..TEXT_WEIGHTS[i].1 {
                 doc.add_text(fields.ranked, v);
+                for p in &pairs {
+                    doc.add_text(fields.pairs, p);
+                }
             }
         }
     }
