@@ -83,8 +83,8 @@ fuzz_target!(|data: &[u8]| {
         after: None,
         strategy: if by_sets { Strategy::BySets } else { Strategy::PerDocument },
         prunable: q.downcast_ref::<tantivy::query::TermQuery>().is_some(),
-        conjunction: None,
-        ranked_terms: None,
+        conjunction: orrery::search::conjunction_of_terms(&*q),
+        ranked_terms: orrery::search::ranked_terms(&*q, &f.fields),
     };
     let _ = scan.run(&searcher, &*q, &f.tables);
 });

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use tantivy::columnar::{Cardinality, Column, ColumnValues, StrColumn};
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
@@ -1144,7 +1145,12 @@ fn top_by_block_max(
             // A term this segment lacks: it has no hit.
             return Ok(());
         };
-        cursors.push((block, reader.get_fieldnorms_reader(term.field())?, bm25));
+        // The field's norms, as a term scorer reads them.
+        let norms = reader
+            .fieldnorms_readers()
+            .get_field(term.field())?
+            .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
+        cursors.push((block, norms, bm25));
     }
     // The order in which tantivy's intersection adds the scores (by cost), so that the sums
     // are the same floats as when the hits are scored one by one.

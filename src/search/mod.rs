@@ -799,7 +799,7 @@ impl SearchIndex {
 
 /// The terms of a query that requires each of several terms and nothing else, and their
 /// disjunction (see `collect::Scan::conjunction`).
-fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
+pub fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
     let b = q.downcast_ref::<BooleanQuery>()?;
     let mut terms = Vec::new();
     for (occur, c) in b.clauses() {
@@ -826,7 +826,7 @@ fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
 
 /// The terms whose BM25 scores add up to the score of a query that is a term, or a
 /// conjunction of terms, in the analysed text fields (which keep frequencies).
-fn ranked_terms(q: &dyn Query, fields: &Fields) -> Option<Vec<Term>> {
+pub fn ranked_terms(q: &dyn Query, fields: &Fields) -> Option<Vec<Term>> {
     let with_freqs = |t: &TermQuery| {
         let f = t.term().field();
         (f == fields.ranked || f == fields.pairs || fields.text.contains(&f))

@@ -511,11 +511,22 @@ async fn relevance_synonyms_typos_stemming_and_operators() {
     assert!(ids("galaxi*").contains(&"galaxies".to_owned()), "prefix");
     assert_eq!(ids("\"zoo of many\""), vec!["in-text"], "phrase");
     // Two-word phrases: the words next to each other, in that order, within one value.
-    assert_eq!(ids("\"galaxy zoo\""), vec!["in-name", "in-text"], "name first");
+    assert_eq!(
+        ids("\"galaxy zoo\""),
+        vec!["in-name", "in-text"],
+        "name first"
+    );
     assert!(ids("\"zoo galaxy\"").is_empty(), "order matters");
     assert!(ids("\"galaxy many\"").is_empty(), "adjacent words only");
-    assert!(ids("\"zoo pictures\"").is_empty(), "not across name and description");
-    assert_eq!(ids("\"distant galaxies\""), vec!["galaxies"], "stemmed like the text");
+    assert!(
+        ids("\"zoo pictures\"").is_empty(),
+        "not across name and description"
+    );
+    assert_eq!(
+        ids("\"distant galaxies\""),
+        vec!["galaxies"],
+        "stemmed like the text"
+    );
     assert_eq!(ids("\"deep field\""), vec!["webb"]);
     assert_eq!(ids("galaxy -zoo"), vec!["galaxies"], "negation");
     assert_eq!(ids("galaxy NOT zoo"), vec!["galaxies"]);
