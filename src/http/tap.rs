@@ -78,7 +78,8 @@ fn failure(e: &TapError) -> Response {
            ("MAXREC" = Option<u64>, Query, description = "most rows (default and hard limit in /tap/capabilities); more set QUERY_STATUS=OVERFLOW"),
            ("RESPONSEFORMAT" = Option<String>, Query, description = "votable (TABLEDATA), votable/b2 (BINARY2), csv, tsv, json or their media types; FORMAT is a synonym")),
     responses((status = 200, description = "the result (VOTable 1.4 by default)", content_type = "application/x-votable+xml"),
-              (status = 400, description = "a VOTable with QUERY_STATUS=ERROR and the message (syntax error with line and column, unknown table or column, bad parameter, time limit)", content_type = "application/x-votable+xml")))]
+              (status = 400, description = "a VOTable with QUERY_STATUS=ERROR and the message (syntax error with line and column, unknown table or column, bad parameter, time limit)", content_type = "application/x-votable+xml"),
+              (status = 503, description = "the rr tables are still being built after a first start on a large catalogue: a VOTable with QUERY_STATUS=ERROR saying so, and Retry-After", content_type = "application/x-votable+xml")))]
 pub(crate) async fn sync_get(state: State<Arc<TapState>>, req: Request) -> Response {
     sync(state, req).await
 }
@@ -87,7 +88,8 @@ pub(crate) async fn sync_get(state: State<Arc<TapState>>, req: Request) -> Respo
 #[utoipa::path(post, path = "/tap/sync", tag = "protocols",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "LANG, QUERY, REQUEST, MAXREC, RESPONSEFORMAT (also multipart/form-data)"),
     responses((status = 200, description = "the result (VOTable 1.4 by default)", content_type = "application/x-votable+xml"),
-              (status = 400, description = "a VOTable with QUERY_STATUS=ERROR and the message", content_type = "application/x-votable+xml")))]
+              (status = 400, description = "a VOTable with QUERY_STATUS=ERROR and the message", content_type = "application/x-votable+xml"),
+              (status = 503, description = "the rr tables are still being built: a VOTable with QUERY_STATUS=ERROR saying so, and Retry-After", content_type = "application/x-votable+xml")))]
 pub(crate) async fn sync_post(state: State<Arc<TapState>>, req: Request) -> Response {
     sync(state, req).await
 }
