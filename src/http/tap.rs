@@ -42,32 +42,26 @@ fn xml(body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
 }
 
-/// 503 while the rr tables are being built, with the reason as a VOTable error document.
-fn building() -> Response {
-    let doc = TapError {
-        client: false,
-        message: crate::tap::service::BUILDING.to_owned(),
-    }
-    .document();
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [
-            (header::CONTENT_TYPE, doc.content_type),
-            (header::RETRY_AFTER, "60".to_owned()),
-        ],
-        doc.body,
-    )
-        .into_response()
-}
-
+/// The VOTable error document of a failure: 400 when the client can fix the request, 503
+/// (with Retry-After) while the rr tables are being built, else 500.
 fn failure(e: &TapError) -> Response {
+    let doc = e.document();
+    let content_type = (header::CONTENT_TYPE, doc.content_type);
+    if e.unavailable {
+        let retry = (header::RETRY_AFTER, "60".to_owned());
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [content_type, retry],
+            doc.body,
+        )
+            .into_response();
+    }
     let status = if e.client {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
     };
-    let doc = e.document();
-    (status, [(header::CONTENT_TYPE, doc.content_type)], doc.body).into_response()
+    (status, [content_type], doc.body).into_response()
 }
 
 /// A synchronous TAP query by GET.
@@ -96,15 +90,12 @@ pub(crate) async fn sync_post(state: State<Arc<TapState>>, req: Request) -> Resp
 
 async fn sync(State(s): State<Arc<TapState>>, req: Request) -> Response {
     if s.tap.is_building() {
-        return building();
+        return failure(&TapError::building());
     }
     let params = match crate::http::uws::read_params(req).await {
         Ok(p) => p,
         Err(message) => {
-            return failure(&TapError {
-                client: true,
-                message,
-            });
+            return failure(&TapError::client(message));
         }
     };
     match s.tap.execute(&params, s.tap.sync_time_limit).await {
@@ -124,18 +115,12 @@ pub(crate) async fn capabilities(State(s): State<Arc<TapState>>) -> Response {
 #[utoipa::path(get, path = "/tap/availability", tag = "protocols",
     responses((status = 200, description = "the availability document", content_type = "text/xml")))]
 pub(crate) async fn availability(State(s): State<Arc<TapState>>) -> Response {
-    if s.tap.is_building() {
-        return xml(vosi::availability(
-            &s.up_since,
-            false,
-            crate::tap::service::BUILDING,
-        ));
-    }
-    xml(vosi::availability(
-        &s.up_since,
-        true,
-        "The service is accepting queries.",
-    ))
+    let (available, note) = if s.tap.is_building() {
+        (false, crate::tap::service::BUILDING)
+    } else {
+        (true, "The service is accepting queries.")
+    };
+    xml(vosi::availability(&s.up_since, available, note))
 }
 
 #[derive(serde::Deserialize)]

@@ -19,18 +19,30 @@ pub struct Limits {
     pub hard_maxrec: u64,
 }
 
-/// A failed request: whether the client can fix it, and the message.
+/// A failed request: whether the client can fix it, whether the service cannot answer yet
+/// (the rr tables are being built), and the message.
 #[derive(Debug, Clone)]
 pub struct TapError {
     pub client: bool,
+    pub unavailable: bool,
     pub message: String,
 }
 
 impl TapError {
-    fn client(message: impl Into<String>) -> TapError {
+    pub fn client(message: impl Into<String>) -> TapError {
         TapError {
             client: true,
+            unavailable: false,
             message: message.into(),
+        }
+    }
+
+    /// Refused while the rr tables are being built.
+    pub fn building() -> TapError {
+        TapError {
+            client: false,
+            unavailable: true,
+            message: BUILDING.to_owned(),
         }
     }
 
@@ -47,6 +59,7 @@ impl From<QueryError> for TapError {
     fn from(e: QueryError) -> TapError {
         TapError {
             client: e.is_client_error(),
+            unavailable: false,
             message: e.to_string(),
         }
     }
@@ -76,10 +89,7 @@ impl Tap {
     /// Runs one request described by its parameters; its query may run `time_limit`.
     pub async fn execute(&self, params: &Params, time_limit: Duration) -> Result<Output, TapError> {
         if self.is_building() {
-            return Err(TapError {
-                client: false,
-                message: BUILDING.to_owned(),
-            });
+            return Err(TapError::building());
         }
         let get = |name: &str| {
             params
