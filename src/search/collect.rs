@@ -16,7 +16,8 @@
 //! - **by sets**, when it matches many: the candidates become a bitset, filters are ANDed in
 //!   word by word, each facet value is counted by a popcount of its bitset against the hits
 //!   (or, for the facet of a filter, against the documents that pass every other filter),
-//!   and the page comes from tantivy's block-max pruning over the hits — so the cost follows
+//!   and the page comes from block-max pruning over the hits (`top_by_block_max` for a term
+//!   or a conjunction of terms in text fields, tantivy's otherwise) — so the cost follows
 //!   the number of facet values and of blocks, not of matching documents.
 //!
 //! Segments are independent, so they are passed over on every core at once and merged.
@@ -491,6 +492,11 @@ pub fn score_key(score: Score) -> u64 {
     u64::from(u32::MAX - score.max(0.0).to_bits())
 }
 
+/// The score of a relevance sort key (see `score_key`).
+pub fn key_score(key: u128) -> Score {
+    f32::from_bits(u32::MAX - ((key >> 64) as u32))
+}
+
 fn join(primary: u64, tiebreak: u64) -> u128 {
     (u128::from(primary) << 64) | u128::from(tiebreak)
 }
@@ -558,6 +564,15 @@ impl Prep<'_> {
             primary,
             self.table.tiebreak.get(doc as usize).copied().unwrap_or(0),
         )
+    }
+
+    /// The score a relevance hit must exceed to enter the page: just below the last one kept
+    /// once the page is full (equal scores may still win on the tie-break).
+    fn entry_threshold(&self) -> Score {
+        match self.heap.peek() {
+            Some((k, _)) if self.heap.len() >= self.keep => key_score(*k).next_down(),
+            _ => f32::MIN,
+        }
     }
 
     /// Offers a hit to the page; true when it entered.
@@ -1096,11 +1111,8 @@ impl Scan {
             ranking.for_each_pruning(threshold, reader, &mut |doc, score| {
                 if has_bit(&hits, doc) {
                     let key = p.key(doc, score);
-                    if p.offer(key, doc) && p.heap.len() >= p.keep {
-                        // Equal scores may still win on the tie-break.
-                        threshold = p.heap.peek().map_or(f32::MIN, |(k, _)| {
-                            f32::from_bits(u32::MAX - ((k >> 64) as u32)).next_down()
-                        });
+                    if p.offer(key, doc) {
+                        threshold = p.entry_threshold();
                     }
                 }
                 threshold
@@ -1190,11 +1202,8 @@ fn top_by_block_max(
                         [] => 0.0,
                     };
                     let key = p.key(doc, score);
-                    if p.offer(key, doc) && p.heap.len() >= p.keep {
-                        // Equal scores may still win on the tie-break.
-                        threshold = p.heap.peek().map_or(f32::MIN, |(k, _)| {
-                            f32::from_bits(u32::MAX - ((k >> 64) as u32)).next_down()
-                        });
+                    if p.offer(key, doc) {
+                        threshold = p.entry_threshold();
                     }
                 }
                 match next_bit(hits, x + 1) {

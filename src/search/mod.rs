@@ -666,9 +666,7 @@ impl SearchIndex {
                 }
             });
             let score = match (sort, key) {
-                (SortBy::Relevance, SortKey::Num(k)) => {
-                    Some(f32::from_bits(u32::MAX - ((k >> 64) as u32)))
-                }
+                (SortBy::Relevance, SortKey::Num(k)) => Some(collect::key_score(*k)),
                 _ => None,
             };
             let base = self.store.base().trim_end_matches('/');
@@ -797,21 +795,25 @@ impl SearchIndex {
     }
 }
 
-/// The terms of a query that requires each of several terms and nothing else, and their
-/// disjunction (see `collect::Scan::conjunction`).
-pub fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
-    let b = q.downcast_ref::<BooleanQuery>()?;
+/// The terms of a boolean query that requires each of several terms and nothing else.
+fn required_terms(b: &BooleanQuery) -> Option<Vec<&TermQuery>> {
     let mut terms = Vec::new();
     for (occur, c) in b.clauses() {
-        let t = c.downcast_ref::<TermQuery>()?;
         if *occur != Occur::Must {
             return None;
         }
-        terms.push(Box::new(t.clone()) as Box<dyn Query>);
+        terms.push(c.downcast_ref::<TermQuery>()?);
     }
-    if terms.len() < 2 {
-        return None;
-    }
+    (terms.len() >= 2).then_some(terms)
+}
+
+/// The terms of a query that requires each of several terms and nothing else, and their
+/// disjunction (see `collect::Scan::conjunction`).
+pub fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
+    let terms: Vec<Box<dyn Query>> = required_terms(q.downcast_ref()?)?
+        .into_iter()
+        .map(|t| Box::new(t.clone()) as Box<dyn Query>)
+        .collect();
     let any = BooleanQuery::new(
         terms
             .iter()
@@ -827,23 +829,18 @@ pub fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
 /// The terms whose BM25 scores add up to the score of a query that is a term, or a
 /// conjunction of terms, in the analysed text fields (which keep frequencies).
 pub fn ranked_terms(q: &dyn Query, fields: &Fields) -> Option<Vec<Term>> {
-    let with_freqs = |t: &TermQuery| {
-        let f = t.term().field();
-        (f == fields.ranked || f == fields.pairs || fields.text.contains(&f))
-            .then(|| t.term().clone())
+    let terms = match q.downcast_ref::<TermQuery>() {
+        Some(t) => vec![t],
+        None => required_terms(q.downcast_ref()?)?,
     };
-    if let Some(t) = q.downcast_ref::<TermQuery>() {
-        return with_freqs(t).map(|t| vec![t]);
-    }
-    let b = q.downcast_ref::<BooleanQuery>()?;
-    let mut terms = Vec::new();
-    for (occur, c) in b.clauses() {
-        if *occur != Occur::Must {
-            return None;
-        }
-        terms.push(with_freqs(c.downcast_ref::<TermQuery>()?)?);
-    }
-    (terms.len() >= 2).then_some(terms)
+    terms
+        .into_iter()
+        .map(|t| {
+            let f = t.term().field();
+            (f == fields.ranked || f == fields.pairs || fields.text.contains(&f))
+                .then(|| t.term().clone())
+        })
+        .collect()
 }
 
 fn html_escape(s: &str) -> String {
