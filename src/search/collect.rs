@@ -16,9 +16,9 @@
 //! - **by sets**, when it matches many: the candidates become a bitset, filters are ANDed in
 //!   word by word, each facet value is counted by a popcount of its bitset against the hits
 //!   (or, for the facet of a filter, against the documents that pass every other filter),
-//!   and the page comes from block-max pruning over the hits (`top_by_block_max` for a term
-//!   or a conjunction of terms in text fields, tantivy's otherwise) — so the cost follows
-//!   the number of facet values and of blocks, not of matching documents.
+//!   and the page comes from block-max pruning over the hits (`top_by_block_max`) for a term
+//!   or a conjunction of terms in text fields, from scores summed term at a time (`leaves`)
+//!   for other conjunctions of disjunctions, and from tantivy's scorer otherwise.
 //!
 //! Segments are independent, so they are passed over on every core at once and merged.
 
@@ -33,6 +33,7 @@ use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
+use super::leaves::{LeafScorers, Shape, ShapeWeight};
 use super::schema::{Facet, Fields};
 
 /// Most words of the facet bitmask.
@@ -446,6 +447,9 @@ pub struct Scan {
     /// conjunction of terms): the terms, so that the page is ranked block by block over the
     /// hits alone (`top_by_block_max`).
     pub ranked_terms: Option<Vec<Term>>,
+    /// The query as a conjunction of disjunctions of leaves, when it is one: then a relevance
+    /// page that neither of the above ranks is scored leaf by leaf (see `leaves`).
+    pub shape: Option<Shape>,
 }
 
 /// A conjunction of terms (see `Scan::conjunction`).
@@ -461,6 +465,7 @@ struct Weights<'a> {
     query: &'a dyn Weight,
     conjunction: Option<&'a ConjunctionWeights>,
     ranked: Option<&'a [(Term, Bm25Weight)]>,
+    shape: Option<&'a ShapeWeight>,
 }
 
 enum SegVisibility {
@@ -667,6 +672,19 @@ impl Scan {
             ),
             _ => None,
         };
+        let shape = match &self.shape {
+            Some(shape)
+                if self.sort == SortBy::Relevance
+                    && !self.prunable
+                    && self.conjunction.is_none() =>
+            {
+                let f = &tables.fields;
+                Some(ShapeWeight::new(shape, searcher, &|field| {
+                    field == f.ranked || field == f.pairs || f.text.contains(&field)
+                })?)
+            }
+            _ => None,
+        };
         let segment_tables = tables.of(searcher)?;
         // Segments are independent: they are counted on every core at once, and merged.
         let per_segment: Vec<Found> = searcher
@@ -684,6 +702,7 @@ impl Scan {
                         query: weight.as_ref(),
                         conjunction: conjunction.as_ref(),
                         ranked: ranked.as_deref(),
+                        shape: shape.as_ref(),
                     },
                 )
             })
@@ -734,9 +753,13 @@ impl Scan {
         };
         if by_sets {
             drop(scorer);
-            self.by_sets(prep, reader, w.query, w.conjunction, w.ranked)
+            self.by_sets(prep, reader, w)
         } else {
-            Ok(self.per_document(prep, reader, scorer))
+            let leaves = match w.shape {
+                Some(shape) => Some(shape.scorers(reader)?),
+                None => None,
+            };
+            Ok(self.per_document(prep, reader, scorer, leaves))
         }
     }
 
@@ -866,6 +889,7 @@ impl Scan {
         mut p: Prep<'_>,
         reader: &SegmentReader,
         mut scorer: Box<dyn Scorer>,
+        mut leaves: Option<LeafScorers<'_>>,
     ) -> Found {
         let table = p.table;
         let words = p.words;
@@ -919,8 +943,9 @@ impl Scan {
                         p.counts.total += 1;
                         p.counts.bits(record, None);
                         p.counts.keywords(table.keywords_of(d));
-                        let score = match p.sort {
-                            SegSort::Score => scorer.score(),
+                        let score = match (&p.sort, &mut leaves) {
+                            (SegSort::Score, Some(l)) => l.score(d),
+                            (SegSort::Score, None) => scorer.score(),
                             _ => 0.0,
                         };
                         let key = p.key(d, score);
@@ -945,10 +970,9 @@ impl Scan {
         &self,
         mut p: Prep<'_>,
         reader: &SegmentReader,
-        weight: &dyn Weight,
-        conjunction: Option<&ConjunctionWeights>,
-        ranked: Option<&[(Term, Bm25Weight)]>,
+        w: &Weights<'_>,
     ) -> tantivy::Result<Found> {
+        let (weight, conjunction, ranked) = (w.query, w.conjunction, w.ranked);
         let table = p.table;
         let n = table.anonymous.len();
         // Each filter's documents.
@@ -990,6 +1014,8 @@ impl Scan {
         let mut text = vec![0u64; n];
         let relevance = matches!(p.sort, SegSort::Score);
         let prune = relevance && (self.prunable || conjunction.is_some());
+        // Leaf scores, when the page is ranked from them.
+        let mut leaf_scores: Option<Vec<Score>> = None;
         if let Some((each, _)) = conjunction {
             let mut term = vec![0u64; n];
             for (i, w) in each.iter().enumerate() {
@@ -1012,8 +1038,12 @@ impl Scan {
                     set_bit(&mut text, d);
                 }
             })?;
+        } else if let (true, Some(shape)) = (relevance, w.shape) {
+            let (matches, scores) = shape.accumulate(reader)?;
+            text = matches;
+            leaf_scores = Some(scores);
         }
-        if prune || conjunction.is_some() {
+        if prune || conjunction.is_some() || leaf_scores.is_some() {
             if let Some(alive) = alive {
                 for (i, w) in text.iter_mut().enumerate() {
                     let mut x = *w;
@@ -1103,7 +1133,18 @@ impl Scan {
             *c = table.count_keyword(ord, against);
         }
         // The page, unless the single pass made it.
-        if let (true, Some(terms)) = (prune, ranked) {
+        if let Some(scores) = &leaf_scores {
+            let mut threshold = f32::MIN;
+            for d in set_bits(&hits) {
+                let score = scores.get(d).copied().unwrap_or(0.0);
+                if score >= threshold {
+                    let key = p.key(d as DocId, score);
+                    if p.offer(key, d as DocId) {
+                        threshold = p.entry_threshold();
+                    }
+                }
+            }
+        } else if let (true, Some(terms)) = (prune, ranked) {
             top_by_block_max(&mut p, reader, &hits, terms)?;
         } else if prune {
             let ranking = conjunction.map_or(weight, |(_, any)| any.as_ref());

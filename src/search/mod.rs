@@ -10,6 +10,7 @@
 
 pub mod collect;
 pub mod cursor;
+pub mod leaves;
 pub mod plan;
 pub mod query;
 pub mod schema;
@@ -567,6 +568,7 @@ impl SearchIndex {
             prunable: candidates.downcast_ref::<TermQuery>().is_some(),
             conjunction: conjunction_of_terms(&*candidates),
             ranked_terms: ranked_terms(&*candidates, &self.fields),
+            shape: leaves::shape(&*candidates),
         };
         let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
 

@@ -13,12 +13,13 @@ use std::collections::{BTreeSet, HashMap};
 use tantivy::Searcher;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur,
-    PhraseQuery, Query, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    RegexQuery, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 
+use super::leaves::Boosted;
 use super::query::{Node, Value};
 use super::schema::{self, Facet, Fields};
 use super::without::Without;
@@ -255,7 +256,7 @@ impl Planner<'_> {
             let term = Term::from_field_text(self.fields.concept, &c.iri);
             out.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(
+                Box::new(Boosted::new(
                     Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
                     2.0,
                 )),
@@ -313,7 +314,7 @@ impl Planner<'_> {
         {
             alternatives.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(q, schema::TEXT_WEIGHTS[3].1 as f32)),
+                Box::new(Boosted::new(q, schema::TEXT_WEIGHTS[3].1 as f32)),
             ));
         }
         if let [token] = plain.as_slice() {
@@ -324,7 +325,7 @@ impl Planner<'_> {
                 if seen.insert(near_stems.join(" "))
                     && let Some(q) = self.phrase_in(self.fields.ranked, &near_stems)
                 {
-                    alternatives.push((Occur::Should, Box::new(BoostQuery::new(q, 0.3))));
+                    alternatives.push((Occur::Should, Box::new(Boosted::new(q, 0.3))));
                 }
             }
         }
@@ -380,7 +381,7 @@ impl Planner<'_> {
         Some(if scale == 1.0 {
             q
         } else {
-            Box::new(BoostQuery::new(q, scale))
+            Box::new(Boosted::new(q, scale))
         })
     }
 

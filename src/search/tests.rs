@@ -640,3 +640,110 @@ async fn bad_requests_name_the_parameter_and_position() {
     assert_eq!(p[0].parameter.as_deref(), Some("cursor"));
     c.close().await.expect("close");
 }
+
+/// Queries the planner makes into conjunctions of disjunctions (concept labels, near spellings,
+/// OR, NOT, a prefix beside a word) are scored leaf by leaf: both strategies give the same
+/// pages, and every hit's score is tantivy's own score of the query, to float rounding.
+#[tokio::test]
+async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
+    use tantivy::TantivyDocument;
+    use tantivy::collector::TopDocs;
+    use tantivy::schema::document::Value;
+
+    use super::plan::Planner;
+    use super::schema::{self, StoredHit};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut assets = generate(600, 0x5eed_1eaf);
+    for a in &mut assets {
+        a.status = Some(Status::Published);
+        a.visibility = None;
+    }
+    let c = catalog(dir.path(), assets).await;
+    let index = &c.search;
+    let searcher = index.searcher();
+    // Tantivy's scores of every match of a query, by asset id.
+    let tantivy_scores = |q: &str| -> BTreeMap<String, f32> {
+        let node = super::query::parse(q).expect("parse").expect("a query");
+        let mut planner = Planner {
+            fields: &index.fields,
+            vocab: &index.vocab,
+            labels: &index.labels,
+            searcher: &searcher,
+            english: schema::english(),
+            plain: schema::plain(),
+        };
+        let query = planner.plan(&node).expect("plan").expect("a query");
+        assert!(
+            super::leaves::shape(&*query).is_some(),
+            "{q:?} is a conjunction of disjunctions"
+        );
+        let top = searcher
+            .search(&*query, &TopDocs::with_limit(10_000).order_by_score())
+            .expect("tantivy search");
+        top.into_iter()
+            .map(|(score, address)| {
+                let doc: TantivyDocument = searcher.doc(address).expect("doc");
+                let stored: StoredHit = doc
+                    .get_first(index.fields.hit)
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| serde_json::from_str(s).ok())
+                    .expect("stored hit");
+                (stored.id, score)
+            })
+            .collect()
+    };
+    let moderator = &callers()[2];
+    for q in [
+        "Gaia star",
+        "Planck",
+        "JWST galaxy",
+        "galxy",
+        "nebulla survey",
+        "star OR nebula",
+        "Gaia OR Herschel",
+        "Gaia -cloud",
+        "gal* star",
+        "\"Gaia DR3\" OR mosaic",
+        "(star OR galaxy) (cloud OR survey)",
+    ] {
+        let want = tantivy_scores(q);
+        let mut pages = Vec::new();
+        for strategy in [Strategy::PerDocument, Strategy::BySets] {
+            let req = SearchRequest {
+                q: q.into(),
+                sort: Some(SortBy::Relevance),
+                limit: Some(100),
+                strategy,
+                ..SearchRequest::default()
+            };
+            let resp = search(&c, moderator, &req);
+            assert_eq!(resp.total, want.len() as u64, "{q:?} {strategy:?}");
+            assert!(!resp.hits.is_empty(), "{q:?} finds something");
+            for h in &resp.hits {
+                let got = h.score.expect("a relevance score");
+                let theirs = want.get(&h.id).copied().expect("tantivy matches it too");
+                assert!(
+                    (got - theirs).abs() <= 1e-5 * theirs.abs().max(1.0),
+                    "{q:?} {strategy:?} {}: {got} vs tantivy's {theirs}",
+                    h.id
+                );
+            }
+            // The page is the best of all matches.
+            let mut best: Vec<f32> = want.values().copied().collect();
+            best.sort_by(|a, b| b.total_cmp(a));
+            let floor = best[resp.hits.len() - 1];
+            for h in &resp.hits {
+                assert!(h.score.expect("score") >= floor - 1e-5 * floor.abs().max(1.0));
+            }
+            pages.push(
+                resp.hits
+                    .iter()
+                    .map(|h| (h.id.clone(), h.score))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        assert_eq!(pages[0], pages[1], "{q:?}: both strategies, one page");
+    }
+    c.close().await.expect("close");
+}

@@ -29,6 +29,14 @@ impl Without {
     pub fn new(include: Box<dyn Query>, exclude: Box<dyn Query>) -> Without {
         Without { include, exclude }
     }
+
+    pub fn include(&self) -> &dyn Query {
+        self.include.as_ref()
+    }
+
+    pub fn exclude(&self) -> &dyn Query {
+        self.exclude.as_ref()
+    }
 }
 
 impl Query for Without {

@@ -1,0 +1,331 @@
+//! A query's score as a sum over its leaves, so that a segment with many hits is scored term
+//! at a time.
+//!
+//! Most queries the planner builds for free text are a conjunction of disjunctions: a word with
+//! its concept labels and near spellings, a concept with its IRI and labels, each a (boosted)
+//! term. A document that matches such a query scores the sum, over the leaves it holds, of each
+//! leaf's score times its boosts — no leaf can hold a document its branch does not match, since
+//! every disjunct is a leaf. That sum can be made term at a time: each term's postings are
+//! decoded block by block into one score per document, and the clauses' documents into bitsets
+//! that are ANDed — much cheaper, when a query matches a large part of a segment, than tantivy's
+//! unions and intersections moving document by document. A subquery that is not a term (a
+//! phrase of three words or more, a prefix, a conjunction inside a disjunction) is a leaf scored
+//! by its own scorer.
+//!
+//! Both counting strategies of `collect` score such a query through this sum, adding the leaves
+//! in the same order, so that they give the same floats and the same pages.
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::query::{
+    Bm25Weight, BooleanQuery, BoostWeight, EnableScoring, Occur, Query, Scorer, TermQuery, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
+
+use super::without::Without;
+
+/// A query whose scores are those of another times a factor; unlike tantivy's `BoostQuery`, its
+/// parts can be read, so that `shape` sees through it.
+#[derive(Debug)]
+pub struct Boosted {
+    inner: Box<dyn Query>,
+    boost: Score,
+}
+
+impl Clone for Boosted {
+    fn clone(&self) -> Self {
+        Boosted {
+            inner: self.inner.box_clone(),
+            boost: self.boost,
+        }
+    }
+}
+
+impl Boosted {
+    pub fn new(inner: Box<dyn Query>, boost: Score) -> Boosted {
+        Boosted { inner, boost }
+    }
+}
+
+impl Query for Boosted {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let inner = self.inner.weight(enable_scoring)?;
+        Ok(if enable_scoring.is_scoring_enabled() {
+            Box::new(BoostWeight::new(inner, self.boost))
+        } else {
+            inner
+        })
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.inner.query_terms(visitor)
+    }
+}
+
+/// A leaf: a subquery and the factors its score is multiplied by, innermost first.
+pub struct Leaf {
+    pub query: Box<dyn Query>,
+    pub boosts: Vec<Score>,
+}
+
+/// A query as a conjunction of disjunctions of leaves, less the documents of `exclude`.
+pub struct Shape {
+    pub clauses: Vec<Vec<Leaf>>,
+    pub exclude: Option<Box<dyn Query>>,
+}
+
+impl Shape {
+    fn leaves(&self) -> usize {
+        self.clauses.iter().map(Vec::len).sum()
+    }
+}
+
+/// The shape of a query, when it has more than one leaf (a single leaf is scored as well by
+/// its own scorer).
+pub fn shape(q: &dyn Query) -> Option<Shape> {
+    let (include, exclude) = match q.downcast_ref::<Without>() {
+        Some(w) => (w.include(), Some(w.exclude().box_clone())),
+        None => (q, None),
+    };
+    let mut clauses = Vec::new();
+    conjuncts(include, &[], &mut clauses);
+    let shape = Shape { clauses, exclude };
+    (shape.leaves() > 1).then_some(shape)
+}
+
+fn only(b: &BooleanQuery, occur: Occur) -> bool {
+    b.clauses().iter().all(|(o, _)| *o == occur)
+}
+
+/// Adds the clauses of a conjunction.
+fn conjuncts(q: &dyn Query, boosts: &[Score], out: &mut Vec<Vec<Leaf>>) {
+    if let Some(b) = q.downcast_ref::<BooleanQuery>()
+        && !b.clauses().is_empty()
+        && only(b, Occur::Must)
+    {
+        for (_, c) in b.clauses() {
+            conjuncts(c.as_ref(), boosts, out);
+        }
+        return;
+    }
+    if let Some(b) = q.downcast_ref::<Boosted>() {
+        let mut inner = boosts.to_vec();
+        inner.insert(0, b.boost);
+        return conjuncts(b.inner.as_ref(), &inner, out);
+    }
+    let mut leaves = Vec::new();
+    disjuncts(q, boosts, &mut leaves);
+    out.push(leaves);
+}
+
+/// Adds the leaves of a disjunction.
+fn disjuncts(q: &dyn Query, boosts: &[Score], out: &mut Vec<Leaf>) {
+    if let Some(b) = q.downcast_ref::<BooleanQuery>() {
+        let clauses = b.clauses();
+        if !clauses.is_empty() && only(b, Occur::Should) && b.get_minimum_number_should_match() <= 1
+        {
+            for (_, c) in clauses {
+                disjuncts(c.as_ref(), boosts, out);
+            }
+            return;
+        }
+        if let [(Occur::Must, c)] = clauses {
+            return disjuncts(c.as_ref(), boosts, out);
+        }
+    }
+    if let Some(b) = q.downcast_ref::<Boosted>() {
+        let mut inner = boosts.to_vec();
+        inner.insert(0, b.boost);
+        return disjuncts(b.inner.as_ref(), &inner, out);
+    }
+    out.push(Leaf {
+        query: q.box_clone(),
+        boosts: boosts.to_vec(),
+    });
+}
+
+/// A leaf weighed against a searcher.
+struct LeafWeight {
+    weight: Box<dyn Weight>,
+    boosts: Vec<Score>,
+    /// For a term: its postings are read directly, with this option, scored with this weight.
+    term: Option<(Term, IndexRecordOption, Bm25Weight)>,
+}
+
+/// A shape weighed against a searcher, for every segment.
+pub struct ShapeWeight {
+    clauses: Vec<Vec<LeafWeight>>,
+    exclude: Option<Box<dyn Weight>>,
+}
+
+impl ShapeWeight {
+    /// `with_freqs` tells the fields whose term queries read frequencies (the planner asks for
+    /// them in the text fields, and only there).
+    pub fn new(
+        shape: &Shape,
+        searcher: &Searcher,
+        with_freqs: &dyn Fn(Field) -> bool,
+    ) -> tantivy::Result<ShapeWeight> {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let mut clauses = Vec::with_capacity(shape.clauses.len());
+        for clause in &shape.clauses {
+            let mut leaves = Vec::with_capacity(clause.len());
+            for leaf in clause {
+                let term = match leaf.query.downcast_ref::<TermQuery>() {
+                    Some(t) => {
+                        let term = t.term().clone();
+                        let option = if with_freqs(term.field()) {
+                            IndexRecordOption::WithFreqs
+                        } else {
+                            IndexRecordOption::Basic
+                        };
+                        let bm25 = Bm25Weight::for_terms(searcher, std::slice::from_ref(&term))?;
+                        Some((term, option, bm25))
+                    }
+                    None => None,
+                };
+                leaves.push(LeafWeight {
+                    weight: leaf.query.weight(scoring)?,
+                    boosts: leaf.boosts.clone(),
+                    term,
+                });
+            }
+            clauses.push(leaves);
+        }
+        let exclude = match &shape.exclude {
+            Some(q) => Some(q.weight(EnableScoring::disabled_from_searcher(searcher))?),
+            None => None,
+        };
+        Ok(ShapeWeight { clauses, exclude })
+    }
+
+    /// Every document of the segment that matches, as a bitset (deleted ones included), and
+    /// every document's score, valid for those that match.
+    pub fn accumulate(&self, reader: &SegmentReader) -> tantivy::Result<(Vec<u64>, Vec<Score>)> {
+        let max_doc = reader.max_doc() as usize;
+        let words = max_doc.div_ceil(64);
+        let mut scores = vec![0.0 as Score; max_doc];
+        let mut matches = vec![0u64; words];
+        let mut clause_docs = vec![0u64; words];
+        for (i, clause) in self.clauses.iter().enumerate() {
+            let target = if i == 0 {
+                &mut matches
+            } else {
+                clause_docs.iter_mut().for_each(|w| *w = 0);
+                &mut clause_docs
+            };
+            for leaf in clause {
+                leaf.add(reader, target, &mut scores)?;
+            }
+            if i > 0 {
+                for (m, c) in matches.iter_mut().zip(&clause_docs) {
+                    *m &= c;
+                }
+            }
+        }
+        if let Some(exclude) = &self.exclude {
+            exclude.for_each_no_score(reader, &mut |docs: &[DocId]| {
+                for &d in docs {
+                    if let Some(w) = matches.get_mut(d as usize / 64) {
+                        *w &= !(1u64 << (d % 64));
+                    }
+                }
+            })?;
+        }
+        Ok((matches, scores))
+    }
+
+    /// Scorers of every leaf of one segment, to score documents one at a time.
+    pub fn scorers(&self, reader: &SegmentReader) -> tantivy::Result<LeafScorers<'_>> {
+        let mut leaves = Vec::new();
+        for clause in &self.clauses {
+            for leaf in clause {
+                leaves.push((leaf.weight.scorer(reader, 1.0)?, leaf.boosts.as_slice()));
+            }
+        }
+        Ok(LeafScorers { leaves })
+    }
+}
+
+impl LeafWeight {
+    /// Marks the leaf's documents in `docs` and adds its scores to theirs.
+    fn add(
+        &self,
+        reader: &SegmentReader,
+        docs: &mut [u64],
+        scores: &mut [Score],
+    ) -> tantivy::Result<()> {
+        let Some((term, option, bm25)) = &self.term else {
+            let mut scorer = self.weight.scorer(reader, 1.0)?;
+            let mut d = scorer.doc();
+            while d != TERMINATED {
+                let s = boosted(scorer.score(), &self.boosts);
+                mark(docs, scores, d, s);
+                d = scorer.advance();
+            }
+            return Ok(());
+        };
+        let inverted = reader.inverted_index(term.field())?;
+        let Some(mut block) = inverted.read_block_postings(term, *option)? else {
+            return Ok(());
+        };
+        // The norms a term scorer reads (constant when the field keeps none).
+        let norms = reader
+            .fieldnorms_readers()
+            .get_field(term.field())?
+            .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
+        loop {
+            let block_docs = block.docs();
+            if block_docs.is_empty() {
+                break;
+            }
+            for (i, &d) in block_docs.iter().enumerate() {
+                let s = boosted(
+                    bm25.score(norms.fieldnorm_id(d), block.freq(i)),
+                    &self.boosts,
+                );
+                mark(docs, scores, d, s);
+            }
+            block.advance();
+        }
+        Ok(())
+    }
+}
+
+#[inline]
+fn boosted(mut score: Score, boosts: &[Score]) -> Score {
+    for b in boosts {
+        score *= b;
+    }
+    score
+}
+
+#[inline]
+fn mark(docs: &mut [u64], scores: &mut [Score], d: DocId, s: Score) {
+    if let (Some(w), Some(x)) = (docs.get_mut(d as usize / 64), scores.get_mut(d as usize)) {
+        *w |= 1u64 << (d % 64);
+        *x += s;
+    }
+}
+
+/// The leaves of a shape in one segment, scoring documents in increasing order.
+pub struct LeafScorers<'a> {
+    leaves: Vec<(Box<dyn Scorer>, &'a [Score])>,
+}
+
+impl LeafScorers<'_> {
+    /// The score of a matching document; calls come with increasing `doc`.
+    pub fn score(&mut self, doc: DocId) -> Score {
+        let mut total: Score = 0.0;
+        for (scorer, boosts) in &mut self.leaves {
+            let mut at = scorer.doc();
+            if at < doc {
+                at = scorer.seek(doc);
+            }
+            if at == doc {
+                total += boosted(scorer.score(), boosts);
+            }
+        }
+        total
+    }
+}
