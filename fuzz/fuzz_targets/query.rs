@@ -67,6 +67,7 @@ fuzz_target!(|data: &[u8]| {
         vocab: &f.vocab,
         labels: &f.labels,
         searcher: &searcher,
+        near: &Default::default(),
         english: schema::english(),
         plain: schema::plain(),
     };

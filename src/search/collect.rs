@@ -692,6 +692,8 @@ impl Scan {
             .par_iter()
             .zip(segment_tables.par_iter())
             .enumerate()
+            // One segment at a time, so that a core done early takes the next.
+            .with_max_len(1)
             .map(|(ord, (reader, table))| {
                 self.segment(
                     ord as u32,

@@ -37,6 +37,7 @@ use crate::store::Store;
 use collect::{Filter, Found, Scan, SortBy, SortKey, Strategy, Tables, Visibility};
 use cursor::{Cursor, CursorError};
 use plan::{ConceptLabels, PlanError, Planner};
+use rayon::prelude::*;
 use schema::{Facet, FacetTable, Fields, StoredHit};
 
 /// Bumped whenever the schema or the document layout changes: an older index is rebuilt.
@@ -186,6 +187,7 @@ pub struct SearchIndex {
     secret: Vec<u8>,
     pinned: Mutex<VecDeque<(Instant, Searcher)>>,
     tables: Tables,
+    near: plan::NearSpellings,
     dir: std::path::PathBuf,
 }
 
@@ -262,6 +264,7 @@ impl SearchIndex {
             secret,
             pinned: Mutex::new(VecDeque::new()),
             tables,
+            near: Default::default(),
             dir: dir.to_owned(),
         };
         index.warm()?;
@@ -524,6 +527,7 @@ impl SearchIndex {
             vocab: &self.vocab,
             labels: &self.labels,
             searcher: &searcher,
+            near: &self.near,
             english: schema::english(),
             plain: schema::plain(),
         };
@@ -641,68 +645,71 @@ impl SearchIndex {
         };
         let name_gen = generator(name_field, 1_000);
         let abstract_gen = generator(abstract_field, 240);
-        let mut out = Vec::with_capacity(top.len());
-        for (key, address) in top {
-            let doc: TantivyDocument = searcher.doc(*address)?;
-            let Some(stored) = doc
-                .get_first(self.fields.hit)
-                .and_then(|v| v.as_str())
-                .and_then(|s| serde_json::from_str::<StoredHit>(s).ok())
-            else {
-                continue;
-            };
-            let mut name = name_gen.snippet(&stored.name);
-            name.set_snippet_prefix_postfix("<mark>", "</mark>");
-            let name_html = if name.is_empty() {
-                html_escape(&stored.name)
-            } else {
-                name.to_html()
-            };
-            let abstract_html = stored.abstract_.as_deref().map(|a| {
-                let mut s = abstract_gen.snippet(a);
-                s.set_snippet_prefix_postfix("<mark>", "</mark>");
-                if s.fragment().is_empty() {
-                    html_escape(&a.chars().take(240).collect::<String>())
+        // Each hit is read and highlighted on its own: on every core at once.
+        let hits: Vec<Option<Hit>> = top
+            .par_iter()
+            .map(|(key, address)| -> Result<Option<Hit>> {
+                let doc: TantivyDocument = searcher.doc(*address)?;
+                let Some(stored) = doc
+                    .get_first(self.fields.hit)
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| serde_json::from_str::<StoredHit>(s).ok())
+                else {
+                    return Ok(None);
+                };
+                let mut name = name_gen.snippet(&stored.name);
+                name.set_snippet_prefix_postfix("<mark>", "</mark>");
+                let name_html = if name.is_empty() {
+                    html_escape(&stored.name)
                 } else {
-                    s.to_html()
-                }
-            });
-            let score = match (sort, key) {
-                (SortBy::Relevance, SortKey::Num(k)) => Some(collect::key_score(*k)),
-                _ => None,
-            };
-            let base = self.store.base().trim_end_matches('/');
-            let id = &stored.id;
-            let launch = if stored.kind == "Datalab" {
-                format!(
-                    "{}/datalab-launch-wizard/{id}",
-                    launch_base.trim_end_matches('/')
-                )
-            } else {
-                format!("{base}/api/v1/assets/{id}#launch")
-            };
-            out.push(Hit {
-                id: stored.id.clone(),
-                kind: stored.kind.clone(),
-                name: stored.name.clone(),
-                alternate_name: stored.alternate_name.clone(),
-                abstract_: stored.abstract_.clone(),
-                date_modified: stored.date_modified.clone(),
-                popularity: stored.popularity,
-                facets: stored.facets.into_iter().collect(),
-                highlight: Highlight {
-                    name: name_html,
-                    abstract_: abstract_html,
-                },
-                links: HitLinks {
-                    self_: format!("{base}/api/v1/assets/{id}"),
-                    landing_page: format!("{base}/assets/{id}"),
-                    launch,
-                },
-                score,
-            });
-        }
-        Ok(out)
+                    name.to_html()
+                };
+                let abstract_html = stored.abstract_.as_deref().map(|a| {
+                    let mut s = abstract_gen.snippet(a);
+                    s.set_snippet_prefix_postfix("<mark>", "</mark>");
+                    if s.fragment().is_empty() {
+                        html_escape(&a.chars().take(240).collect::<String>())
+                    } else {
+                        s.to_html()
+                    }
+                });
+                let score = match (sort, key) {
+                    (SortBy::Relevance, SortKey::Num(k)) => Some(collect::key_score(*k)),
+                    _ => None,
+                };
+                let base = self.store.base().trim_end_matches('/');
+                let id = &stored.id;
+                let launch = if stored.kind == "Datalab" {
+                    format!(
+                        "{}/datalab-launch-wizard/{id}",
+                        launch_base.trim_end_matches('/')
+                    )
+                } else {
+                    format!("{base}/api/v1/assets/{id}#launch")
+                };
+                Ok(Some(Hit {
+                    id: stored.id.clone(),
+                    kind: stored.kind.clone(),
+                    name: stored.name.clone(),
+                    alternate_name: stored.alternate_name.clone(),
+                    abstract_: stored.abstract_.clone(),
+                    date_modified: stored.date_modified.clone(),
+                    popularity: stored.popularity,
+                    facets: stored.facets.into_iter().collect(),
+                    highlight: Highlight {
+                        name: name_html,
+                        abstract_: abstract_html,
+                    },
+                    links: HitLinks {
+                        self_: format!("{base}/api/v1/assets/{id}"),
+                        landing_page: format!("{base}/assets/{id}"),
+                        launch,
+                    },
+                    score,
+                }))
+            })
+            .collect::<Result<_>>()?;
+        Ok(hits.into_iter().flatten().collect())
     }
 
     fn facet_counts(

@@ -9,6 +9,7 @@
 //! an unknown value is refused with the closest known ones.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 
 use tantivy::Searcher;
 use tantivy::Term;
@@ -95,12 +96,44 @@ fn normal(s: &str) -> String {
         .to_lowercase()
 }
 
+/// Near spellings already looked up, for one generation of the index (its words change only
+/// with it): finding them walks every segment's dictionary with an automaton built for the
+/// word, the largest part of planning a query.
+#[derive(Default)]
+pub struct NearSpellings {
+    found: Mutex<(u64, HashMap<String, Vec<String>>)>,
+}
+
+/// Most words whose near spellings are kept.
+const NEAR_KEPT: usize = 20_000;
+
+impl NearSpellings {
+    fn get(&self, generation: u64, token: &str) -> Option<Vec<String>> {
+        let found = self.found.lock().ok()?;
+        if found.0 != generation {
+            return None;
+        }
+        found.1.get(token).cloned()
+    }
+
+    fn keep(&self, generation: u64, token: &str, spellings: &[String]) {
+        if let Ok(mut found) = self.found.lock() {
+            if found.0 != generation || found.1.len() >= NEAR_KEPT {
+                found.1.clear();
+                found.0 = generation;
+            }
+            found.1.insert(token.to_owned(), spellings.to_vec());
+        }
+    }
+}
+
 /// Builds queries against one searcher.
 pub struct Planner<'a> {
     pub fields: &'a Fields,
     pub vocab: &'a Vocabularies,
     pub labels: &'a ConceptLabels,
     pub searcher: &'a Searcher,
+    pub near: &'a NearSpellings,
     pub english: TextAnalyzer,
     pub plain: TextAnalyzer,
 }
@@ -343,6 +376,16 @@ impl Planner<'_> {
         if len < 5 {
             return Vec::new();
         }
+        let generation = self.searcher.generation().generation_id();
+        if let Some(found) = self.near.get(generation, token) {
+            return found;
+        }
+        let found = self.find_near_spellings(token, len);
+        self.near.keep(generation, token, &found);
+        found
+    }
+
+    fn find_near_spellings(&self, token: &str, len: usize) -> Vec<String> {
         let distance = if len >= 9 { 2 } else { 1 };
         let fuzzy = FuzzyTermQuery::new(
             Term::from_field_text(self.fields.all, token),

@@ -670,6 +670,7 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
             vocab: &index.vocab,
             labels: &index.labels,
             searcher: &searcher,
+            near: &Default::default(),
             english: schema::english(),
             plain: schema::plain(),
         };
