@@ -748,3 +748,33 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
     }
     c.close().await.expect("close");
 }
+
+/// Near spellings are remembered per index generation: a word written later is a near
+/// spelling of a typo at once.
+#[tokio::test]
+async fn a_typo_finds_a_word_written_after_it_was_first_searched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = catalog(
+        dir.path(),
+        vec![named("pics", "Pictures", "Plain pictures.")],
+    )
+    .await;
+    let ids = |q: &str| -> Vec<String> {
+        let req = SearchRequest {
+            q: q.into(),
+            ..SearchRequest::default()
+        };
+        search(&c, &Caller::Anonymous, &req)
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    };
+    assert!(ids("nebulla").is_empty());
+    c.write(vec![named("neb", "Nebula atlas", "Maps.")])
+        .await
+        .expect("write");
+    assert_eq!(ids("nebulla"), vec!["neb"]);
+    assert_eq!(ids("picturess"), vec!["pics"]);
+    c.close().await.expect("close");
+}
