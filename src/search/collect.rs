@@ -126,6 +126,12 @@ pub struct SegTable {
     keyword_ords: Vec<u32>,
     keywords: Option<StrColumn>,
     tiebreak: Vec<u64>,
+    /// Per document, the first part of its sort key in each order other than relevance
+    /// (smaller first): read once here rather than from the columns for every hit.
+    by_popularity: Vec<u64>,
+    by_modified: Vec<u64>,
+    /// The ordinal of the name in the segment's `name_sort` column.
+    by_name: Vec<u64>,
     /// Per facet bit: its documents (`None` when no document has it).
     value_sets: Vec<Option<Vec<u64>>>,
     /// Per keyword ordinal: its documents as a bitset when it is frequent...
@@ -294,6 +300,24 @@ impl SegTable {
             }
         }
         let tiebreak = dense(&values_u64(ff.u64(&name_of(fields.tiebreak))?), n);
+        let popularity = values_u64(ff.u64(&name_of(fields.popularity))?);
+        let modified = values_i64(ff.i64(&name_of(fields.modified))?);
+        let names = ff.str(&name_of(fields.name_sort))?;
+        let (mut by_popularity, mut by_modified, mut by_name) = (
+            Vec::with_capacity(n as usize),
+            Vec::with_capacity(n as usize),
+            Vec::with_capacity(n as usize),
+        );
+        for d in 0..n {
+            by_popularity.push(u64::MAX - popularity.get_val(d));
+            by_modified.push(u64::MAX - ((modified.get_val(d) as u64) ^ (1 << 63)));
+            by_name.push(
+                names
+                    .as_ref()
+                    .and_then(|c| c.ords().first(d))
+                    .unwrap_or(u64::MAX),
+            );
+        }
         Ok(SegTable {
             words,
             max_doc: n,
@@ -303,6 +327,9 @@ impl SegTable {
             keyword_ords,
             keywords,
             tiebreak,
+            by_popularity,
+            by_modified,
+            by_name,
             value_sets,
             keyword_sets,
             keyword_docs,
@@ -477,11 +504,10 @@ enum SegVisibility {
     },
 }
 
-enum SegSort {
+enum SegSort<'a> {
     Score,
-    Desc(Arc<dyn ColumnValues<u64>>),
-    DescSigned(Arc<dyn ColumnValues<i64>>),
-    Name(Column<u64>),
+    /// The first part of each document's key (see `SegTable::by_name`).
+    Keys(&'a [u64]),
 }
 
 enum SegFilter {
@@ -513,7 +539,7 @@ struct Prep<'a> {
     words: usize,
     visibility: SegVisibility,
     filters: Vec<SegFilter>,
-    sort: SegSort,
+    sort: SegSort<'a>,
     names: Option<StrColumn>,
     after: Option<u128>,
     counts: Counts,
@@ -561,9 +587,7 @@ impl Prep<'_> {
     fn key(&self, doc: DocId, score: Score) -> u128 {
         let primary = match &self.sort {
             SegSort::Score => score_key(score),
-            SegSort::Desc(col) => u64::MAX - col.get_val(doc),
-            SegSort::DescSigned(col) => u64::MAX - ((col.get_val(doc) as u64) ^ (1 << 63)),
-            SegSort::Name(col) => col.first(doc).unwrap_or(u64::MAX),
+            SegSort::Keys(keys) => keys.get(doc as usize).copied().unwrap_or(u64::MAX),
         };
         join(
             primary,
@@ -842,15 +866,12 @@ impl Scan {
         let mut names = None;
         let sort = match self.sort {
             SortBy::Relevance => SegSort::Score,
-            SortBy::Popularity => SegSort::Desc(values_u64(ff.u64(&name_of(fields.popularity))?)),
-            SortBy::DateModified => {
-                SegSort::DescSigned(values_i64(ff.i64(&name_of(fields.modified))?))
-            }
+            SortBy::Popularity => SegSort::Keys(&table.by_popularity),
+            SortBy::DateModified => SegSort::Keys(&table.by_modified),
             SortBy::Name => {
-                let col = ff.str(&name_of(fields.name_sort))?;
-                names = col.clone();
-                match col {
-                    Some(c) => SegSort::Name(c.ords().clone()),
+                names = ff.str(&name_of(fields.name_sort))?;
+                match names {
+                    Some(_) => SegSort::Keys(&table.by_name),
                     None => SegSort::Score,
                 }
             }
@@ -1044,8 +1065,14 @@ impl Scan {
             let (matches, scores) = shape.accumulate(reader)?;
             text = matches;
             leaf_scores = Some(scores);
+        } else if !relevance {
+            weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
+                for &d in docs {
+                    set_bit(&mut text, d);
+                }
+            })?;
         }
-        if prune || conjunction.is_some() || leaf_scores.is_some() {
+        if !relevance || prune || conjunction.is_some() || leaf_scores.is_some() {
             if let Some(alive) = alive {
                 for (i, w) in text.iter_mut().enumerate() {
                     let mut x = *w;
@@ -1059,7 +1086,8 @@ impl Scan {
                 }
             }
         } else {
-            // One pass: every candidate is recorded, hits are scored and offered at once.
+            // One pass over a relevance query of no known shape: every candidate is recorded,
+            // hits are scored and offered at once.
             let mut allowed = visible.clone().unwrap_or_else(|| vec![u64::MAX; n]);
             for set in &passes {
                 for (o, s) in allowed.iter_mut().zip(set) {
@@ -1072,11 +1100,7 @@ impl Scan {
                 if alive.is_none_or(|a| a.is_alive(doc)) {
                     set_bit(&mut text, doc);
                     if has_bit(&allowed, doc) {
-                        let score = match p.sort {
-                            SegSort::Score => scorer.score(),
-                            _ => 0.0,
-                        };
-                        let key = p.key(doc, score);
+                        let key = p.key(doc, scorer.score());
                         p.offer(key, doc);
                     }
                 }
@@ -1160,7 +1184,7 @@ impl Scan {
                 }
                 threshold
             })?;
-        } else if conjunction.is_some() {
+        } else if !relevance {
             for d in set_bits(&hits) {
                 let key = p.key(d as DocId, 0.0);
                 p.offer(key, d as DocId);

@@ -74,23 +74,15 @@ pub struct Shape {
     pub exclude: Option<Box<dyn Query>>,
 }
 
-impl Shape {
-    fn leaves(&self) -> usize {
-        self.clauses.iter().map(Vec::len).sum()
-    }
-}
-
-/// The shape of a query, when it has more than one leaf (a single leaf is scored as well by
-/// its own scorer).
-pub fn shape(q: &dyn Query) -> Option<Shape> {
+/// The shape of a query (a query that is none of the above is one leaf).
+pub fn shape(q: &dyn Query) -> Shape {
     let (include, exclude) = match q.downcast_ref::<Without>() {
         Some(w) => (w.include(), Some(w.exclude().box_clone())),
         None => (q, None),
     };
     let mut clauses = Vec::new();
     conjuncts(include, &[], &mut clauses);
-    let shape = Shape { clauses, exclude };
-    (shape.leaves() > 1).then_some(shape)
+    Shape { clauses, exclude }
 }
 
 fn only(b: &BooleanQuery, occur: Occur) -> bool {

@@ -572,7 +572,7 @@ impl SearchIndex {
             prunable: candidates.downcast_ref::<TermQuery>().is_some(),
             conjunction: conjunction_of_terms(&*candidates),
             ranked_terms: ranked_terms(&*candidates, &self.fields),
-            shape: leaves::shape(&*candidates),
+            shape: Some(leaves::shape(&*candidates)),
         };
         let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
 
