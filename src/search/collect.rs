@@ -697,11 +697,7 @@ impl Scan {
             _ => None,
         };
         let shape = match &self.shape {
-            Some(shape)
-                if self.sort == SortBy::Relevance
-                    && !self.prunable
-                    && self.conjunction.is_none() =>
-            {
+            Some(shape) if !self.prunable && self.conjunction.is_none() => {
                 let f = &tables.fields;
                 Some(ShapeWeight::new(shape, searcher, &|field| {
                     field == f.ranked || field == f.pairs || f.text.contains(&field)
@@ -1065,6 +1061,8 @@ impl Scan {
             let (matches, scores) = shape.accumulate(reader)?;
             text = matches;
             leaf_scores = Some(scores);
+        } else if let Some(shape) = w.shape {
+            text = shape.matches(reader)?;
         } else if !relevance {
             weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
                 for &d in docs {
@@ -1184,10 +1182,17 @@ impl Scan {
                 }
                 threshold
             })?;
-        } else if !relevance {
+        } else if let SegSort::Keys(keys) = p.sort {
+            // A hit whose first part of the key is past the last one kept cannot enter.
+            let mut last = u64::MAX;
             for d in set_bits(&hits) {
-                let key = p.key(d as DocId, 0.0);
-                p.offer(key, d as DocId);
+                let primary = keys.get(d).copied().unwrap_or(u64::MAX);
+                if primary <= last {
+                    let tiebreak = table.tiebreak.get(d).copied().unwrap_or(0);
+                    if p.offer(join(primary, tiebreak), d as DocId) && p.heap.len() >= p.keep {
+                        last = p.heap.peek().map_or(u64::MAX, |(k, _)| (k >> 64) as u64);
+                    }
+                }
             }
         }
         Ok(p.finish())

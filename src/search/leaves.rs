@@ -194,9 +194,22 @@ impl ShapeWeight {
     /// Every document of the segment that matches, as a bitset (deleted ones included), and
     /// every document's score, valid for those that match.
     pub fn accumulate(&self, reader: &SegmentReader) -> tantivy::Result<(Vec<u64>, Vec<Score>)> {
-        let max_doc = reader.max_doc() as usize;
-        let words = max_doc.div_ceil(64);
-        let mut scores = vec![0.0 as Score; max_doc];
+        let mut scores = vec![0.0 as Score; reader.max_doc() as usize];
+        let matches = self.pass(reader, Some(&mut scores))?;
+        Ok((matches, scores))
+    }
+
+    /// Every document of the segment that matches, as a bitset (deleted ones included).
+    pub fn matches(&self, reader: &SegmentReader) -> tantivy::Result<Vec<u64>> {
+        self.pass(reader, None)
+    }
+
+    fn pass(
+        &self,
+        reader: &SegmentReader,
+        mut scores: Option<&mut [Score]>,
+    ) -> tantivy::Result<Vec<u64>> {
+        let words = (reader.max_doc() as usize).div_ceil(64);
         let mut matches = vec![0u64; words];
         let mut clause_docs = vec![0u64; words];
         for (i, clause) in self.clauses.iter().enumerate() {
@@ -207,7 +220,10 @@ impl ShapeWeight {
                 &mut clause_docs
             };
             for leaf in clause {
-                leaf.add(reader, target, &mut scores)?;
+                match scores.as_deref_mut() {
+                    Some(scores) => leaf.add(reader, target, scores)?,
+                    None => leaf.mark(reader, target)?,
+                }
             }
             if i > 0 {
                 for (m, c) in matches.iter_mut().zip(&clause_docs) {
@@ -224,7 +240,7 @@ impl ShapeWeight {
                 }
             })?;
         }
-        Ok((matches, scores))
+        Ok(matches)
     }
 
     /// Scorers of every leaf of one segment, to score documents one at a time.
@@ -240,6 +256,38 @@ impl ShapeWeight {
 }
 
 impl LeafWeight {
+    /// Marks the leaf's documents in `docs`.
+    fn mark(&self, reader: &SegmentReader, docs: &mut [u64]) -> tantivy::Result<()> {
+        let Some((term, _, _)) = &self.term else {
+            return self
+                .weight
+                .for_each_no_score(reader, &mut |found: &[DocId]| {
+                    for &d in found {
+                        if let Some(w) = docs.get_mut(d as usize / 64) {
+                            *w |= 1u64 << (d % 64);
+                        }
+                    }
+                });
+        };
+        let inverted = reader.inverted_index(term.field())?;
+        let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else {
+            return Ok(());
+        };
+        loop {
+            let block_docs = block.docs();
+            if block_docs.is_empty() {
+                break;
+            }
+            for &d in block_docs {
+                if let Some(w) = docs.get_mut(d as usize / 64) {
+                    *w |= 1u64 << (d % 64);
+                }
+            }
+            block.advance();
+        }
+        Ok(())
+    }
+
     /// Marks the leaf's documents in `docs` and adds its scores to theirs.
     fn add(
         &self,
