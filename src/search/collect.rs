@@ -492,7 +492,10 @@ struct Weights<'a> {
     query: &'a dyn Weight,
     conjunction: Option<&'a ConjunctionWeights>,
     ranked: Option<&'a [(Term, Bm25Weight)]>,
+    /// Matches the query from postings; for `shape`, every query's.
     shape: Option<&'a ShapeWeight>,
+    /// Whether relevance is the sum of the shape's leaves.
+    by_leaves: bool,
 }
 
 enum SegVisibility {
@@ -697,14 +700,18 @@ impl Scan {
             _ => None,
         };
         let shape = match &self.shape {
-            Some(shape) if !self.prunable && self.conjunction.is_none() => {
+            Some(shape) => {
                 let f = &tables.fields;
                 Some(ShapeWeight::new(shape, searcher, &|field| {
                     field == f.ranked || field == f.pairs || f.text.contains(&field)
                 })?)
             }
-            _ => None,
+            None => None,
         };
+        // A term or a conjunction of terms is ranked as tantivy scores it (see
+        // `top_by_block_max`); other shapes by the sum of their leaves.
+        let by_leaves =
+            self.sort == SortBy::Relevance && !self.prunable && self.conjunction.is_none();
         let segment_tables = tables.of(searcher)?;
         // Segments are independent: they are counted on every core at once, and merged.
         let per_segment: Vec<Found> = searcher
@@ -725,6 +732,7 @@ impl Scan {
                         conjunction: conjunction.as_ref(),
                         ranked: ranked.as_deref(),
                         shape: shape.as_ref(),
+                        by_leaves,
                     },
                 )
             })
@@ -778,8 +786,8 @@ impl Scan {
             self.by_sets(prep, reader, w)
         } else {
             let leaves = match w.shape {
-                Some(shape) => Some(shape.scorers(reader)?),
-                None => None,
+                Some(shape) if w.by_leaves => Some(shape.scorers(reader)?),
+                _ => None,
             };
             Ok(self.per_document(prep, reader, scorer, leaves))
         }
@@ -1035,7 +1043,13 @@ impl Scan {
         let prune = relevance && (self.prunable || conjunction.is_some());
         // Leaf scores, when the page is ranked from them.
         let mut leaf_scores: Option<Vec<Score>> = None;
-        if let Some((each, _)) = conjunction {
+        if let (true, Some(shape)) = (w.by_leaves, w.shape) {
+            let (matches, scores) = shape.accumulate(reader)?;
+            text = matches;
+            leaf_scores = Some(scores);
+        } else if let Some(shape) = w.shape {
+            text = shape.matches(reader)?;
+        } else if let Some((each, _)) = conjunction {
             let mut term = vec![0u64; n];
             for (i, w) in each.iter().enumerate() {
                 let target = if i == 0 { &mut text } else { &mut term };
@@ -1057,12 +1071,6 @@ impl Scan {
                     set_bit(&mut text, d);
                 }
             })?;
-        } else if let (true, Some(shape)) = (relevance, w.shape) {
-            let (matches, scores) = shape.accumulate(reader)?;
-            text = matches;
-            leaf_scores = Some(scores);
-        } else if let Some(shape) = w.shape {
-            text = shape.matches(reader)?;
         } else if !relevance {
             weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
                 for &d in docs {
@@ -1158,16 +1166,9 @@ impl Scan {
         }
         // The page, unless the single pass made it.
         if let Some(scores) = &leaf_scores {
-            let mut threshold = f32::MIN;
-            for d in set_bits(&hits) {
-                let score = scores.get(d).copied().unwrap_or(0.0);
-                if score >= threshold {
-                    let key = p.key(d as DocId, score);
-                    if p.offer(key, d as DocId) {
-                        threshold = p.entry_threshold();
-                    }
-                }
-            }
+            page_over(&mut p, &hits, |d| {
+                score_key(scores.get(d).copied().unwrap_or(0.0))
+            });
         } else if let (true, Some(terms)) = (prune, ranked) {
             top_by_block_max(&mut p, reader, &hits, terms)?;
         } else if prune {
@@ -1183,19 +1184,22 @@ impl Scan {
                 threshold
             })?;
         } else if let SegSort::Keys(keys) = p.sort {
-            // A hit whose first part of the key is past the last one kept cannot enter.
-            let mut last = u64::MAX;
-            for d in set_bits(&hits) {
-                let primary = keys.get(d).copied().unwrap_or(u64::MAX);
-                if primary <= last {
-                    let tiebreak = table.tiebreak.get(d).copied().unwrap_or(0);
-                    if p.offer(join(primary, tiebreak), d as DocId) && p.heap.len() >= p.keep {
-                        last = p.heap.peek().map_or(u64::MAX, |(k, _)| (k >> 64) as u64);
-                    }
-                }
-            }
+            page_over(&mut p, &hits, |d| keys.get(d).copied().unwrap_or(u64::MAX));
         }
         Ok(p.finish())
+    }
+}
+
+/// Offers every hit to the page, keyed by `primary` and the tie-break; a hit whose key does not
+/// come before the last one kept on a full page is passed over without touching the page.
+fn page_over(p: &mut Prep<'_>, hits: &[u64], primary: impl Fn(usize) -> u64) {
+    let tiebreak = &p.table.tiebreak;
+    let mut bar = u128::MAX;
+    for d in set_bits(hits) {
+        let key = join(primary(d), tiebreak.get(d).copied().unwrap_or(0));
+        if key < bar && p.offer(key, d as DocId) && p.heap.len() >= p.keep {
+            bar = p.heap.peek().map_or(u128::MAX, |(k, _)| *k);
+        }
     }
 }
 
