@@ -768,7 +768,12 @@ impl Scan {
         w: &Weights<'_>,
     ) -> tantivy::Result<Found> {
         let prep = self.prepare(ord, reader, table, fields)?;
-        let scorer = w.query.scorer(reader, 1.0)?;
+        // How many documents may match: from the shape when there is one, as building the
+        // query's scorer may already cost a pass over its postings (a prefix's does).
+        let expected = match w.shape {
+            Some(shape) => shape.size_bound(reader)?,
+            None => w.query.scorer(reader, 1.0)?.size_hint(),
+        };
         let by_sets = match self.strategy {
             Strategy::PerDocument => false,
             Strategy::BySets => true,
@@ -777,14 +782,13 @@ impl Scan {
             // 1M assets sets win from one document in 256 (the bench mix's median went from
             // 3.95 to 3.68 ms when this moved from 1 in 32; 1 in 8,192 measured the same).
             Strategy::Auto => {
-                table.max_doc >= 4096
-                    && u64::from(scorer.size_hint()) * 256 >= u64::from(table.max_doc)
+                table.max_doc >= 4096 && u64::from(expected) * 256 >= u64::from(table.max_doc)
             }
         };
         if by_sets {
-            drop(scorer);
             self.by_sets(prep, reader, w)
         } else {
+            let scorer = w.query.scorer(reader, 1.0)?;
             let leaves = match w.shape {
                 Some(shape) if w.by_leaves => Some(shape.scorers(reader)?),
                 _ => None,

@@ -243,6 +243,28 @@ impl ShapeWeight {
         Ok(matches)
     }
 
+    /// At most how many documents of the segment match, cheaply: a term's document frequency,
+    /// and, for a leaf that is not a term, every document (finding out would cost as much as
+    /// matching it).
+    pub fn size_bound(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
+        let mut bound = reader.max_doc();
+        for clause in &self.clauses {
+            let mut sum: u32 = 0;
+            for leaf in clause {
+                let n = match &leaf.term {
+                    Some((term, _, _)) => reader
+                        .inverted_index(term.field())?
+                        .get_term_info(term)?
+                        .map_or(0, |info| info.doc_freq),
+                    None => reader.max_doc(),
+                };
+                sum = sum.saturating_add(n);
+            }
+            bound = bound.min(sum);
+        }
+        Ok(bound)
+    }
+
     /// Scorers of every leaf of one segment, to score documents one at a time.
     pub fn scorers(&self, reader: &SegmentReader) -> tantivy::Result<LeafScorers<'_>> {
         let mut leaves = Vec::new();
