@@ -177,13 +177,22 @@ pub async fn search(
     let req = request(raw.as_deref())?;
     let catalog = state.catalog.clone();
     let launch_base = state.config.launch_base.clone();
-    let (response, took) = tokio::task::spawn_blocking(move || {
+    // On the pool that passes over the segments: the search's own thread then takes its
+    // share of the segments at once, and no more searches run at a time than there are cores.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    // A panic on that pool would end the process: it is caught and answered as a failure.
+    rayon::spawn(move || {
         let started = Instant::now();
-        let r = catalog.search.search(&caller, &req, &launch_base);
-        (r, started.elapsed())
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            catalog.search.search(&caller, &req, &launch_base)
+        }));
+        let _ = tx.send(r.map(|r| (r, started.elapsed())));
+    });
+    let failed = |what: &str| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, what.to_owned());
+    let (response, took) = rx
+        .await
+        .map_err(|e| failed(&e.to_string()))?
+        .map_err(|_| failed("the search failed"))?;
     let response = response?;
     Ok(timed(Json(response).into_response(), took))
 }
