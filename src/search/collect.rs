@@ -1048,8 +1048,9 @@ impl Scan {
         // Leaf scores, when the page is ranked from them.
         let mut leaf_scores: Option<Vec<Score>> = None;
         if let (true, Some(shape)) = (w.by_leaves, w.shape) {
-            let (matches, scores) = shape.accumulate(reader)?;
-            text = matches;
+            // One score per document of the segment: the thread's buffer, kept between passes.
+            let mut scores = SCORES.with(|s| std::mem::take(&mut *s.borrow_mut()));
+            text = shape.accumulate(reader, &mut scores)?;
             leaf_scores = Some(scores);
         } else if let Some(shape) = w.shape {
             text = shape.matches(reader)?;
@@ -1190,8 +1191,16 @@ impl Scan {
         } else if let SegSort::Keys(keys) = p.sort {
             page_over(&mut p, &hits, |d| keys.get(d).copied().unwrap_or(u64::MAX));
         }
+        if let Some(scores) = leaf_scores {
+            SCORES.with(|s| *s.borrow_mut() = scores);
+        }
         Ok(p.finish())
     }
+}
+
+thread_local! {
+    /// A pass's per-document scores (see `ShapeWeight::accumulate`).
+    static SCORES: std::cell::RefCell<Vec<Score>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Offers every hit to the page, keyed by `primary` and the tie-break; a hit whose key does not

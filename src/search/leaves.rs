@@ -192,11 +192,16 @@ impl ShapeWeight {
     }
 
     /// Every document of the segment that matches, as a bitset (deleted ones included), and
-    /// every document's score, valid for those that match.
-    pub fn accumulate(&self, reader: &SegmentReader) -> tantivy::Result<(Vec<u64>, Vec<Score>)> {
-        let mut scores = vec![0.0 as Score; reader.max_doc() as usize];
-        let matches = self.pass(reader, Some(&mut scores))?;
-        Ok((matches, scores))
+    /// in `scores` every document's score, valid for those that match (`scores` may be reused
+    /// from another pass: the first clause writes a document's score before adding to it, so
+    /// its earlier content is never read for a match).
+    pub fn accumulate(
+        &self,
+        reader: &SegmentReader,
+        scores: &mut Vec<Score>,
+    ) -> tantivy::Result<Vec<u64>> {
+        scores.resize(reader.max_doc() as usize, 0.0);
+        self.pass(reader, Some(scores))
     }
 
     /// Every document of the segment that matches, as a bitset (deleted ones included).
@@ -221,7 +226,7 @@ impl ShapeWeight {
             };
             for leaf in clause {
                 match scores.as_deref_mut() {
-                    Some(scores) => leaf.add(reader, target, scores)?,
+                    Some(scores) => leaf.add(reader, target, scores, i == 0)?,
                     None => leaf.mark(reader, target)?,
                 }
             }
@@ -316,13 +321,14 @@ impl LeafWeight {
         reader: &SegmentReader,
         docs: &mut [u64],
         scores: &mut [Score],
+        first: bool,
     ) -> tantivy::Result<()> {
         let Some((term, option, bm25)) = &self.term else {
             let mut scorer = self.weight.scorer(reader, 1.0)?;
             let mut d = scorer.doc();
             while d != TERMINATED {
                 let s = boosted(scorer.score(), &self.boosts);
-                mark(docs, scores, d, s);
+                mark(docs, scores, d, s, first);
                 d = scorer.advance();
             }
             return Ok(());
@@ -346,7 +352,7 @@ impl LeafWeight {
                     bm25.score(norms.fieldnorm_id(d), block.freq(i)),
                     &self.boosts,
                 );
-                mark(docs, scores, d, s);
+                mark(docs, scores, d, s, first);
             }
             block.advance();
         }
@@ -362,11 +368,18 @@ fn boosted(mut score: Score, boosts: &[Score]) -> Score {
     score
 }
 
+/// Marks `d` and adds `s` to its score; in the first clause, the first leaf to find `d` writes
+/// its score (so that scores need no clearing: a match is always found in the first clause).
 #[inline]
-fn mark(docs: &mut [u64], scores: &mut [Score], d: DocId, s: Score) {
+fn mark(docs: &mut [u64], scores: &mut [Score], d: DocId, s: Score, first: bool) {
     if let (Some(w), Some(x)) = (docs.get_mut(d as usize / 64), scores.get_mut(d as usize)) {
-        *w |= 1u64 << (d % 64);
-        *x += s;
+        let bit = 1u64 << (d % 64);
+        if first && *w & bit == 0 {
+            *x = s;
+        } else {
+            *x += s;
+        }
+        *w |= bit;
     }
 }
 
