@@ -86,7 +86,7 @@ fuzz_target!(|data: &[u8]| {
         prunable: q.downcast_ref::<tantivy::query::TermQuery>().is_some(),
         conjunction: orrery::search::conjunction_of_terms(&*q),
         ranked_terms: orrery::search::ranked_terms(&*q, &f.fields),
-        shape: Some(orrery::search::leaves::shape(&*q)),
+        shape: orrery::search::leaves::shape(&*q),
     };
     let _ = scan.run(&searcher, &*q, &f.tables);
 });

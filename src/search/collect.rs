@@ -465,35 +465,31 @@ pub struct Scan {
     /// Whether the query supports block-max pruning (a single term): then the page of a
     /// relevance search is found by pruning instead of scoring every hit.
     pub prunable: bool,
-    /// When the query is a conjunction of terms: the terms, each matched on its own (their
-    /// bitsets ANDed, cheaper than leapfrogging dense posting lists), and their disjunction,
-    /// which scores a document holding all of them exactly as the conjunction does and can
-    /// be pruned.
+    /// When the query is a conjunction of terms: their disjunction, which scores a document
+    /// holding all of them exactly as the conjunction does and can be pruned.
     pub conjunction: Option<Conjunction>,
     /// When the score is a sum of BM25 term scores over fields with frequencies (a term, or a
     /// conjunction of terms): the terms, so that the page is ranked block by block over the
     /// hits alone (`top_by_block_max`).
     pub ranked_terms: Option<Vec<Term>>,
-    /// The query as a conjunction of disjunctions of leaves, when it is one: then a relevance
-    /// page that neither of the above ranks is scored leaf by leaf (see `leaves`).
-    pub shape: Option<Shape>,
+    /// The query as a conjunction of disjunctions of leaves (see `leaves`): its documents are
+    /// matched from it, and a relevance page that neither of the above ranks is scored from
+    /// its leaves.
+    pub shape: Shape,
 }
 
 /// A conjunction of terms (see `Scan::conjunction`).
 pub struct Conjunction {
-    pub terms: Vec<Box<dyn Query>>,
     pub any: Box<dyn Query>,
 }
-
-type ConjunctionWeights = (Vec<Box<dyn Weight>>, Box<dyn Weight>);
 
 /// What a query weighs, for every segment.
 struct Weights<'a> {
     query: &'a dyn Weight,
-    conjunction: Option<&'a ConjunctionWeights>,
+    /// The disjunction of a conjunction of terms (`Scan::conjunction`).
+    conjunction: Option<&'a dyn Weight>,
     ranked: Option<&'a [(Term, Bm25Weight)]>,
-    /// Matches the query from postings; for `shape`, every query's.
-    shape: Option<&'a ShapeWeight>,
+    shape: &'a ShapeWeight,
     /// Whether relevance is the sum of the shape's leaves.
     by_leaves: bool,
 }
@@ -676,13 +672,7 @@ impl Scan {
         };
         let weight = query.weight(scoring)?;
         let conjunction = match &self.conjunction {
-            Some(Conjunction { terms, any }) => {
-                let mut each = Vec::with_capacity(terms.len());
-                for t in terms {
-                    each.push(t.weight(EnableScoring::disabled_from_searcher(searcher))?);
-                }
-                Some((each, any.weight(scoring)?))
-            }
+            Some(Conjunction { any }) => Some(any.weight(scoring)?),
             None => None,
         };
         let ranked: Option<Vec<(Term, Bm25Weight)>> = match (&self.ranked_terms, self.sort) {
@@ -699,15 +689,10 @@ impl Scan {
             ),
             _ => None,
         };
-        let shape = match &self.shape {
-            Some(shape) => {
-                let f = &tables.fields;
-                Some(ShapeWeight::new(shape, searcher, &|field| {
-                    field == f.ranked || field == f.pairs || f.text.contains(&field)
-                })?)
-            }
-            None => None,
-        };
+        let f = &tables.fields;
+        let shape = ShapeWeight::new(&self.shape, searcher, &|field| {
+            field == f.ranked || field == f.pairs || f.text.contains(&field)
+        })?;
         // A term or a conjunction of terms is ranked as tantivy scores it (see
         // `top_by_block_max`); other shapes by the sum of their leaves.
         let by_leaves =
@@ -729,9 +714,9 @@ impl Scan {
                     &tables.fields,
                     &Weights {
                         query: weight.as_ref(),
-                        conjunction: conjunction.as_ref(),
+                        conjunction: conjunction.as_deref(),
                         ranked: ranked.as_deref(),
-                        shape: shape.as_ref(),
+                        shape: &shape,
                         by_leaves,
                     },
                 )
@@ -768,12 +753,9 @@ impl Scan {
         w: &Weights<'_>,
     ) -> tantivy::Result<Found> {
         let prep = self.prepare(ord, reader, table, fields)?;
-        // How many documents may match: from the shape when there is one, as building the
-        // query's scorer may already cost a pass over its postings (a prefix's does).
-        let expected = match w.shape {
-            Some(shape) => shape.size_bound(reader)?,
-            None => w.query.scorer(reader, 1.0)?.size_hint(),
-        };
+        // How many documents may match: from the shape, as building the query's scorer may
+        // already cost a pass over its postings (a prefix's does).
+        let expected = w.shape.size_bound(reader)?;
         let by_sets = match self.strategy {
             Strategy::PerDocument => false,
             Strategy::BySets => true,
@@ -789,9 +771,9 @@ impl Scan {
             self.by_sets(prep, reader, w)
         } else {
             let scorer = w.query.scorer(reader, 1.0)?;
-            let leaves = match w.shape {
-                Some(shape) if w.by_leaves => Some(shape.scorers(reader)?),
-                _ => None,
+            let leaves = match w.by_leaves {
+                true => Some(w.shape.scorers(reader)?),
+                false => None,
             };
             Ok(self.per_document(prep, reader, scorer, leaves))
         }
@@ -1047,43 +1029,15 @@ impl Scan {
         let prune = relevance && (self.prunable || conjunction.is_some());
         // Leaf scores, when the page is ranked from them.
         let mut leaf_scores: Option<Vec<Score>> = None;
-        if let (true, Some(shape)) = (w.by_leaves, w.shape) {
+        if w.by_leaves {
             // One score per document of the segment: the thread's buffer, kept between passes.
             let mut scores = SCORES.with(|s| std::mem::take(&mut *s.borrow_mut()));
-            text = shape.accumulate(reader, &mut scores)?;
+            text = w.shape.accumulate(reader, &mut scores)?;
             leaf_scores = Some(scores);
-        } else if let Some(shape) = w.shape {
-            text = shape.matches(reader)?;
-        } else if let Some((each, _)) = conjunction {
-            let mut term = vec![0u64; n];
-            for (i, w) in each.iter().enumerate() {
-                let target = if i == 0 { &mut text } else { &mut term };
-                target.iter_mut().for_each(|x| *x = 0);
-                w.for_each_no_score(reader, &mut |docs: &[DocId]| {
-                    for &d in docs {
-                        set_bit(target, d);
-                    }
-                })?;
-                if i > 0 {
-                    for (t, x) in text.iter_mut().zip(&term) {
-                        *t &= x;
-                    }
-                }
-            }
-        } else if prune {
-            weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
-                for &d in docs {
-                    set_bit(&mut text, d);
-                }
-            })?;
-        } else if !relevance {
-            weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
-                for &d in docs {
-                    set_bit(&mut text, d);
-                }
-            })?;
+        } else {
+            text = w.shape.matches(reader)?;
         }
-        if !relevance || prune || conjunction.is_some() || leaf_scores.is_some() {
+        if !relevance || prune || leaf_scores.is_some() {
             if let Some(alive) = alive {
                 for (i, w) in text.iter_mut().enumerate() {
                     let mut x = *w;
@@ -1097,8 +1051,8 @@ impl Scan {
                 }
             }
         } else {
-            // One pass over a relevance query of no known shape: every candidate is recorded,
-            // hits are scored and offered at once.
+            // Relevance of no known ranking (a segment without the name column, sorted by
+            // name): every candidate is scored by tantivy and offered.
             let mut allowed = visible.clone().unwrap_or_else(|| vec![u64::MAX; n]);
             for set in &passes {
                 for (o, s) in allowed.iter_mut().zip(set) {
@@ -1177,7 +1131,7 @@ impl Scan {
         } else if let (true, Some(terms)) = (prune, ranked) {
             top_by_block_max(&mut p, reader, &hits, terms)?;
         } else if prune {
-            let ranking = conjunction.map_or(weight, |(_, any)| any.as_ref());
+            let ranking = conjunction.unwrap_or(weight);
             let mut threshold = f32::MIN;
             ranking.for_each_pruning(threshold, reader, &mut |doc, score| {
                 if has_bit(&hits, doc) {

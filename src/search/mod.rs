@@ -572,7 +572,7 @@ impl SearchIndex {
             prunable: candidates.downcast_ref::<TermQuery>().is_some(),
             conjunction: conjunction_of_terms(&*candidates),
             ranked_terms: ranked_terms(&*candidates, &self.fields),
-            shape: Some(leaves::shape(&*candidates)),
+            shape: leaves::shape(&*candidates),
         };
         let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
 
@@ -816,23 +816,16 @@ fn required_terms(b: &BooleanQuery) -> Option<Vec<&TermQuery>> {
     (terms.len() >= 2).then_some(terms)
 }
 
-/// The terms of a query that requires each of several terms and nothing else, and their
-/// disjunction (see `collect::Scan::conjunction`).
+/// The disjunction of the terms of a query that requires each of several terms and nothing
+/// else (see `collect::Scan::conjunction`).
 pub fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
-    let terms: Vec<Box<dyn Query>> = required_terms(q.downcast_ref()?)?
-        .into_iter()
-        .map(|t| Box::new(t.clone()) as Box<dyn Query>)
-        .collect();
     let any = BooleanQuery::new(
-        terms
-            .iter()
-            .map(|t| (Occur::Should, t.box_clone()))
+        required_terms(q.downcast_ref()?)?
+            .into_iter()
+            .map(|t| (Occur::Should, Box::new(t.clone()) as Box<dyn Query>))
             .collect(),
     );
-    Some(collect::Conjunction {
-        terms,
-        any: Box::new(any),
-    })
+    Some(collect::Conjunction { any: Box::new(any) })
 }
 
 /// The terms whose BM25 scores add up to the score of a query that is a term, or a
