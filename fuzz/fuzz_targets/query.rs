@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use orrery::model::{Asset, Status, Vocabularies};
 use orrery::search::collect::{Scan, SortBy, Strategy, Tables, Visibility};
-use orrery::search::plan::{ConceptLabels, Planner};
+use orrery::search::plan::{ConceptLabels, NearSpellings, Planner};
 use orrery::search::schema::{self, FacetTable};
 use orrery::search::query;
 
@@ -62,15 +62,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let f = fixture();
     let searcher = f.reader.searcher();
-    let mut planner = Planner {
-        fields: &f.fields,
-        vocab: &f.vocab,
-        labels: &f.labels,
-        searcher: &searcher,
-        near: &Default::default(),
-        english: schema::english(),
-        plain: schema::plain(),
-    };
+    let near = NearSpellings::default();
+    let mut planner = Planner::new(&f.fields, &f.vocab, &f.labels, &searcher, &near);
     let Ok(Some(q)) = planner.plan(&node) else {
         return;
     };

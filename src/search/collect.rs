@@ -27,13 +27,13 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use tantivy::columnar::{Cardinality, Column, ColumnValues, StrColumn};
-use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
-use super::leaves::{LeafScorers, Shape, ShapeWeight};
+use super::bits::{has_bit, next_bit, set_bit, set_bits};
+use super::leaves::{self, LeafScorers, Shape, ShapeWeight};
 use super::schema::{Facet, Fields};
 
 /// Most words of the facet bitmask.
@@ -132,6 +132,8 @@ pub struct SegTable {
     by_modified: Vec<u64>,
     /// The ordinal of the name in the segment's `name_sort` column.
     by_name: Vec<u64>,
+    /// That column, for the names of a page's keys.
+    names: Option<StrColumn>,
     /// Per facet bit: its documents (`None` when no document has it).
     value_sets: Vec<Option<Vec<u64>>>,
     /// Per keyword ordinal: its documents as a bitset when it is frequent...
@@ -160,35 +162,6 @@ fn dense(col: &Arc<dyn ColumnValues<u64>>, n: u32) -> Vec<u64> {
     let mut out = vec![0u64; n as usize];
     col.get_range(0, &mut out);
     out
-}
-
-#[inline]
-fn set_bit(set: &mut [u64], doc: DocId) {
-    let d = doc as usize;
-    if let Some(w) = set.get_mut(d / 64) {
-        *w |= 1 << (d % 64);
-    }
-}
-
-#[inline]
-fn has_bit(set: &[u64], doc: DocId) -> bool {
-    let d = doc as usize;
-    set.get(d / 64).is_some_and(|w| w & (1 << (d % 64)) != 0)
-}
-
-/// The positions of the set bits of a run of words, in order.
-fn set_bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
-    words.iter().enumerate().flat_map(|(w, &m)| {
-        let mut x = m;
-        std::iter::from_fn(move || {
-            if x == 0 {
-                return None;
-            }
-            let bit = x.trailing_zeros() as usize;
-            x &= x - 1;
-            Some(w * 64 + bit)
-        })
-    })
 }
 
 /// How many bits `a` and `b` share: the inner loop of counting by sets.
@@ -330,6 +303,7 @@ impl SegTable {
             by_popularity,
             by_modified,
             by_name,
+            names,
             value_sets,
             keyword_sets,
             keyword_docs,
@@ -786,9 +760,6 @@ impl Scan {
         table: &'a SegTable,
         fields: &Fields,
     ) -> tantivy::Result<Prep<'a>> {
-        let ff = reader.fast_fields();
-        let schema = reader.schema();
-        let name_of = |f| schema.get_field_name(f).to_owned();
         let words = table.words.min(MAX_WORDS);
         let visibility = match &self.visibility {
             Visibility::All => SegVisibility::All,
@@ -859,7 +830,7 @@ impl Scan {
             SortBy::Popularity => SegSort::Keys(&table.by_popularity),
             SortBy::DateModified => SegSort::Keys(&table.by_modified),
             SortBy::Name => {
-                names = ff.str(&name_of(fields.name_sort))?;
+                names = table.names.clone();
                 match names {
                     Some(_) => SegSort::Keys(&table.by_name),
                     None => SegSort::Score,
@@ -1170,20 +1141,6 @@ fn page_over(p: &mut Prep<'_>, hits: &[u64], primary: impl Fn(usize) -> u64) {
     }
 }
 
-/// The first set bit of `set` at or after `from`.
-#[inline]
-fn next_bit(set: &[u64], from: usize) -> Option<usize> {
-    let mut w = from / 64;
-    let mut word = set.get(w)? & (u64::MAX << (from % 64));
-    loop {
-        if word != 0 {
-            return Some(w * 64 + word.trailing_zeros() as usize);
-        }
-        w += 1;
-        word = *set.get(w)?;
-    }
-}
-
 /// Ranks the hits of a segment whose score is the sum of the BM25 scores of `terms` (every hit
 /// holds every term): the hits are visited in order, a region covered by one posting block of
 /// each term at a time, and a region whose best possible score (the sum of the blocks' maximum
@@ -1203,12 +1160,7 @@ fn top_by_block_max(
             // A term this segment lacks: it has no hit.
             return Ok(());
         };
-        // The field's norms, as a term scorer reads them.
-        let norms = reader
-            .fieldnorms_readers()
-            .get_field(term.field())?
-            .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
-        cursors.push((block, norms, bm25));
+        cursors.push((block, leaves::norms(reader, term.field())?, bm25));
     }
     // The order in which tantivy's intersection adds the scores (by cost), so that the sums
     // are the same floats as when the hits are scored one by one.

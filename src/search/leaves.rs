@@ -22,6 +22,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
+use super::bits::{clear_bit, set_bit};
 use super::without::Without;
 
 /// A query whose scores are those of another times a factor; unlike tantivy's `BoostQuery`, its
@@ -239,9 +240,7 @@ impl ShapeWeight {
         if let Some(exclude) = &self.exclude {
             exclude.for_each_no_score(reader, &mut |docs: &[DocId]| {
                 for &d in docs {
-                    if let Some(w) = matches.get_mut(d as usize / 64) {
-                        *w &= !(1u64 << (d % 64));
-                    }
+                    clear_bit(&mut matches, d);
                 }
             })?;
         }
@@ -290,9 +289,7 @@ impl LeafWeight {
                 .weight
                 .for_each_no_score(reader, &mut |found: &[DocId]| {
                     for &d in found {
-                        if let Some(w) = docs.get_mut(d as usize / 64) {
-                            *w |= 1u64 << (d % 64);
-                        }
+                        set_bit(docs, d);
                     }
                 });
         };
@@ -306,9 +303,7 @@ impl LeafWeight {
                 break;
             }
             for &d in block_docs {
-                if let Some(w) = docs.get_mut(d as usize / 64) {
-                    *w |= 1u64 << (d % 64);
-                }
+                set_bit(docs, d);
             }
             block.advance();
         }
@@ -337,11 +332,7 @@ impl LeafWeight {
         let Some(mut block) = inverted.read_block_postings(term, *option)? else {
             return Ok(());
         };
-        // The norms a term scorer reads (constant when the field keeps none).
-        let norms = reader
-            .fieldnorms_readers()
-            .get_field(term.field())?
-            .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
+        let norms = norms(reader, term.field())?;
         loop {
             let block_docs = block.docs();
             if block_docs.is_empty() {
@@ -358,6 +349,14 @@ impl LeafWeight {
         }
         Ok(())
     }
+}
+
+/// A field's norms as a term scorer reads them (constant when the field keeps none).
+pub(super) fn norms(reader: &SegmentReader, field: Field) -> tantivy::Result<FieldNormReader> {
+    Ok(reader
+        .fieldnorms_readers()
+        .get_field(field)?
+        .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1)))
 }
 
 #[inline]

@@ -8,6 +8,7 @@
 //! under reader keys), so totals, facet counts and suggestions are exact for each caller and
 //! never count what the caller may not see.
 
+mod bits;
 pub mod collect;
 pub mod cursor;
 pub mod leaves;
@@ -522,15 +523,13 @@ impl SearchIndex {
             return Err(SearchError::BadRequest(problems));
         }
 
-        let mut planner = Planner {
-            fields: &self.fields,
-            vocab: &self.vocab,
-            labels: &self.labels,
-            searcher: &searcher,
-            near: &self.near,
-            english: schema::english(),
-            plain: schema::plain(),
-        };
+        let mut planner = Planner::new(
+            &self.fields,
+            &self.vocab,
+            &self.labels,
+            &searcher,
+            &self.near,
+        );
         let text: Option<Box<dyn Query>> = match &parsed {
             Some(node) => planner.plan(node).map_err(|e: PlanError| {
                 SearchError::BadRequest(vec![Problem::parameter(

@@ -140,7 +140,25 @@ pub struct Planner<'a> {
 
 type Q = Box<dyn Query>;
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    pub fn new(
+        fields: &'a Fields,
+        vocab: &'a Vocabularies,
+        labels: &'a ConceptLabels,
+        searcher: &'a Searcher,
+        near: &'a NearSpellings,
+    ) -> Planner<'a> {
+        Planner {
+            fields,
+            vocab,
+            labels,
+            searcher,
+            near,
+            english: schema::english(),
+            plain: schema::plain(),
+        }
+    }
+
     /// The query for a tree; `None` for a tree that constrains nothing (only stopwords or
     /// punctuation).
     pub fn plan(&mut self, node: &Node) -> Result<Option<Q>, PlanError> {

@@ -651,7 +651,7 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
     use tantivy::schema::document::Value;
 
     use super::plan::Planner;
-    use super::schema::{self, StoredHit};
+    use super::schema::StoredHit;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let mut assets = generate(600, 0x5eed_1eaf);
@@ -665,15 +665,13 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
     // Tantivy's scores of every match of a query, by asset id.
     let tantivy_scores = |q: &str| -> BTreeMap<String, f32> {
         let node = super::query::parse(q).expect("parse").expect("a query");
-        let mut planner = Planner {
-            fields: &index.fields,
-            vocab: &index.vocab,
-            labels: &index.labels,
-            searcher: &searcher,
-            near: &Default::default(),
-            english: schema::english(),
-            plain: schema::plain(),
-        };
+        let mut planner = Planner::new(
+            &index.fields,
+            &index.vocab,
+            &index.labels,
+            &searcher,
+            &index.near,
+        );
         let query = planner.plan(&node).expect("plan").expect("a query");
         let shape = super::leaves::shape(&*query);
         assert!(
