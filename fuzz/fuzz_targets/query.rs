@@ -76,9 +76,6 @@ fuzz_target!(|data: &[u8]| {
         keep: 10,
         after: None,
         strategy: if by_sets { Strategy::BySets } else { Strategy::PerDocument },
-        prunable: q.downcast_ref::<tantivy::query::TermQuery>().is_some(),
-        conjunction: orrery::search::conjunction_of_terms(&*q),
-        ranked_terms: orrery::search::ranked_terms(&*q, &f.fields),
         shape: orrery::search::leaves::shape(&*q),
     };
     let _ = scan.run(&searcher, &*q, &f.tables);

@@ -39,17 +39,3 @@ pub fn set_bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
         })
     })
 }
-
-/// The first set bit of `set` at or after `from`.
-#[inline]
-pub fn next_bit(set: &[u64], from: usize) -> Option<usize> {
-    let mut w = from / 64;
-    let mut word = set.get(w)? & (u64::MAX << (from % 64));
-    loop {
-        if word != 0 {
-            return Some(w * 64 + word.trailing_zeros() as usize);
-        }
-        w += 1;
-        word = *set.get(w)?;
-    }
-}

@@ -16,9 +16,11 @@
 //! - **by sets**, when it matches many: the candidates become a bitset, filters are ANDed in
 //!   word by word, each facet value is counted by a popcount of its bitset against the hits
 //!   (or, for the facet of a filter, against the documents that pass every other filter),
-//!   and the page comes from block-max pruning over the hits (`top_by_block_max`) for a term
-//!   or a conjunction of terms in text fields, from scores summed term at a time (`leaves`)
-//!   for other conjunctions of disjunctions, and from tantivy's scorer otherwise.
+//!   and the page of a relevance search comes from scores summed term at a time (`leaves`)
+//!   over the query's documents. (Block-max ranking of the hits was dropped: on catalogue
+//!   text, where every posting block holds some short field with the word, a block's bound
+//!   rarely falls below the page's entry score, and seeking every term for every hit cost
+//!   more than summing the scores of every posting.)
 //!
 //! Segments are independent, so they are passed over on every core at once and merged.
 
@@ -28,12 +30,12 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 use tantivy::columnar::{Cardinality, Column, ColumnValues, StrColumn};
 use tantivy::index::SegmentId;
-use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer, Weight};
+use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
-use super::bits::{has_bit, next_bit, set_bit, set_bits};
-use super::leaves::{self, LeafScorers, Shape, ShapeWeight};
+use super::bits::{has_bit, set_bit, set_bits};
+use super::leaves::{LeafScorers, Shape, ShapeWeight};
 use super::schema::{Facet, Fields};
 
 /// Most words of the facet bitmask.
@@ -436,33 +438,14 @@ pub struct Scan {
     /// Only hits after this position.
     pub after: Option<SortKey>,
     pub strategy: Strategy,
-    /// Whether the query supports block-max pruning (a single term): then the page of a
-    /// relevance search is found by pruning instead of scoring every hit.
-    pub prunable: bool,
-    /// When the query is a conjunction of terms: their disjunction, which scores a document
-    /// holding all of them exactly as the conjunction does and can be pruned.
-    pub conjunction: Option<Conjunction>,
-    /// When the score is a sum of BM25 term scores over fields with frequencies (a term, or a
-    /// conjunction of terms): the terms, so that the page is ranked block by block over the
-    /// hits alone (`top_by_block_max`).
-    pub ranked_terms: Option<Vec<Term>>,
     /// The query as a conjunction of disjunctions of leaves (see `leaves`): its documents are
-    /// matched from it, and a relevance page that neither of the above ranks is scored from
-    /// its leaves.
+    /// matched, and a relevance page scored, from it.
     pub shape: Shape,
-}
-
-/// A conjunction of terms (see `Scan::conjunction`).
-pub struct Conjunction {
-    pub any: Box<dyn Query>,
 }
 
 /// What a query weighs, for every segment.
 struct Weights<'a> {
     query: &'a dyn Weight,
-    /// The disjunction of a conjunction of terms (`Scan::conjunction`).
-    conjunction: Option<&'a dyn Weight>,
-    ranked: Option<&'a [(Term, Bm25Weight)]>,
     shape: &'a ShapeWeight,
     /// Whether relevance is the sum of the shape's leaves.
     by_leaves: bool,
@@ -568,15 +551,6 @@ impl Prep<'_> {
         )
     }
 
-    /// The score a relevance hit must exceed to enter the page: just below the last one kept
-    /// once the page is full (equal scores may still win on the tie-break).
-    fn entry_threshold(&self) -> Score {
-        match self.heap.peek() {
-            Some((k, _)) if self.heap.len() >= self.keep => key_score(*k).next_down(),
-            _ => f32::MIN,
-        }
-    }
-
     /// Offers a hit to the page; true when it entered.
     #[inline]
     fn offer(&mut self, key: u128, doc: DocId) -> bool {
@@ -645,32 +619,11 @@ impl Scan {
             EnableScoring::disabled_from_searcher(searcher)
         };
         let weight = query.weight(scoring)?;
-        let conjunction = match &self.conjunction {
-            Some(Conjunction { any }) => Some(any.weight(scoring)?),
-            None => None,
-        };
-        let ranked: Option<Vec<(Term, Bm25Weight)>> = match (&self.ranked_terms, self.sort) {
-            (Some(terms), SortBy::Relevance) => Some(
-                terms
-                    .iter()
-                    .map(|t| {
-                        Ok((
-                            t.clone(),
-                            Bm25Weight::for_terms(searcher, std::slice::from_ref(t))?,
-                        ))
-                    })
-                    .collect::<tantivy::Result<_>>()?,
-            ),
-            _ => None,
-        };
         let f = &tables.fields;
         let shape = ShapeWeight::new(&self.shape, searcher, &|field| {
             field == f.ranked || field == f.pairs || f.text.contains(&field)
         })?;
-        // A term or a conjunction of terms is ranked as tantivy scores it (see
-        // `top_by_block_max`); other shapes by the sum of their leaves.
-        let by_leaves =
-            self.sort == SortBy::Relevance && !self.prunable && self.conjunction.is_none();
+        let by_leaves = self.sort == SortBy::Relevance;
         let segment_tables = tables.of(searcher)?;
         // Segments are independent: they are counted on every core at once, and merged.
         let per_segment: Vec<Found> = searcher
@@ -688,8 +641,6 @@ impl Scan {
                     &tables.fields,
                     &Weights {
                         query: weight.as_ref(),
-                        conjunction: conjunction.as_deref(),
-                        ranked: ranked.as_deref(),
                         shape: &shape,
                         by_leaves,
                     },
@@ -949,14 +900,13 @@ impl Scan {
         p.finish()
     }
 
-    /// Counts with bitsets; the page from block-max pruning over the hits.
+    /// Counts with bitsets; the page from the hits.
     fn by_sets(
         &self,
         mut p: Prep<'_>,
         reader: &SegmentReader,
         w: &Weights<'_>,
     ) -> tantivy::Result<Found> {
-        let (weight, conjunction, ranked) = (w.query, w.conjunction, w.ranked);
         let table = p.table;
         let n = table.anonymous.len();
         // Each filter's documents.
@@ -994,53 +944,27 @@ impl Scan {
             ),
         };
         // Candidates: text, alive (then visible).
-        let alive = reader.alive_bitset();
-        let mut text = vec![0u64; n];
-        let relevance = matches!(p.sort, SegSort::Score);
-        let prune = relevance && (self.prunable || conjunction.is_some());
         // Leaf scores, when the page is ranked from them.
         let mut leaf_scores: Option<Vec<Score>> = None;
-        if w.by_leaves {
+        let mut text = if w.by_leaves {
             // One score per document of the segment: the thread's buffer, kept between passes.
             let mut scores = SCORES.with(|s| std::mem::take(&mut *s.borrow_mut()));
-            text = w.shape.accumulate(reader, &mut scores)?;
+            let text = w.shape.accumulate(reader, &mut scores)?;
             leaf_scores = Some(scores);
+            text
         } else {
-            text = w.shape.matches(reader)?;
-        }
-        if !relevance || prune || leaf_scores.is_some() {
-            if let Some(alive) = alive {
-                for (i, w) in text.iter_mut().enumerate() {
-                    let mut x = *w;
-                    while x != 0 {
-                        let bit = x.trailing_zeros();
-                        x &= x - 1;
-                        if !alive.is_alive(i as u32 * 64 + bit) {
-                            *w &= !(1u64 << bit);
-                        }
+            w.shape.matches(reader)?
+        };
+        if let Some(alive) = reader.alive_bitset() {
+            for (i, w) in text.iter_mut().enumerate() {
+                let mut x = *w;
+                while x != 0 {
+                    let bit = x.trailing_zeros();
+                    x &= x - 1;
+                    if !alive.is_alive(i as u32 * 64 + bit) {
+                        *w &= !(1u64 << bit);
                     }
                 }
-            }
-        } else {
-            // Relevance of no known ranking (a segment without the name column, sorted by
-            // name): every candidate is scored by tantivy and offered.
-            let mut allowed = visible.clone().unwrap_or_else(|| vec![u64::MAX; n]);
-            for set in &passes {
-                for (o, s) in allowed.iter_mut().zip(set) {
-                    *o &= s;
-                }
-            }
-            let mut scorer = weight.scorer(reader, 1.0)?;
-            let mut doc = scorer.doc();
-            while doc != TERMINATED {
-                if alive.is_none_or(|a| a.is_alive(doc)) {
-                    set_bit(&mut text, doc);
-                    if has_bit(&allowed, doc) {
-                        let key = p.key(doc, scorer.score());
-                        p.offer(key, doc);
-                    }
-                }
-                doc = scorer.advance();
             }
         }
         if let Some(v) = &visible {
@@ -1094,27 +1018,20 @@ impl Scan {
         for (ord, c) in p.counts.keywords.iter_mut().enumerate() {
             *c = table.count_keyword(ord, against);
         }
-        // The page, unless the single pass made it.
-        if let Some(scores) = &leaf_scores {
-            page_over(&mut p, &hits, |d| {
+        // The page.
+        let keys = match &p.sort {
+            SegSort::Keys(k) => Some(*k),
+            SegSort::Score => None,
+        };
+        match (&leaf_scores, keys) {
+            (Some(scores), _) => page_over(&mut p, &hits, |d| {
                 score_key(scores.get(d).copied().unwrap_or(0.0))
-            });
-        } else if let (true, Some(terms)) = (prune, ranked) {
-            top_by_block_max(&mut p, reader, &hits, terms)?;
-        } else if prune {
-            let ranking = conjunction.unwrap_or(weight);
-            let mut threshold = f32::MIN;
-            ranking.for_each_pruning(threshold, reader, &mut |doc, score| {
-                if has_bit(&hits, doc) {
-                    let key = p.key(doc, score);
-                    if p.offer(key, doc) {
-                        threshold = p.entry_threshold();
-                    }
-                }
-                threshold
-            })?;
-        } else if let SegSort::Keys(keys) = p.sort {
-            page_over(&mut p, &hits, |d| keys.get(d).copied().unwrap_or(u64::MAX));
+            }),
+            (None, Some(keys)) => {
+                page_over(&mut p, &hits, |d| keys.get(d).copied().unwrap_or(u64::MAX))
+            }
+            // By name in a segment that holds no name: by the tie-break alone.
+            (None, None) => page_over(&mut p, &hits, |_| score_key(0.0)),
         }
         if let Some(scores) = leaf_scores {
             SCORES.with(|s| *s.borrow_mut() = scores);
@@ -1134,80 +1051,15 @@ fn page_over(p: &mut Prep<'_>, hits: &[u64], primary: impl Fn(usize) -> u64) {
     let tiebreak = &p.table.tiebreak;
     let mut bar = u128::MAX;
     for d in set_bits(hits) {
-        let key = join(primary(d), tiebreak.get(d).copied().unwrap_or(0));
+        // The tie-break is read only for a hit that may enter: read for every hit, it was a
+        // cache miss each (the keys of a sparse hit set lie far apart).
+        let first = primary(d);
+        if first > (bar >> 64) as u64 {
+            continue;
+        }
+        let key = join(first, tiebreak.get(d).copied().unwrap_or(0));
         if key < bar && p.offer(key, d as DocId) && p.heap.len() >= p.keep {
             bar = p.heap.peek().map_or(u128::MAX, |(k, _)| *k);
         }
     }
-}
-
-/// Ranks the hits of a segment whose score is the sum of the BM25 scores of `terms` (every hit
-/// holds every term): the hits are visited in order, a region covered by one posting block of
-/// each term at a time, and a region whose best possible score (the sum of the blocks' maximum
-/// scores, kept in the skip lists) cannot enter the page is skipped without decoding a score.
-/// Only hits are ever looked at — unlike pruning over the terms' disjunction, which must weigh
-/// every document that holds some of the terms.
-fn top_by_block_max(
-    p: &mut Prep<'_>,
-    reader: &SegmentReader,
-    hits: &[u64],
-    terms: &[(Term, Bm25Weight)],
-) -> tantivy::Result<()> {
-    let mut cursors = Vec::with_capacity(terms.len());
-    for (term, bm25) in terms {
-        let inverted = reader.inverted_index(term.field())?;
-        let Some(block) = inverted.read_block_postings(term, IndexRecordOption::WithFreqs)? else {
-            // A term this segment lacks: it has no hit.
-            return Ok(());
-        };
-        cursors.push((block, leaves::norms(reader, term.field())?, bm25));
-    }
-    // The order in which tantivy's intersection adds the scores (by cost), so that the sums
-    // are the same floats as when the hits are scored one by one.
-    cursors.sort_by_key(|(b, _, _)| b.doc_freq());
-    let mut scores = vec![0.0f32; cursors.len()];
-    let mut threshold = f32::MIN;
-    let mut from = 0;
-    while let Some(first) = next_bit(hits, from) {
-        let d = first as DocId;
-        let mut bound = 0.0f32;
-        let mut end = DocId::MAX;
-        for (block, norms, bm25) in cursors.iter_mut() {
-            block.seek(d);
-            bound += block.block_max_score(norms, bm25);
-            end = end.min(block.docs().last().copied().unwrap_or(d).max(d));
-        }
-        if bound > threshold {
-            let mut x = first;
-            while x <= end as usize {
-                let doc = x as DocId;
-                let mut holds_all = true;
-                for ((block, norms, bm25), s) in cursors.iter_mut().zip(scores.iter_mut()) {
-                    let i = block.seek(doc);
-                    if block.docs().get(i) != Some(&doc) {
-                        holds_all = false;
-                        break;
-                    }
-                    *s = bm25.score(norms.fieldnorm_id(doc), block.freq(i));
-                }
-                if holds_all {
-                    let score = match scores.as_slice() {
-                        [one] => *one,
-                        [a, b, rest @ ..] => *a + *b + rest.iter().sum::<Score>(),
-                        [] => 0.0,
-                    };
-                    let key = p.key(doc, score);
-                    if p.offer(key, doc) {
-                        threshold = p.entry_threshold();
-                    }
-                }
-                match next_bit(hits, x + 1) {
-                    Some(y) => x = y,
-                    None => break,
-                }
-            }
-        }
-        from = end as usize + 1;
-    }
-    Ok(())
 }

@@ -568,9 +568,6 @@ impl SearchIndex {
             keep: limit + 1,
             after,
             strategy: req.strategy,
-            prunable: candidates.downcast_ref::<TermQuery>().is_some(),
-            conjunction: conjunction_of_terms(&*candidates),
-            ranked_terms: ranked_terms(&*candidates, &self.fields),
             shape: leaves::shape(&*candidates),
         };
         let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
@@ -801,47 +798,6 @@ impl SearchIndex {
             })
             .unwrap_or(0)
     }
-}
-
-/// The terms of a boolean query that requires each of several terms and nothing else.
-fn required_terms(b: &BooleanQuery) -> Option<Vec<&TermQuery>> {
-    let mut terms = Vec::new();
-    for (occur, c) in b.clauses() {
-        if *occur != Occur::Must {
-            return None;
-        }
-        terms.push(c.downcast_ref::<TermQuery>()?);
-    }
-    (terms.len() >= 2).then_some(terms)
-}
-
-/// The disjunction of the terms of a query that requires each of several terms and nothing
-/// else (see `collect::Scan::conjunction`).
-pub fn conjunction_of_terms(q: &dyn Query) -> Option<collect::Conjunction> {
-    let any = BooleanQuery::new(
-        required_terms(q.downcast_ref()?)?
-            .into_iter()
-            .map(|t| (Occur::Should, Box::new(t.clone()) as Box<dyn Query>))
-            .collect(),
-    );
-    Some(collect::Conjunction { any: Box::new(any) })
-}
-
-/// The terms whose BM25 scores add up to the score of a query that is a term, or a
-/// conjunction of terms, in the analysed text fields (which keep frequencies).
-pub fn ranked_terms(q: &dyn Query, fields: &Fields) -> Option<Vec<Term>> {
-    let terms = match q.downcast_ref::<TermQuery>() {
-        Some(t) => vec![t],
-        None => required_terms(q.downcast_ref()?)?,
-    };
-    terms
-        .into_iter()
-        .map(|t| {
-            let f = t.term().field();
-            (f == fields.ranked || f == fields.pairs || fields.text.contains(&f))
-                .then(|| t.term().clone())
-        })
-        .collect()
 }
 
 fn html_escape(s: &str) -> String {

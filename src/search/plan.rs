@@ -354,8 +354,7 @@ impl<'a> Planner<'a> {
         let exact = self.phrase_in(self.fields.ranked, &stems)?;
         let plain = schema::tokens(&mut self.plain, w);
         let mut alternatives: Vec<(Occur, Q)> = Vec::new();
-        // Concept labels, when some label has the word (a plain term query otherwise, which
-        // block-max pruning can rank).
+        // Concept labels, when some label has the word.
         let concepts = self.fields.text[3];
         if stems.iter().all(|s| {
             self.searcher
