@@ -128,12 +128,11 @@ pub struct SegTable {
     keyword_ords: Vec<u32>,
     keywords: Option<StrColumn>,
     tiebreak: Vec<u64>,
-    /// Per document, the first part of its sort key in each order other than relevance
-    /// (smaller first): read once here rather than from the columns for every hit.
-    by_popularity: Vec<u64>,
-    by_modified: Vec<u64>,
-    /// The ordinal of the name in the segment's `name_sort` column.
-    by_name: Vec<u64>,
+    /// The orders other than relevance (by name: the ordinal of the name in the segment's
+    /// `name_sort` column).
+    by_popularity: SortColumn,
+    by_modified: SortColumn,
+    by_name: SortColumn,
     /// That column, for the names of a page's keys.
     names: Option<StrColumn>,
     /// Per facet bit: its documents (`None` when no document has it).
@@ -293,6 +292,9 @@ impl SegTable {
                     .unwrap_or(u64::MAX),
             );
         }
+        let by_popularity = SortColumn::new(by_popularity, &tiebreak);
+        let by_modified = SortColumn::new(by_modified, &tiebreak);
+        let by_name = SortColumn::new(by_name, &tiebreak);
         Ok(SegTable {
             words,
             max_doc: n,
@@ -350,6 +352,35 @@ impl SegTable {
                 .get(ord)
                 .map_or(0, |l| l.iter().filter(|&&d| has_bit(set, d)).count() as u64),
         }
+    }
+}
+
+/// One order of a segment's documents other than relevance.
+pub struct SortColumn {
+    /// Per document, the first part of its key (smaller first): read once here rather than
+    /// from the columns for every hit.
+    keys: Vec<u64>,
+    /// The documents in the order of their full keys (the first part, then the tie-break).
+    order: Vec<DocId>,
+}
+
+impl SortColumn {
+    fn new(keys: Vec<u64>, tiebreak: &[u64]) -> SortColumn {
+        let key = |d: DocId| {
+            let i = d as usize;
+            join(
+                keys.get(i).copied().unwrap_or(u64::MAX),
+                tiebreak.get(i).copied().unwrap_or(0),
+            )
+        };
+        let mut order: Vec<DocId> = (0..keys.len() as DocId).collect();
+        order.sort_unstable_by_key(|&d| key(d));
+        SortColumn { keys, order }
+    }
+
+    #[inline]
+    fn key(&self, doc: usize) -> u64 {
+        self.keys.get(doc).copied().unwrap_or(u64::MAX)
     }
 }
 
@@ -462,8 +493,7 @@ enum SegVisibility {
 
 enum SegSort<'a> {
     Score,
-    /// The first part of each document's key (see `SegTable::by_name`).
-    Keys(&'a [u64]),
+    Keys(&'a SortColumn),
 }
 
 enum SegFilter {
@@ -543,7 +573,7 @@ impl Prep<'_> {
     fn key(&self, doc: DocId, score: Score) -> u128 {
         let primary = match &self.sort {
             SegSort::Score => score_key(score),
-            SegSort::Keys(keys) => keys.get(doc as usize).copied().unwrap_or(u64::MAX),
+            SegSort::Keys(column) => column.key(doc as usize),
         };
         join(
             primary,
@@ -1019,17 +1049,15 @@ impl Scan {
             *c = table.count_keyword(ord, against);
         }
         // The page.
-        let keys = match &p.sort {
-            SegSort::Keys(k) => Some(*k),
+        let column = match &p.sort {
+            SegSort::Keys(c) => Some(*c),
             SegSort::Score => None,
         };
-        match (&leaf_scores, keys) {
+        match (&leaf_scores, column) {
             (Some(scores), _) => page_over(&mut p, &hits, |d| {
                 score_key(scores.get(d).copied().unwrap_or(0.0))
             }),
-            (None, Some(keys)) => {
-                page_over(&mut p, &hits, |d| keys.get(d).copied().unwrap_or(u64::MAX))
-            }
+            (None, Some(column)) => page_in_order(&mut p, &hits, column),
             // By name in a segment that holds no name: by the tie-break alone.
             (None, None) => page_over(&mut p, &hits, |_| score_key(0.0)),
         }
@@ -1043,6 +1071,49 @@ impl Scan {
 thread_local! {
     /// A pass's per-document scores (see `ShapeWeight::accumulate`).
     static SCORES: std::cell::RefCell<Vec<Score>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Makes the page of an order other than relevance: by walking the segment's documents in
+/// that order from the cursor until the page is full, when the hits are dense enough that
+/// this looks at fewer documents than there are hits (a page of 20 among a tenth of the
+/// documents: some 200); by offering every hit (`page_over`) otherwise.
+fn page_in_order(p: &mut Prep<'_>, hits: &[u64], column: &SortColumn) {
+    let total = p.counts.total as usize;
+    let expected = p.keep.saturating_mul(column.order.len()) / total.max(1);
+    // Hits may gather at the end of the order: past twice the expected walk, every hit is
+    // offered instead.
+    if total > 0 && expected < total / 2 && walk_order(p, hits, column, expected * 2 + 64) {
+        return;
+    }
+    p.heap.clear();
+    page_over(p, hits, |d| column.key(d));
+}
+
+/// Offers the hits in `column`'s order from the cursor on, until the page is full or the
+/// order ends; false when `budget` documents were looked at first.
+fn walk_order(p: &mut Prep<'_>, hits: &[u64], column: &SortColumn, budget: usize) -> bool {
+    let tiebreak = &p.table.tiebreak;
+    let full = |d: DocId| {
+        let i = d as usize;
+        join(column.key(i), tiebreak.get(i).copied().unwrap_or(0))
+    };
+    let start = match p.after {
+        Some(after) => column.order.partition_point(|&d| full(d) <= after),
+        None => 0,
+    };
+    let rest = column.order.get(start..).unwrap_or(&[]);
+    for (walked, &d) in rest.iter().enumerate() {
+        if p.heap.len() >= p.keep {
+            return true;
+        }
+        if walked == budget {
+            return false;
+        }
+        if has_bit(hits, d) {
+            p.offer(full(d), d);
+        }
+    }
+    true
 }
 
 /// Offers every hit to the page, keyed by `primary` and the tie-break; a hit whose key does not
