@@ -1054,9 +1054,7 @@ impl Scan {
             SegSort::Score => None,
         };
         match (&leaf_scores, column) {
-            (Some(scores), _) => page_over(&mut p, &hits, |d| {
-                score_key(scores.get(d).copied().unwrap_or(0.0))
-            }),
+            (Some(scores), _) => page_by_score(&mut p, &hits, scores),
             (None, Some(column)) => page_in_order(&mut p, &hits, column),
             // By name in a segment that holds no name: by the tie-break alone.
             (None, None) => page_over(&mut p, &hits, |_| score_key(0.0)),
@@ -1114,6 +1112,68 @@ fn walk_order(p: &mut Prep<'_>, hits: &[u64], column: &SortColumn, budget: usize
         }
     }
     true
+}
+
+/// Offers the hits to a relevance page, by their scores: once the page is full, the hits of 64
+/// documents that may still enter are found by comparing the 64 scores with the last one kept
+/// at once (four vector compares), and only those are looked at one by one.
+fn page_by_score(p: &mut Prep<'_>, hits: &[u64], scores: &[Score]) {
+    let tiebreak = &p.table.tiebreak;
+    let mut bar = u128::MAX;
+    // The score a hit must reach to enter (the last kept, which may lose on the tie-break).
+    let mut floor: Option<Score> = None;
+    for (w, &word) in hits.iter().enumerate() {
+        let mut x = word;
+        if x == 0 {
+            continue;
+        }
+        if let (Some(floor), Some(chunk)) = (floor, scores.get(w * 64..w * 64 + 64)) {
+            x &= reaching(chunk, floor);
+        }
+        while x != 0 {
+            let d = w * 64 + x.trailing_zeros() as usize;
+            x &= x - 1;
+            let score = scores.get(d).copied().unwrap_or(0.0);
+            let key = join(score_key(score), tiebreak.get(d).copied().unwrap_or(0));
+            if key < bar && p.offer(key, d as DocId) && p.heap.len() >= p.keep {
+                bar = p.heap.peek().map_or(u128::MAX, |(k, _)| *k);
+                floor = Some(key_score(bar));
+            }
+        }
+    }
+}
+
+/// Bit i set when score i of the 64 (as a key orders it: below zero counts as zero) is at
+/// least `floor`.
+fn reaching(chunk: &[Score], floor: Score) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if chunk.len() == 64 && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has just been found to support AVX-512F, and the chunk holds
+            // the 64 scores the four unaligned loads read.
+            return unsafe { reaching_avx512(chunk, floor) };
+        }
+    }
+    chunk
+        .iter()
+        .enumerate()
+        .fold(0, |m, (i, s)| m | (u64::from(s.max(0.0) >= floor) << i))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn reaching_avx512(chunk: &[Score], floor: Score) -> u64 {
+    use std::arch::x86_64::*;
+    let zero = _mm512_setzero_ps();
+    let floor = _mm512_set1_ps(floor);
+    let mut mask = 0u64;
+    for q in 0..4 {
+        // SAFETY: `chunk` holds 64 scores (checked by the caller): this reads 16 of them.
+        let v = unsafe { _mm512_loadu_ps(chunk.as_ptr().add(q * 16)) };
+        let m = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_max_ps(v, zero), floor);
+        mask |= u64::from(m) << (q * 16);
+    }
+    mask
 }
 
 /// Offers every hit to the page, keyed by `primary` and the tie-break; a hit whose key does not
