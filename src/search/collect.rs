@@ -110,7 +110,7 @@ pub struct Found {
     pub total: u64,
     /// Per bit of the facet table.
     pub bit_counts: Vec<u64>,
-    pub keyword_counts: HashMap<String, u64>,
+    pub keyword_counts: HashMap<Arc<str>, u64>,
     /// Best first, at most `keep`.
     pub top: Vec<(SortKey, DocAddress)>,
 }
@@ -127,6 +127,8 @@ pub struct SegTable {
     keyword_start: Vec<u32>,
     keyword_ords: Vec<u32>,
     keywords: Option<StrColumn>,
+    /// The keywords by ordinal (read from the dictionary once, not for every count).
+    keyword_names: Vec<Arc<str>>,
     tiebreak: Vec<u64>,
     /// The orders other than relevance (by name: the ordinal of the name in the segment's
     /// `name_sort` column).
@@ -239,6 +241,15 @@ impl SegTable {
         }
         let keywords = ff.str(&name_of(fields.keyword))?;
         let num_terms = keywords.as_ref().map_or(0, |k| k.num_terms());
+        let mut keyword_names = Vec::with_capacity(num_terms);
+        if let Some(col) = &keywords {
+            let mut s = String::new();
+            for ord in 0..num_terms as u64 {
+                s.clear();
+                col.ord_to_str(ord, &mut s)?;
+                keyword_names.push(Arc::from(s.as_str()));
+            }
+        }
         let mut keyword_start = Vec::with_capacity(n as usize + 1);
         let mut keyword_ords = Vec::new();
         keyword_start.push(0);
@@ -303,6 +314,7 @@ impl SegTable {
             keyword_start,
             keyword_ords,
             keywords,
+            keyword_names,
             tiebreak,
             by_popularity,
             by_modified,
@@ -601,15 +613,9 @@ impl Prep<'_> {
 
     fn finish(self) -> Found {
         let mut keyword_counts = HashMap::new();
-        if let Some(col) = &self.table.keywords {
-            let mut s = String::new();
-            for (ord, &n) in self.counts.keywords.iter().enumerate() {
-                if n > 0 {
-                    s.clear();
-                    if col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                        keyword_counts.insert(s.clone(), n);
-                    }
-                }
+        for (ord, &n) in self.counts.keywords.iter().enumerate() {
+            if let (true, Some(name)) = (n > 0, self.table.keyword_names.get(ord)) {
+                keyword_counts.insert(name.clone(), n);
             }
         }
         let mut top: Vec<(SortKey, DocAddress)> = Vec::with_capacity(self.heap.len());
@@ -979,7 +985,22 @@ impl Scan {
         let mut text = if w.by_leaves {
             // One score per document of the segment: the thread's buffer, kept between passes.
             let mut scores = SCORES.with(|s| std::mem::take(&mut *s.borrow_mut()));
-            let text = w.shape.accumulate(reader, &mut scores)?;
+            // Only a document the caller may see that passes every filter can be on the page:
+            // the others are matched, for the counts, but not scored.
+            let mut wanted: Option<Vec<u64>> = visible.clone();
+            for set in &passes {
+                match &mut wanted {
+                    Some(w) => w.iter_mut().zip(set).for_each(|(o, s)| *o &= s),
+                    None => wanted = Some(set.clone()),
+                }
+            }
+            // (Testing every posting costs more than it saves unless most are not wanted.)
+            let selective = wanted.as_ref().is_some_and(|w| {
+                let kept: u64 = w.iter().map(|x| u64::from(x.count_ones())).sum();
+                kept * 2 < u64::from(table.max_doc)
+            });
+            let wanted = wanted.as_deref().filter(|_| selective);
+            let text = w.shape.accumulate(reader, &mut scores, wanted)?;
             leaf_scores = Some(scores);
             text
         } else {

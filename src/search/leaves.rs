@@ -22,7 +22,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
-use super::bits::{clear_bit, set_bit};
+use super::bits::{clear_bit, has_bit, set_bit};
 use super::without::Without;
 
 /// A query whose scores are those of another times a factor; unlike tantivy's `BoostQuery`, its
@@ -193,16 +193,18 @@ impl ShapeWeight {
     }
 
     /// Every document of the segment that matches, as a bitset (deleted ones included), and
-    /// in `scores` every document's score, valid for those that match (`scores` may be reused
+    /// in `scores` the score of every one that matches and is in `wanted` (all when `None`):
+    /// the others are only marked, as the page will not hold them (`scores` may be reused
     /// from another pass: the first clause writes a document's score before adding to it, so
     /// its earlier content is never read for a match).
     pub fn accumulate(
         &self,
         reader: &SegmentReader,
         scores: &mut Vec<Score>,
+        wanted: Option<&[u64]>,
     ) -> tantivy::Result<Vec<u64>> {
         scores.resize(reader.max_doc() as usize, 0.0);
-        self.pass(reader, Some(scores))
+        self.pass(reader, Some((scores, wanted)))
     }
 
     /// Every document of the segment that matches, as a bitset (deleted ones included).
@@ -213,7 +215,7 @@ impl ShapeWeight {
     fn pass(
         &self,
         reader: &SegmentReader,
-        mut scores: Option<&mut [Score]>,
+        mut scores: Option<(&mut [Score], Option<&[u64]>)>,
     ) -> tantivy::Result<Vec<u64>> {
         let words = (reader.max_doc() as usize).div_ceil(64);
         let mut matches = vec![0u64; words];
@@ -226,8 +228,8 @@ impl ShapeWeight {
                 &mut clause_docs
             };
             for leaf in clause {
-                match scores.as_deref_mut() {
-                    Some(scores) => leaf.add(reader, target, scores, i == 0)?,
+                match &mut scores {
+                    Some((scores, wanted)) => leaf.add(reader, target, scores, *wanted, i == 0)?,
                     None => leaf.mark(reader, target)?,
                 }
             }
@@ -310,20 +312,43 @@ impl LeafWeight {
         Ok(())
     }
 
-    /// Marks the leaf's documents in `docs` and adds its scores to theirs.
+    /// Marks the leaf's documents in `docs` and adds its scores to theirs (for those in
+    /// `wanted`: see `ShapeWeight::accumulate`).
     fn add(
         &self,
         reader: &SegmentReader,
         docs: &mut [u64],
         scores: &mut [Score],
+        wanted: Option<&[u64]>,
         first: bool,
+    ) -> tantivy::Result<()> {
+        let Some(wanted) = wanted else {
+            return self.add_wanted(reader, docs, scores, first, |_| true);
+        };
+        self.add_wanted(reader, docs, scores, first, |d| has_bit(wanted, d))
+    }
+
+    /// `add`, scoring the documents for which `wanted` holds (a closure, so that the test
+    /// is compiled out when every document is wanted).
+    #[inline(always)]
+    fn add_wanted(
+        &self,
+        reader: &SegmentReader,
+        docs: &mut [u64],
+        scores: &mut [Score],
+        first: bool,
+        wanted: impl Fn(DocId) -> bool,
     ) -> tantivy::Result<()> {
         let Some((term, option, bm25)) = &self.term else {
             let mut scorer = self.weight.scorer(reader, 1.0)?;
             let mut d = scorer.doc();
             while d != TERMINATED {
-                let s = boosted(scorer.score(), &self.boosts);
-                mark(docs, scores, d, s, first);
+                if wanted(d) {
+                    let s = boosted(scorer.score(), &self.boosts);
+                    mark(docs, scores, d, s, first);
+                } else {
+                    set_bit(docs, d);
+                }
                 d = scorer.advance();
             }
             return Ok(());
@@ -339,6 +364,10 @@ impl LeafWeight {
                 break;
             }
             for (i, &d) in block_docs.iter().enumerate() {
+                if !wanted(d) {
+                    set_bit(docs, d);
+                    continue;
+                }
                 let s = boosted(
                     bm25.score(norms.fieldnorm_id(d), block.freq(i)),
                     &self.boosts,

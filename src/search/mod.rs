@@ -711,7 +711,7 @@ impl SearchIndex {
     fn facet_counts(
         &self,
         bit_counts: &[u64],
-        keyword_counts: &HashMap<String, u64>,
+        keyword_counts: &HashMap<Arc<str>, u64>,
         selected: &HashMap<Facet, Vec<String>>,
     ) -> Vec<FacetCounts> {
         let mut out = Vec::with_capacity(Facet::ALL.len());
@@ -721,9 +721,9 @@ impl SearchIndex {
                 let mut v: Vec<FacetValue> = keyword_counts
                     .iter()
                     .map(|(k, &n)| FacetValue {
-                        value: k.clone(),
+                        value: k.to_string(),
                         count: n,
-                        selected: chosen.contains(k),
+                        selected: chosen.iter().any(|c| **c == **k),
                     })
                     .collect();
                 v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
