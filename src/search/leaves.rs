@@ -220,16 +220,32 @@ impl ShapeWeight {
         let words = (reader.max_doc() as usize).div_ceil(64);
         let mut matches = vec![0u64; words];
         let mut clause_docs = vec![0u64; words];
-        for (i, clause) in self.clauses.iter().enumerate() {
-            let target = if i == 0 {
-                &mut matches
-            } else {
-                clause_docs.iter_mut().for_each(|w| *w = 0);
-                &mut clause_docs
+        // The clause with the fewest postings first: a later clause only looks at the
+        // documents that every earlier one matched.
+        for (i, clause) in self.in_order(reader)?.into_iter().enumerate() {
+            // The first clause marks the matches; each later one its own documents, which
+            // the matches are then narrowed to.
+            // A later clause skips the documents not matched so far when they are few to its
+            // postings: a test that mostly fails costs less than a score; one taken half the
+            // time costs more, in mispredicted branches, than the scores it saves.
+            let sparse = |bound: u32| {
+                let so_far: u64 = matches.iter().map(|w| u64::from(w.count_ones())).sum();
+                so_far * 8 < u64::from(bound)
+            };
+            let (target, within) = match i {
+                0 => (&mut matches, None),
+                _ => {
+                    clause_docs.iter_mut().for_each(|w| *w = 0);
+                    let within =
+                        sparse(clause_bound(clause, reader)?).then_some(matches.as_slice());
+                    (&mut clause_docs, within)
+                }
             };
             for leaf in clause {
                 match &mut scores {
-                    Some((scores, wanted)) => leaf.add(reader, target, scores, *wanted, i == 0)?,
+                    Some((scores, wanted)) => {
+                        leaf.add(reader, target, scores, *wanted, i == 0, within)?
+                    }
                     None => leaf.mark(reader, target)?,
                 }
             }
@@ -255,32 +271,59 @@ impl ShapeWeight {
     pub fn size_bound(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
         let mut bound = reader.max_doc();
         for clause in &self.clauses {
-            let mut sum: u32 = 0;
-            for leaf in clause {
-                let n = match &leaf.term {
-                    Some((term, _, _)) => reader
-                        .inverted_index(term.field())?
-                        .get_term_info(term)?
-                        .map_or(0, |info| info.doc_freq),
-                    None => reader.max_doc(),
-                };
-                sum = sum.saturating_add(n);
-            }
-            bound = bound.min(sum);
+            bound = bound.min(clause_bound(clause, reader)?);
         }
         Ok(bound)
+    }
+
+    /// The clauses, fewest postings first (ties in the query's order). Both strategies add a
+    /// document's leaf scores in this order, so that they give the same floats.
+    fn in_order(&self, reader: &SegmentReader) -> tantivy::Result<Vec<&[LeafWeight]>> {
+        let mut by_size = Vec::with_capacity(self.clauses.len());
+        for clause in &self.clauses {
+            by_size.push((clause_bound(clause, reader)?, clause.as_slice()));
+        }
+        by_size.sort_by_key(|(bound, _)| *bound);
+        Ok(by_size.into_iter().map(|(_, c)| c).collect())
     }
 
     /// Scorers of every leaf of one segment, to score documents one at a time.
     pub fn scorers(&self, reader: &SegmentReader) -> tantivy::Result<LeafScorers<'_>> {
         let mut leaves = Vec::new();
-        for clause in &self.clauses {
+        for clause in self.in_order(reader)? {
             for leaf in clause {
                 leaves.push((leaf.weight.scorer(reader, 1.0)?, leaf.boosts.as_slice()));
             }
         }
         Ok(LeafScorers { leaves })
     }
+}
+
+/// How many postings a clause's leaves hold at most (see `ShapeWeight::size_bound`).
+fn clause_bound(clause: &[LeafWeight], reader: &SegmentReader) -> tantivy::Result<u32> {
+    let mut sum: u32 = 0;
+    for leaf in clause {
+        let n = match &leaf.term {
+            Some((term, _, _)) => reader
+                .inverted_index(term.field())?
+                .get_term_info(term)?
+                .map_or(0, |info| info.doc_freq),
+            None => reader.max_doc(),
+        };
+        sum = sum.saturating_add(n);
+    }
+    Ok(sum)
+}
+
+/// What a pass does with one posting of a leaf.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Take {
+    /// Nothing: an earlier clause did not match the document.
+    Skip,
+    /// Marks the document as matching the clause.
+    Mark,
+    /// Marks it and adds the leaf's score to its score.
+    Score,
 }
 
 impl LeafWeight {
@@ -313,7 +356,9 @@ impl LeafWeight {
     }
 
     /// Marks the leaf's documents in `docs` and adds its scores to theirs (for those in
-    /// `wanted`: see `ShapeWeight::accumulate`).
+    /// `wanted`: see `ShapeWeight::accumulate`; in the `first` clause, the first leaf to find
+    /// a document writes its score); with `within` (documents every earlier clause matched),
+    /// only those documents.
     fn add(
         &self,
         reader: &SegmentReader,
@@ -321,33 +366,52 @@ impl LeafWeight {
         scores: &mut [Score],
         wanted: Option<&[u64]>,
         first: bool,
+        within: Option<&[u64]>,
     ) -> tantivy::Result<()> {
-        let Some(wanted) = wanted else {
-            return self.add_wanted(reader, docs, scores, first, |_| true);
+        let take = |wanted: bool| match wanted {
+            true => Take::Score,
+            false => Take::Mark,
         };
-        self.add_wanted(reader, docs, scores, first, |d| has_bit(wanted, d))
+        match (wanted, within) {
+            (None, None) => self.add_with(reader, docs, scores, first, |_| Take::Score),
+            (Some(w), None) => self.add_with(reader, docs, scores, first, |d| take(has_bit(w, d))),
+            (None, Some(m)) => {
+                self.add_with(reader, docs, scores, first, |d| match has_bit(m, d) {
+                    true => Take::Score,
+                    false => Take::Skip,
+                })
+            }
+            (Some(w), Some(m)) => {
+                self.add_with(reader, docs, scores, first, |d| match has_bit(m, d) {
+                    true => take(has_bit(w, d)),
+                    false => Take::Skip,
+                })
+            }
+        }
     }
 
-    /// `add`, scoring the documents for which `wanted` holds (a closure, so that the test
-    /// is compiled out when every document is wanted).
+    /// `add`, doing with each posting what `take` says (a closure, so that each case is
+    /// compiled on its own and every document wanted tests nothing).
     #[inline(always)]
-    fn add_wanted(
+    fn add_with(
         &self,
         reader: &SegmentReader,
         docs: &mut [u64],
         scores: &mut [Score],
         first: bool,
-        wanted: impl Fn(DocId) -> bool,
+        take: impl Fn(DocId) -> Take,
     ) -> tantivy::Result<()> {
         let Some((term, option, bm25)) = &self.term else {
             let mut scorer = self.weight.scorer(reader, 1.0)?;
             let mut d = scorer.doc();
             while d != TERMINATED {
-                if wanted(d) {
-                    let s = boosted(scorer.score(), &self.boosts);
-                    mark(docs, scores, d, s, first);
-                } else {
-                    set_bit(docs, d);
+                match take(d) {
+                    Take::Skip => {}
+                    Take::Mark => set_bit(docs, d),
+                    Take::Score => {
+                        let s = boosted(scorer.score(), &self.boosts);
+                        mark(docs, scores, d, s, first);
+                    }
                 }
                 d = scorer.advance();
             }
@@ -364,9 +428,13 @@ impl LeafWeight {
                 break;
             }
             for (i, &d) in block_docs.iter().enumerate() {
-                if !wanted(d) {
-                    set_bit(docs, d);
-                    continue;
+                match take(d) {
+                    Take::Skip => continue,
+                    Take::Mark => {
+                        set_bit(docs, d);
+                        continue;
+                    }
+                    Take::Score => {}
                 }
                 let s = boosted(
                     bm25.score(norms.fieldnorm_id(d), block.freq(i)),
