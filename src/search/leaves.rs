@@ -222,7 +222,7 @@ impl ShapeWeight {
         let mut clause_docs = vec![0u64; words];
         // The clause with the fewest postings first: a later clause only looks at the
         // documents that every earlier one matched.
-        for (i, clause) in self.in_order(reader)?.into_iter().enumerate() {
+        for (i, (bound, clause)) in self.in_order(reader)?.into_iter().enumerate() {
             // The first clause marks the matches; each later one its own documents, which
             // the matches are then narrowed to.
             // A later clause skips the documents not matched so far when they are few to its
@@ -236,8 +236,7 @@ impl ShapeWeight {
                 0 => (&mut matches, None),
                 _ => {
                     clause_docs.iter_mut().for_each(|w| *w = 0);
-                    let within =
-                        sparse(clause_bound(clause, reader)?).then_some(matches.as_slice());
+                    let within = sparse(bound).then_some(matches.as_slice());
                     (&mut clause_docs, within)
                 }
             };
@@ -278,19 +277,20 @@ impl ShapeWeight {
 
     /// The clauses, fewest postings first (ties in the query's order). Both strategies add a
     /// document's leaf scores in this order, so that they give the same floats.
-    fn in_order(&self, reader: &SegmentReader) -> tantivy::Result<Vec<&[LeafWeight]>> {
+    /// Each with its bound (see `clause_bound`).
+    fn in_order(&self, reader: &SegmentReader) -> tantivy::Result<Vec<(u32, &[LeafWeight])>> {
         let mut by_size = Vec::with_capacity(self.clauses.len());
         for clause in &self.clauses {
             by_size.push((clause_bound(clause, reader)?, clause.as_slice()));
         }
         by_size.sort_by_key(|(bound, _)| *bound);
-        Ok(by_size.into_iter().map(|(_, c)| c).collect())
+        Ok(by_size)
     }
 
     /// Scorers of every leaf of one segment, to score documents one at a time.
     pub fn scorers(&self, reader: &SegmentReader) -> tantivy::Result<LeafScorers<'_>> {
         let mut leaves = Vec::new();
-        for clause in self.in_order(reader)? {
+        for (_, clause) in self.in_order(reader)? {
             for leaf in clause {
                 leaves.push((leaf.weight.scorer(reader, 1.0)?, leaf.boosts.as_slice()));
             }
