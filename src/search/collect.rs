@@ -1111,13 +1111,9 @@ fn page_in_order(p: &mut Prep<'_>, hits: &[u64], column: &SortColumn) {
 /// Offers the hits in `column`'s order from the cursor on, until the page is full or the
 /// order ends; false when `budget` documents were looked at first.
 fn walk_order(p: &mut Prep<'_>, hits: &[u64], column: &SortColumn, budget: usize) -> bool {
-    let tiebreak = &p.table.tiebreak;
-    let full = |d: DocId| {
-        let i = d as usize;
-        join(column.key(i), tiebreak.get(i).copied().unwrap_or(0))
-    };
+    // `column` is the page's order, so `Prep::key` gives a document's full key in it.
     let start = match p.after {
-        Some(after) => column.order.partition_point(|&d| full(d) <= after),
+        Some(after) => column.order.partition_point(|&d| p.key(d, 0.0) <= after),
         None => 0,
     };
     let rest = column.order.get(start..).unwrap_or(&[]);
@@ -1129,7 +1125,8 @@ fn walk_order(p: &mut Prep<'_>, hits: &[u64], column: &SortColumn, budget: usize
             return false;
         }
         if has_bit(hits, d) {
-            p.offer(full(d), d);
+            let key = p.key(d, 0.0);
+            p.offer(key, d);
         }
     }
     true
