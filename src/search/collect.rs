@@ -994,10 +994,13 @@ impl Scan {
                     None => wanted = Some(set.clone()),
                 }
             }
-            // (Testing every posting costs more than it saves unless most are not wanted.)
+            // (Testing every posting costs more than it saves unless few are wanted: a test
+            // that fails a third of the time is a mispredicted branch as often. At 1M assets,
+            // scoring only the wanted from one in two to one in eight: text pass per segment
+            // 312 -> 279 us.)
             let selective = wanted.as_ref().is_some_and(|w| {
                 let kept: u64 = w.iter().map(|x| u64::from(x.count_ones())).sum();
-                kept * 2 < u64::from(table.max_doc)
+                kept * 8 < u64::from(table.max_doc)
             });
             let wanted = wanted.as_deref().filter(|_| selective);
             let text = w.shape.accumulate(reader, &mut scores, wanted)?;
