@@ -35,6 +35,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::bits::{has_bit, set_bit, set_bits};
+use super::dense::DenseTerms;
 use super::leaves::{LeafScorers, Shape, ShapeWeight};
 use super::schema::{Facet, Fields};
 
@@ -402,6 +403,8 @@ pub struct Tables {
     words: usize,
     bits: usize,
     by_segment: Mutex<HashMap<SegmentId, Arc<SegTable>>>,
+    /// The segments' common terms, kept between queries.
+    pub dense: DenseTerms,
 }
 
 impl Tables {
@@ -412,6 +415,7 @@ impl Tables {
             words,
             bits,
             by_segment: Mutex::new(HashMap::new()),
+            dense: DenseTerms::new(super::dense::BUDGET),
         }
     }
 
@@ -456,6 +460,7 @@ impl Tables {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|id, _| live.contains(id));
+        self.dense.retain(live);
         Ok(())
     }
 }
@@ -492,6 +497,8 @@ struct Weights<'a> {
     shape: &'a ShapeWeight,
     /// Whether relevance is the sum of the shape's leaves.
     by_leaves: bool,
+    /// The segments' common terms.
+    dense: &'a DenseTerms,
 }
 
 enum SegVisibility {
@@ -679,6 +686,7 @@ impl Scan {
                         query: weight.as_ref(),
                         shape: &shape,
                         by_leaves,
+                        dense: &tables.dense,
                     },
                 )
             })
@@ -1003,11 +1011,11 @@ impl Scan {
                 kept * 8 < u64::from(table.max_doc)
             });
             let wanted = wanted.as_deref().filter(|_| selective);
-            let text = w.shape.accumulate(reader, &mut scores, wanted)?;
+            let text = w.shape.accumulate(reader, &mut scores, wanted, w.dense)?;
             leaf_scores = Some(scores);
             text
         } else {
-            w.shape.matches(reader)?
+            w.shape.matches(reader, w.dense)?
         };
         if let Some(alive) = reader.alive_bitset() {
             for (i, w) in text.iter_mut().enumerate() {

@@ -11,6 +11,7 @@
 mod bits;
 pub mod collect;
 pub mod cursor;
+pub mod dense;
 pub mod leaves;
 pub mod plan;
 pub mod query;

@@ -829,3 +829,76 @@ async fn sorted_pages_are_the_same_whether_the_order_is_walked_or_every_hit_offe
     }
     c.close().await.expect("close");
 }
+
+/// A common term kept per document (see `dense`) matches the same documents and adds the same
+/// floats as its postings, with vector instructions and without, in first and later clauses.
+#[tokio::test]
+async fn common_terms_kept_per_document_score_as_their_postings() {
+    use super::dense::{BUDGET, DenseTerms};
+    use super::leaves::ShapeWeight;
+    use super::plan::Planner;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = catalog(dir.path(), generate(3000, 0xd0c5_7e55)).await;
+    let index = &c.search;
+    let searcher = index.searcher();
+    let f = &index.fields;
+    let postings = DenseTerms::new(0);
+    let mut portable = DenseTerms::new(BUDGET);
+    portable.vectors = false;
+    let vectors = DenseTerms::new(BUDGET);
+    for q in [
+        "star",
+        "Gaia star",
+        "galaxy survey nebula",
+        "(star OR galaxy) (cloud OR survey)",
+        "galxy",
+        "Gaia -cloud",
+        "\"star\" mosaic",
+    ] {
+        let node = super::query::parse(q).expect("parse").expect("a query");
+        let mut planner = Planner::new(f, &index.vocab, &index.labels, &searcher, &index.near);
+        let query = planner.plan(&node).expect("plan").expect("a query");
+        let shape = super::leaves::shape(&*query);
+        let weight = ShapeWeight::new(&shape, &searcher, &|field| {
+            field == f.ranked || field == f.pairs || f.text.contains(&field)
+        })
+        .expect("weight");
+        for reader in searcher.segment_readers() {
+            let mut want = Vec::new();
+            let matched = weight
+                .accumulate(reader, &mut want, None, &postings)
+                .expect("from postings");
+            assert!(matched.iter().any(|w| *w != 0), "{q:?} matches");
+            for dense in [&portable, &vectors] {
+                // Scores left by an earlier pass must not show through.
+                let mut got = vec![7.5; reader.max_doc() as usize];
+                let kept = weight
+                    .accumulate(reader, &mut got, None, dense)
+                    .expect("kept");
+                assert_eq!(kept, matched, "{q:?}: the same matches");
+                for d in super::bits::set_bits(&matched) {
+                    assert_eq!(
+                        got[d].to_bits(),
+                        want[d].to_bits(),
+                        "{q:?} doc {d} (vectors: {}): {} vs {}",
+                        dense.vectors,
+                        got[d],
+                        want[d]
+                    );
+                }
+                assert_eq!(
+                    weight.matches(reader, dense).expect("matches"),
+                    matched,
+                    "{q:?}: matching alone"
+                );
+            }
+        }
+    }
+    assert!(
+        portable.bytes() > 0 && vectors.bytes() > 0,
+        "terms were kept"
+    );
+    assert_eq!(postings.bytes(), 0, "a cache of no bytes keeps nothing");
+    c.close().await.expect("close");
+}

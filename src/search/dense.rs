@@ -1,0 +1,251 @@
+//! The common terms of each segment, kept between queries as one byte per document.
+//!
+//! Most words of catalogue text are in a large part of every segment (in the benchmark's
+//! catalogue, every word of its vocabulary is in about half of the assets). Summing such a
+//! term's scores from its postings costs, for every posting, a decode, a field-norm read and a
+//! BM25 division, document by document. Kept instead as its frequency in every document (zero
+//! where it is absent) beside the field's norms, its score in a document is a table lookup
+//! made in document order, and the documents that hold it are a bitset ORed word by word.
+//!
+//! What is kept depends on the segment alone (not on the index statistics BM25 reads), so it
+//! stays valid while the segment lives; `retain` forgets the segments that are gone. The cache
+//! holds at most `budget` bytes, evicting the least recently used term first.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tantivy::index::SegmentId;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{SegmentReader, Term};
+
+use super::bits::set_bit;
+
+/// A term is kept when at least one document in this many holds it (below that, its postings
+/// are cheaper than a pass over every document).
+const DENSE: u32 = 8;
+/// Highest frequency kept (a term found more often in a document is read from its postings).
+pub const MAX_FREQ: u32 = 63;
+/// Default budget.
+pub const BUDGET: usize = 512 << 20;
+
+/// A term of one segment.
+pub struct DenseTerm {
+    /// Per document, the term's frequency in it (0: absent).
+    pub freqs: Vec<u8>,
+    /// The documents that hold it.
+    pub docs: Vec<u64>,
+    /// Its highest frequency.
+    pub max_freq: u8,
+}
+
+/// A field's norms in one segment.
+pub struct Norms {
+    /// Per document, its norm id.
+    pub ids: Vec<u8>,
+    /// The ids that occur.
+    pub present: Vec<u8>,
+}
+
+type Key = (SegmentId, Term, bool);
+
+struct Entry {
+    /// `None` when the term cannot be kept (a frequency above `MAX_FREQ`).
+    term: Option<Arc<DenseTerm>>,
+    used: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    terms: HashMap<Key, Entry>,
+    norms: HashMap<(SegmentId, Field), Arc<Norms>>,
+    bytes: usize,
+    clock: u64,
+}
+
+/// The kept terms and field norms of the segments in use.
+pub struct DenseTerms {
+    inner: Mutex<Inner>,
+    budget: usize,
+    /// Whether scores are looked up with vector instructions where the CPU has them (tests
+    /// turn this off to check the portable loop).
+    pub vectors: bool,
+}
+
+impl DenseTerms {
+    /// A cache of at most `budget` bytes (0: no term is kept, every term is read from its
+    /// postings).
+    pub fn new(budget: usize) -> DenseTerms {
+        DenseTerms {
+            inner: Mutex::new(Inner::default()),
+            budget,
+            vectors: true,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The term as kept for `reader`'s segment, read from its postings on first use; `None`
+    /// when it is not common enough (`doc_freq` in the segment) or cannot be kept.
+    pub fn term(
+        &self,
+        reader: &SegmentReader,
+        term: &Term,
+        option: IndexRecordOption,
+        doc_freq: u32,
+    ) -> tantivy::Result<Option<Arc<DenseTerm>>> {
+        let n = reader.max_doc();
+        if doc_freq == 0 || u64::from(doc_freq) * u64::from(DENSE) < u64::from(n) {
+            return Ok(None);
+        }
+        let key = (reader.segment_id(), term.clone(), option.has_freq());
+        let size = n as usize + (n as usize).div_ceil(64) * 8;
+        {
+            let mut inner = self.lock();
+            inner.clock += 1;
+            let now = inner.clock;
+            if let Some(entry) = inner.terms.get_mut(&key) {
+                entry.used = now;
+                return Ok(entry.term.clone());
+            }
+            // Room is made first: a term that cannot be kept is read from its postings, not
+            // built for one query.
+            if !self.make_room(&mut inner, size) {
+                return Ok(None);
+            }
+        }
+        let built = build(reader, term, option)?.map(Arc::new);
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let used = inner.clock;
+        if !inner.terms.contains_key(&key) && self.make_room(&mut inner, size) {
+            inner.bytes += built.as_ref().map_or(0, |_| size);
+            inner.terms.insert(
+                key,
+                Entry {
+                    term: built.clone(),
+                    used,
+                },
+            );
+        }
+        Ok(built)
+    }
+
+    /// The norms of `field` in `reader`'s segment, one byte per document.
+    pub fn norms(&self, reader: &SegmentReader, field: Field) -> tantivy::Result<Arc<Norms>> {
+        let key = (reader.segment_id(), field);
+        if let Some(n) = self.lock().norms.get(&key) {
+            return Ok(n.clone());
+        }
+        let r = super::leaves::norms(reader, field)?;
+        let ids: Vec<u8> = (0..reader.max_doc()).map(|d| r.fieldnorm_id(d)).collect();
+        let mut seen = [false; 256];
+        for &id in &ids {
+            seen[usize::from(id)] = true;
+        }
+        let present = (0..=255u8).filter(|&id| seen[usize::from(id)]).collect();
+        let norms = Arc::new(Norms { ids, present });
+        let mut inner = self.lock();
+        if !inner.norms.contains_key(&key) {
+            inner.bytes += norms.ids.len();
+            inner.norms.insert(key, norms.clone());
+        }
+        Ok(norms)
+    }
+
+    /// Evicts the least recently used terms until `size` more bytes fit; false when they
+    /// cannot.
+    fn make_room(&self, inner: &mut Inner, size: usize) -> bool {
+        if size + norms_bytes(inner) > self.budget {
+            return false;
+        }
+        while inner.bytes + size > self.budget {
+            let Some(oldest) = inner
+                .terms
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone())
+            else {
+                return false;
+            };
+            if let Some(e) = inner.terms.remove(&oldest) {
+                inner.bytes -= e.term.map_or(0, |t| t.freqs.len() + t.docs.len() * 8);
+            }
+        }
+        true
+    }
+
+    /// Forgets the segments not in `live`.
+    pub fn retain(&self, live: &[SegmentId]) {
+        let mut inner = self.lock();
+        let mut freed = 0;
+        inner.terms.retain(|(s, _, _), e| {
+            let keep = live.contains(s);
+            if !keep {
+                freed += e
+                    .term
+                    .as_ref()
+                    .map_or(0, |t| t.freqs.len() + t.docs.len() * 8);
+            }
+            keep
+        });
+        inner.norms.retain(|(s, _), n| {
+            let keep = live.contains(s);
+            if !keep {
+                freed += n.ids.len();
+            }
+            keep
+        });
+        inner.bytes -= freed;
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+}
+
+/// Bytes of the kept norms (never evicted: a segment's are few, one per text field).
+fn norms_bytes(inner: &Inner) -> usize {
+    inner.norms.values().map(|n| n.ids.len()).sum()
+}
+
+/// Reads a term's postings into a `DenseTerm`; `None` when a frequency is above `MAX_FREQ`.
+fn build(
+    reader: &SegmentReader,
+    term: &Term,
+    option: IndexRecordOption,
+) -> tantivy::Result<Option<DenseTerm>> {
+    let n = reader.max_doc() as usize;
+    let mut freqs = vec![0u8; n];
+    let mut docs = vec![0u64; n.div_ceil(64)];
+    let mut max_freq = 0u8;
+    let inverted = reader.inverted_index(term.field())?;
+    if let Some(mut block) = inverted.read_block_postings(term, option)? {
+        loop {
+            let block_docs = block.docs();
+            if block_docs.is_empty() {
+                break;
+            }
+            for (i, &d) in block_docs.iter().enumerate() {
+                let tf = block.freq(i);
+                if tf > MAX_FREQ {
+                    return Ok(None);
+                }
+                if let Some(f) = freqs.get_mut(d as usize) {
+                    // `tf` is at most MAX_FREQ: it fits.
+                    *f = tf as u8;
+                    max_freq = max_freq.max(tf as u8);
+                    set_bit(&mut docs, d);
+                }
+            }
+            block.advance();
+        }
+    }
+    Ok(Some(DenseTerm {
+        freqs,
+        docs,
+        max_freq,
+    }))
+}
