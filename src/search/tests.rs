@@ -865,33 +865,49 @@ async fn common_terms_kept_per_document_score_as_their_postings() {
         })
         .expect("weight");
         for reader in searcher.segment_readers() {
-            let mut want = Vec::new();
-            let matched = weight
-                .accumulate(reader, &mut want, None, &postings)
-                .expect("from postings");
-            assert!(matched.iter().any(|w| *w != 0), "{q:?} matches");
-            for dense in [&portable, &vectors] {
-                // Scores left by an earlier pass must not show through.
-                let mut got = vec![7.5; reader.max_doc() as usize];
-                let kept = weight
-                    .accumulate(reader, &mut got, None, dense)
-                    .expect("kept");
-                assert_eq!(kept, matched, "{q:?}: the same matches");
-                for d in super::bits::set_bits(&matched) {
+            let words = (reader.max_doc() as usize).div_ceil(64);
+            // Scores wanted for every document, and for a few runs of them (whole vectors of
+            // sixteen skipped, others partly wanted).
+            let few: Vec<u64> = (0..words)
+                .map(|w| match w % 3 {
+                    0 => 0,
+                    1 => 0x0000_ffff_0000_0000,
+                    _ => 0x8421_0000_0000_0421,
+                })
+                .collect();
+            for wanted in [None, Some(few.as_slice())] {
+                let mut want = Vec::new();
+                let matched = weight
+                    .accumulate(reader, &mut want, wanted, &postings)
+                    .expect("from postings");
+                assert!(matched.iter().any(|w| *w != 0), "{q:?} matches");
+                for dense in [&portable, &vectors] {
+                    // Scores left by an earlier pass must not show through.
+                    let mut got = vec![7.5; reader.max_doc() as usize];
+                    let kept = weight
+                        .accumulate(reader, &mut got, wanted, dense)
+                        .expect("kept");
+                    assert_eq!(kept, matched, "{q:?}: the same matches");
+                    for d in super::bits::set_bits(&matched) {
+                        if wanted.is_some_and(|w| !super::bits::has_bit(w, d as u32)) {
+                            continue;
+                        }
+                        assert_eq!(
+                            got[d].to_bits(),
+                            want[d].to_bits(),
+                            "{q:?} doc {d} (vectors: {}, some wanted: {}): {} vs {}",
+                            dense.vectors,
+                            wanted.is_some(),
+                            got[d],
+                            want[d]
+                        );
+                    }
                     assert_eq!(
-                        got[d].to_bits(),
-                        want[d].to_bits(),
-                        "{q:?} doc {d} (vectors: {}): {} vs {}",
-                        dense.vectors,
-                        got[d],
-                        want[d]
+                        weight.matches(reader, dense).expect("matches"),
+                        matched,
+                        "{q:?}: matching alone"
                     );
                 }
-                assert_eq!(
-                    weight.matches(reader, dense).expect("matches"),
-                    matched,
-                    "{q:?}: matching alone"
-                );
             }
         }
     }
