@@ -27,7 +27,6 @@
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
 use tantivy::columnar::{Cardinality, Column, ColumnValues, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
@@ -702,30 +701,47 @@ impl Scan {
         })?;
         let by_leaves = self.sort == SortBy::Relevance;
         let segment_tables = tables.of(searcher)?;
-        // Segments are independent: they are counted on every core at once, and merged.
-        let per_segment: Vec<Found> = searcher
-            .segment_readers()
-            .par_iter()
-            .zip(segment_tables.par_iter())
-            .enumerate()
-            // One segment at a time, so that a core done early takes the next.
-            .with_max_len(1)
-            .map(|(ord, (reader, table))| {
-                self.segment(
-                    ord as u32,
-                    reader,
-                    table,
-                    &tables.fields,
-                    &Weights {
-                        query: &weight,
-                        query_of: &make_weight,
-                        shape: &shape,
-                        by_leaves,
-                        dense: &tables.dense,
-                    },
-                )
-            })
-            .collect::<tantivy::Result<_>>()?;
+        // Segments are independent: they are counted on every core at once, and merged. Each
+        // core takes the largest segment left until none is (a search's time is that of its
+        // last core: splitting the list in halves left one core with most of the work when
+        // the small segments fell in the other half).
+        let readers = searcher.segment_readers();
+        let mut largest_first: Vec<usize> = (0..readers.len()).collect();
+        largest_first.sort_by_key(|&i| std::cmp::Reverse(readers[i].max_doc()));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done: Vec<Mutex<Option<tantivy::Result<Found>>>> =
+            readers.iter().map(|_| Mutex::new(None)).collect();
+        let weights = Weights {
+            query: &weight,
+            query_of: &make_weight,
+            shape: &shape,
+            by_leaves,
+            dense: &tables.dense,
+        };
+        let work = || {
+            while let Some(&i) =
+                largest_first.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+            {
+                if let (Some(reader), Some(table), Some(slot)) =
+                    (readers.get(i), segment_tables.get(i), done.get(i))
+                {
+                    let found = self.segment(i as u32, reader, table, &tables.fields, &weights);
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(found);
+                }
+            }
+        };
+        rayon::scope(|s| {
+            for _ in 1..rayon::current_num_threads().min(readers.len()) {
+                s.spawn(|_| work());
+            }
+            work();
+        });
+        let mut per_segment = Vec::with_capacity(done.len());
+        for slot in done {
+            if let Some(found) = slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+                per_segment.push(found?);
+            }
+        }
         let mut out = Found {
             bit_counts: vec![0; self.bits],
             ..Found::default()
