@@ -130,6 +130,9 @@ pub struct SegTable {
     /// The keywords by ordinal (read from the dictionary once, not for every count).
     keyword_names: Vec<Arc<str>>,
     tiebreak: Vec<u64>,
+    /// The first byte of each tie-break: a hit that ties with the last one kept on a full page
+    /// is mostly turned away by it, without the cache miss of reading its tie-break.
+    tiebreak_top: Vec<u8>,
     /// The orders other than relevance (by name: the ordinal of the name in the segment's
     /// `name_sort` column).
     by_popularity: SortColumn,
@@ -331,6 +334,7 @@ impl SegTable {
                     .unwrap_or(u64::MAX),
             );
         }
+        let tiebreak_top = tiebreak.iter().map(|t| (t >> 56) as u8).collect();
         let by_popularity = SortColumn::new(by_popularity, &tiebreak);
         let by_modified = SortColumn::new(by_modified, &tiebreak);
         let by_name = SortColumn::new(by_name, &tiebreak);
@@ -344,6 +348,7 @@ impl SegTable {
             keywords,
             keyword_names,
             tiebreak,
+            tiebreak_top,
             by_popularity,
             by_modified,
             by_name,
@@ -1205,7 +1210,7 @@ fn walk_order(p: &mut Prep<'_>, hits: &[u64], column: &SortColumn, budget: usize
 /// documents that may still enter are found by comparing the 64 scores with the last one kept
 /// at once (four vector compares), and only those are looked at one by one.
 fn page_by_score(p: &mut Prep<'_>, hits: &[u64], scores: &[Score]) {
-    let tiebreak = &p.table.tiebreak;
+    let (tiebreak, top) = (&p.table.tiebreak, &p.table.tiebreak_top);
     let mut bar = u128::MAX;
     // The score a hit must reach to enter (the last kept, which may lose on the tie-break).
     let mut floor: Option<Score> = None;
@@ -1220,14 +1225,25 @@ fn page_by_score(p: &mut Prep<'_>, hits: &[u64], scores: &[Score]) {
         while x != 0 {
             let d = w * 64 + x.trailing_zeros() as usize;
             x &= x - 1;
-            let score = scores.get(d).copied().unwrap_or(0.0);
-            let key = join(score_key(score), tiebreak.get(d).copied().unwrap_or(0));
+            let primary = score_key(scores.get(d).copied().unwrap_or(0.0));
+            if loses_tie(primary, top.get(d), bar) {
+                continue;
+            }
+            let key = join(primary, tiebreak.get(d).copied().unwrap_or(0));
             if key < bar && p.offer(key, d as DocId) && p.heap.len() >= p.keep {
                 bar = p.heap.peek().map_or(u128::MAX, |(k, _)| *k);
                 floor = Some(key_score(bar));
             }
         }
     }
+}
+
+/// Whether a hit whose key starts with `primary`, and whose tie-break starts with byte `top`,
+/// comes after `bar` (the last key kept on a full page) on these alone.
+#[inline]
+fn loses_tie(primary: u64, top: Option<&u8>, bar: u128) -> bool {
+    let bar_tiebreak = bar as u64;
+    primary == (bar >> 64) as u64 && top.is_some_and(|&t| u64::from(t) > bar_tiebreak >> 56)
 }
 
 /// Bit i set when score i of the 64 (as a key orders it: below zero counts as zero) is at
@@ -1266,13 +1282,13 @@ fn reaching_avx512(chunk: &[Score], floor: Score) -> u64 {
 /// Offers every hit to the page, keyed by `primary` and the tie-break; a hit whose key does not
 /// come before the last one kept on a full page is passed over without touching the page.
 fn page_over(p: &mut Prep<'_>, hits: &[u64], primary: impl Fn(usize) -> u64) {
-    let tiebreak = &p.table.tiebreak;
+    let (tiebreak, top) = (&p.table.tiebreak, &p.table.tiebreak_top);
     let mut bar = u128::MAX;
     for d in set_bits(hits) {
         // The tie-break is read only for a hit that may enter: read for every hit, it was a
         // cache miss each (the keys of a sparse hit set lie far apart).
         let first = primary(d);
-        if first > (bar >> 64) as u64 {
+        if first > (bar >> 64) as u64 || loses_tie(first, top.get(d), bar) {
             continue;
         }
         let key = join(first, tiebreak.get(d).copied().unwrap_or(0));
