@@ -918,3 +918,34 @@ async fn common_terms_kept_per_document_score_as_their_postings() {
     assert_eq!(postings.bytes(), 0, "a cache of no bytes keeps nothing");
     c.close().await.expect("close");
 }
+
+/// Hits of equal score come in the order of their tie-breaks, by both strategies, on pages of
+/// every size followed to the end: the page keeps the right ones among hundreds of ties.
+#[tokio::test]
+async fn tied_scores_follow_the_tie_break_on_every_page() {
+    use super::schema::Fnv;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 300 assets of one text (one score for all) and 100 that do not match.
+    let mut assets: Vec<Asset> = (0..300)
+        .map(|i| named(&format!("t{i:03}"), "Tied comet", "comet tail"))
+        .collect();
+    assets.extend((0..100).map(|i| named(&format!("o{i:03}"), "Other", "plain")));
+    let c = catalog(dir.path(), assets).await;
+    let mut want: Vec<String> = (0..300).map(|i| format!("t{i:03}")).collect();
+    want.sort_by_key(|id| Fnv::hash(id.as_bytes()));
+    for strategy in [Strategy::PerDocument, Strategy::BySets] {
+        for limit in [1, 7, 20, 100] {
+            let req = SearchRequest {
+                q: "comet".into(),
+                sort: Some(SortBy::Relevance),
+                limit: Some(limit),
+                strategy,
+                ..SearchRequest::default()
+            };
+            let got = all_pages(&c, &callers()[0], req);
+            assert_eq!(got, want, "{strategy:?}, pages of {limit}");
+        }
+    }
+    c.close().await.expect("close");
+}
