@@ -38,6 +38,17 @@ pub struct DenseTerm {
     pub max_freq: u8,
 }
 
+impl DenseTerm {
+    /// Bytes it holds, for a segment of `n` documents.
+    fn bytes_for(n: usize) -> usize {
+        n + n.div_ceil(64) * 8
+    }
+
+    fn bytes(&self) -> usize {
+        self.freqs.len() + self.docs.len() * 8
+    }
+}
+
 /// A field's norms in one segment.
 pub struct Norms {
     /// Per document, its norm id.
@@ -100,7 +111,7 @@ impl DenseTerms {
             return Ok(None);
         }
         let key = (reader.segment_id(), term.clone(), option.has_freq());
-        let size = n as usize + (n as usize).div_ceil(64) * 8;
+        let size = DenseTerm::bytes_for(n as usize);
         {
             let mut inner = self.lock();
             inner.clock += 1;
@@ -120,7 +131,7 @@ impl DenseTerms {
         inner.clock += 1;
         let used = inner.clock;
         if !inner.terms.contains_key(&key) && self.make_room(&mut inner, size) {
-            inner.bytes += built.as_ref().map_or(0, |_| size);
+            inner.bytes += built.as_ref().map_or(0, |t| t.bytes());
             inner.terms.insert(
                 key,
                 Entry {
@@ -170,7 +181,7 @@ impl DenseTerms {
                 return false;
             };
             if let Some(e) = inner.terms.remove(&oldest) {
-                inner.bytes -= e.term.map_or(0, |t| t.freqs.len() + t.docs.len() * 8);
+                inner.bytes -= e.term.map_or(0, |t| t.bytes());
             }
         }
         true
@@ -183,10 +194,7 @@ impl DenseTerms {
         inner.terms.retain(|(s, _, _), e| {
             let keep = live.contains(s);
             if !keep {
-                freed += e
-                    .term
-                    .as_ref()
-                    .map_or(0, |t| t.freqs.len() + t.docs.len() * 8);
+                freed += e.term.as_ref().map_or(0, |t| t.bytes());
             }
             keep
         });

@@ -231,7 +231,8 @@ impl ShapeWeight {
         let mut clause_docs = vec![0u64; words];
         // The clause with the fewest postings first: a later clause only looks at the
         // documents that every earlier one matched.
-        for (i, (bound, clause)) in self.in_order(reader)?.into_iter().enumerate() {
+        for (i, clause) in self.in_order(reader)?.into_iter().enumerate() {
+            let bound = clause.bound;
             // The first clause marks the matches; each later one its own documents, which
             // the matches are then narrowed to.
             // A later clause skips the documents not matched so far when they are few to its
@@ -249,10 +250,10 @@ impl ShapeWeight {
                     (&mut clause_docs, within)
                 }
             };
-            for leaf in clause {
+            for (leaf, &size) in clause.leaves.iter().zip(&clause.sizes) {
                 // A common term is read from `dense` (every document wanted: testing is what
                 // reading from there saves).
-                if let Some((kept, norms)) = leaf.dense(reader, dense)? {
+                if let Some((kept, norms)) = leaf.dense(reader, dense, size)? {
                     match &mut scores {
                         Some((scores, _)) => {
                             leaf.add_dense(&kept, &norms, target, scores, i == 0, dense.vectors)
@@ -290,28 +291,27 @@ impl ShapeWeight {
     pub fn size_bound(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
         let mut bound = reader.max_doc();
         for clause in &self.clauses {
-            bound = bound.min(clause_bound(clause, reader)?);
+            bound = bound.min(Ordered::new(clause, reader)?.bound);
         }
         Ok(bound)
     }
 
     /// The clauses, fewest postings first (ties in the query's order). Both strategies add a
     /// document's leaf scores in this order, so that they give the same floats.
-    /// Each with its bound (see `clause_bound`).
-    fn in_order(&self, reader: &SegmentReader) -> tantivy::Result<Vec<(u32, &[LeafWeight])>> {
+    fn in_order(&self, reader: &SegmentReader) -> tantivy::Result<Vec<Ordered<'_>>> {
         let mut by_size = Vec::with_capacity(self.clauses.len());
         for clause in &self.clauses {
-            by_size.push((clause_bound(clause, reader)?, clause.as_slice()));
+            by_size.push(Ordered::new(clause, reader)?);
         }
-        by_size.sort_by_key(|(bound, _)| *bound);
+        by_size.sort_by_key(|c| c.bound);
         Ok(by_size)
     }
 
     /// Scorers of every leaf of one segment, to score documents one at a time.
     pub fn scorers(&self, reader: &SegmentReader) -> tantivy::Result<LeafScorers<'_>> {
         let mut leaves = Vec::new();
-        for (_, clause) in self.in_order(reader)? {
-            for leaf in clause {
+        for clause in self.in_order(reader)? {
+            for leaf in clause.leaves {
                 leaves.push((leaf.weight.scorer(reader, 1.0)?, leaf.boosts.as_slice()));
             }
         }
@@ -319,20 +319,36 @@ impl ShapeWeight {
     }
 }
 
-/// How many postings a clause's leaves hold at most (see `ShapeWeight::size_bound`).
-fn clause_bound(clause: &[LeafWeight], reader: &SegmentReader) -> tantivy::Result<u32> {
-    let mut sum: u32 = 0;
-    for leaf in clause {
-        let n = match &leaf.term {
-            Some((term, _, _)) => reader
-                .inverted_index(term.field())?
-                .get_term_info(term)?
-                .map_or(0, |info| info.doc_freq),
-            None => reader.max_doc(),
-        };
-        sum = sum.saturating_add(n);
+/// A clause of one segment, with how many postings its leaves hold at most: a term's document
+/// frequency, and, for a leaf that is not a term, every document (finding out would cost as
+/// much as matching it).
+struct Ordered<'a> {
+    leaves: &'a [LeafWeight],
+    /// Per leaf.
+    sizes: Vec<u32>,
+    /// Their sum.
+    bound: u32,
+}
+
+impl<'a> Ordered<'a> {
+    fn new(leaves: &'a [LeafWeight], reader: &SegmentReader) -> tantivy::Result<Ordered<'a>> {
+        let mut sizes = Vec::with_capacity(leaves.len());
+        for leaf in leaves {
+            sizes.push(match &leaf.term {
+                Some((term, _, _)) => reader
+                    .inverted_index(term.field())?
+                    .get_term_info(term)?
+                    .map_or(0, |info| info.doc_freq),
+                None => reader.max_doc(),
+            });
+        }
+        let bound = sizes.iter().fold(0u32, |sum, &n| sum.saturating_add(n));
+        Ok(Ordered {
+            leaves,
+            sizes,
+            bound,
+        })
     }
-    Ok(sum)
 }
 
 /// What a pass does with one posting of a leaf.
@@ -406,20 +422,17 @@ fn or_into(docs: &mut [u64], set: &[u64]) {
 
 impl LeafWeight {
     /// The leaf's term as `dense` keeps it for the segment, with its field's norms, when it is
-    /// a term common enough to be kept.
+    /// a term common enough to be kept (`doc_freq`: its document frequency in the segment).
     #[allow(clippy::type_complexity)]
     fn dense(
         &self,
         reader: &SegmentReader,
         dense: &DenseTerms,
+        doc_freq: u32,
     ) -> tantivy::Result<Option<(Arc<DenseTerm>, Arc<Norms>)>> {
         let Some((term, option, _)) = &self.term else {
             return Ok(None);
         };
-        let doc_freq = reader
-            .inverted_index(term.field())?
-            .get_term_info(term)?
-            .map_or(0, |info| info.doc_freq);
         let Some(kept) = dense.term(reader, term, *option, doc_freq)? else {
             return Ok(None);
         };
