@@ -43,7 +43,13 @@ use rayon::prelude::*;
 use schema::{Facet, FacetTable, Fields, StoredHit};
 
 /// Bumped whenever the schema or the document layout changes: an older index is rebuilt.
-const LAYOUT: u32 = 4;
+const LAYOUT: u32 = 5;
+/// Bytes of documents compressed together in the document store. A page's hits are read one
+/// by one from blocks that rarely hold two of them, so each costs the decompression of its
+/// whole block: at 100k assets (5 segments of 20k), 2 KiB blocks instead of tantivy's 16 KiB
+/// took the query mix's server-side p50 from 0.75-0.81 to 0.67-0.76 ms and wrk from
+/// 1,348-1,552 to 1,500-1,707 queries/s, for a store of 31 MB instead of 18.
+const DOC_BLOCK: usize = 2048;
 /// Largest page.
 pub const MAX_LIMIT: usize = 100;
 /// Default page size.
@@ -200,6 +206,18 @@ struct Payload {
     layout: u32,
 }
 
+/// A new, empty index in `dir`.
+fn create(dir: &Path, schema: &tantivy::schema::Schema) -> tantivy::Result<Index> {
+    let settings = tantivy::IndexSettings {
+        docstore_blocksize: DOC_BLOCK,
+        ..Default::default()
+    };
+    Index::builder()
+        .schema(schema.clone())
+        .settings(settings)
+        .create_in_dir(dir)
+}
+
 impl SearchIndex {
     /// Opens (or creates) the index in `dir`; an index of another layout or facet table is
     /// discarded and rebuilt by the next catch-up.
@@ -227,7 +245,7 @@ impl SearchIndex {
                     drop(index);
                     std::fs::remove_dir_all(dir)?;
                     std::fs::create_dir_all(dir)?;
-                    Index::create_in_dir(dir, schema_def.clone())?
+                    create(dir, &schema_def)?
                 }
             }
             Err(_) => {
@@ -235,7 +253,7 @@ impl SearchIndex {
                     std::fs::remove_dir_all(dir)?;
                     std::fs::create_dir_all(dir)?;
                 }
-                Index::create_in_dir(dir, schema_def.clone())?
+                create(dir, &schema_def)?
             }
         };
         schema::register_tokenizers(&index);
