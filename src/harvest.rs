@@ -17,7 +17,7 @@ use sqlx::SqlitePool;
 use crate::catalog::Catalog;
 use crate::model::Asset;
 use crate::registry::pmh::{self, PageError};
-use crate::registry::resource::{self, Record};
+use crate::registry::resource::{self, Record, RecordError};
 
 /// Why a harvest stopped.
 #[derive(Debug, thiserror::Error)]
@@ -327,7 +327,8 @@ async fn apply(
     let mut deletions: Vec<String> = Vec::new();
     for r in &page.records {
         let record = match (&r.metadata, r.deleted) {
-            (Some(xml), false) => resource::read(xml, &catalog.vocab),
+            (Some(xml), false) => crate::panics::catch(|| resource::read(xml, &catalog.vocab))
+                .unwrap_or_else(|panic| Err(RecordError::Internal(panic))),
             _ => Ok(Record::Deleted {
                 id: resource::id_for(&r.identifier),
                 ivoid: r.identifier.clone(),

@@ -16,6 +16,7 @@ pub mod http;
 pub mod launch;
 pub mod linked;
 pub mod model;
+pub mod panics;
 pub mod project;
 pub mod registry;
 pub mod regtap;

@@ -411,3 +411,49 @@ fn first_identifier(xml: &str) -> String {
     }
     panic!("no identifier in {xml}");
 }
+
+/// A description of more than 1,000 bytes without a sentence end, with a non-ASCII character
+/// at the cut: once a panic that lost the record (ingest) or stopped the harvest.
+fn long_non_ascii_description() -> String {
+    format!("{}{}", "a".repeat(1000), "é".repeat(40))
+}
+
+#[test]
+fn a_record_with_a_long_non_ascii_description_is_ingested_and_harvested() {
+    let record = std::fs::read_to_string(
+        shared().join("corpus/voresource/ivoa-std-VODataService__samples-collection.xml"),
+    )
+    .unwrap();
+    let (head, rest) = record.split_once("<description>").unwrap();
+    let (_, tail) = rest.split_once("</description>").unwrap();
+    let description = long_non_ascii_description();
+    let record = format!("{head}<description>{description}</description>{tail}");
+    let input = tempfile::tempdir().unwrap();
+    let file = input.path().join("long.xml");
+    std::fs::write(&file, &record).unwrap();
+    let a_dir = tempfile::tempdir().unwrap();
+    let out = orrery(a_dir.path(), &["ingest", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("ingested 1 assets"), "{}", text(&out));
+    assert!(!text(&out).contains("panicked"), "{}", text(&out));
+
+    // The same description on one of the catalogue's own assets, harvested by another.
+    let doc = json!({"id": "long-text", "type": "Dataset", "name": "Long text",
+                     "description": description, "license": "CC-BY-4.0"});
+    std::fs::write(input.path().join("long.json"), doc.to_string()).unwrap();
+    let c_dir = tempfile::tempdir().unwrap();
+    let out = orrery(
+        c_dir.path(),
+        &["ingest", input.path().join("long.json").to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let c = Server::start(c_dir.path(), &["--authority", "other.example", "--no-demo"]);
+    let b_dir = tempfile::tempdir().unwrap();
+    let out = harvest(b_dir.path(), &format!("{}/oai", c.base));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(figure(&text(&out), "skipped"), 0, "{}", text(&out));
+    let s = Server::start(b_dir.path(), &["--no-demo"]);
+    let v: Value = s.get("/api/v1/assets/other.example-long-text").json().unwrap();
+    let got = v["abstract"].as_str().unwrap();
+    assert!(description.starts_with(got.trim_end_matches('…')), "{got}");
+}

@@ -149,37 +149,46 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
 fn parse_chunk(raw: RawChunk, vocab: &Vocabularies) -> Parsed {
     raw.into_iter()
         .map(|(src, r)| {
-            let parsed = r.and_then(|bytes| {
-                let bytes = bytes
-                    .strip_prefix(b"\xEF\xBB\xBF")
-                    .map(<[u8]>::to_vec)
-                    .unwrap_or(bytes);
-                if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
-                    return voresource(&bytes, vocab);
-                }
-                document::parse(&bytes, vocab).map_err(|e| {
-                    let details: Vec<String> = e
-                        .problems()
-                        .into_iter()
-                        .map(|p| {
-                            let hint = if p.closest.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" (closest: {})", p.closest.join(", "))
-                            };
-                            if p.pointer.is_empty() {
-                                format!("{}{hint}", p.message)
-                            } else {
-                                format!("{}: {}{hint}", p.pointer, p.message)
-                            }
-                        })
-                        .collect();
-                    format!("{e}: {}", details.join("; "))
-                })
-            });
+            let parsed = r.and_then(|bytes| parse_guarded(bytes, vocab));
             (src, parsed)
         })
         .collect()
+}
+
+/// Parses one document; a parser that panics fails this document alone, with a message that
+/// says so, instead of taking its worker (and the documents queued for it) down.
+fn parse_guarded(bytes: Vec<u8>, vocab: &Vocabularies) -> Result<Asset, String> {
+    crate::panics::catch(|| parse_one(bytes, vocab))
+        .unwrap_or_else(|panic| Err(format!("internal error while reading: {panic}")))
+}
+
+fn parse_one(bytes: Vec<u8>, vocab: &Vocabularies) -> Result<Asset, String> {
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .map(<[u8]>::to_vec)
+        .unwrap_or(bytes);
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        return voresource(&bytes, vocab);
+    }
+    document::parse(&bytes, vocab).map_err(|e| {
+        let details: Vec<String> = e
+            .problems()
+            .into_iter()
+            .map(|p| {
+                let hint = if p.closest.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (closest: {})", p.closest.join(", "))
+                };
+                if p.pointer.is_empty() {
+                    format!("{}{hint}", p.message)
+                } else {
+                    format!("{}: {}{hint}", p.pointer, p.message)
+                }
+            })
+            .collect();
+        format!("{e}: {}", details.join("; "))
+    })
 }
 
 /// A VOResource record as an asset (a record of a deleted resource is refused: there is
@@ -273,11 +282,22 @@ pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode
             }
         }
     }
-    let _ = reader.join();
-    for p in parsers {
-        let _ = p.join();
-    }
     progress.finish_and_clear();
+    // A chunk whose worker died never arrived: its documents are failures too.
+    for (seq, parsed) in pending {
+        failed += parsed.len();
+        eprintln!("chunk {seq} was read but not committed: an earlier chunk never arrived");
+    }
+    if let Err(panic) = reader.join() {
+        failed += 1;
+        eprintln!("the file reader failed: {}", crate::panics::message(&*panic));
+    }
+    for p in parsers {
+        if let Err(panic) = p.join() {
+            failed += 1;
+            eprintln!("a parser failed: {}", crate::panics::message(&*panic));
+        }
+    }
     let secs = started.elapsed().as_secs_f64();
     println!(
         "ingested {loaded} assets in {secs:.1} s ({:.0} assets/s); {failed} failed; store revision {}",

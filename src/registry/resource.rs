@@ -28,6 +28,10 @@ pub enum RecordError {
         #[source]
         source: DocumentError,
     },
+    /// Reading the record failed inside orrery (a bug met on this record, reported as its
+    /// failure rather than lost).
+    #[error("internal error while reading the record: {0}")]
+    Internal(String),
 }
 
 /// What a record says: an asset to keep, or the deletion of one.
@@ -283,10 +287,20 @@ fn fields(xml: &str) -> Result<Fields, RecordError> {
 
 /// The first sentence (or the first 300 characters) of a description, as an abstract.
 fn abstract_of(description: &str) -> String {
+    // The first sentence, or the first 1,000 bytes (cut at a character boundary) when no
+    // sentence ends before them.
     let end = description
         .char_indices()
-        .find(|&(i, c)| c == '.' && description[i + 1..].starts_with(' ') && i > 20 || i > 1000)
-        .map_or(description.len(), |(i, _)| i + 1);
+        .find_map(|(i, c)| {
+            if i > 1000 {
+                Some(i)
+            } else if c == '.' && i > 20 && description[i + 1..].starts_with(' ') {
+                Some(i + 1)
+            } else {
+                None
+            }
+        })
+        .unwrap_or(description.len());
     let first = &description[..end];
     if first.chars().count() <= 300 {
         return first.to_owned();
@@ -453,5 +467,19 @@ mod tests {
         );
         let long = "word ".repeat(200);
         assert!(abstract_of(&long).chars().count() <= 300);
+    }
+
+    #[test]
+    fn a_long_description_without_a_sentence_end_is_cut_between_characters() {
+        for tail in ["é", "日本", "🔭", "aé"] {
+            for pad in 995..1005 {
+                let text = format!("{}{}", "a".repeat(pad), tail.repeat(400));
+                let got = abstract_of(&text);
+                assert!(got.chars().count() <= 300, "{pad} {tail}");
+                assert!(text.starts_with(got.trim_end_matches('…')), "{pad} {tail}");
+            }
+        }
+        let dotted = format!("{}.é and more", "é".repeat(30));
+        assert_eq!(abstract_of(&dotted), dotted);
     }
 }
