@@ -4,7 +4,7 @@
 //! `cargo bench --bench adql`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use orrery::adql::{parse, sql};
+use orrery::ivoa::adql::{parse, sql};
 
 const QUERIES: &[(&str, &str)] = &[
     (

@@ -8,7 +8,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def release_binary():
-    """Builds the release binary (incrementally) and returns its path."""
+    """Builds the release binary (incrementally) and returns its path; `ORRERY_BIN` names
+    another binary instead (to measure two builds side by side, interleaved)."""
+    if os.environ.get("ORRERY_BIN"):
+        return os.environ["ORRERY_BIN"]
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     subprocess.run(["cargo", "build", "--release", "--bin", "orrery"], cwd=ROOT, check=True)
     return os.path.join(target, "release", "orrery")

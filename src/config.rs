@@ -5,14 +5,6 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
 /// Everything the service needs to know about its deployment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
@@ -40,6 +32,10 @@ pub struct Config {
     pub sparql_timeout_ms: u64,
     /// The most results (solutions or triples) one SPARQL query may return.
     pub sparql_max_results: usize,
+    /// The most searches running or waiting at once; past it a search answers 503.
+    pub search_queue: usize,
+    /// Bytes of the search's cache of common terms.
+    pub term_cache_bytes: usize,
     /// TAP: rows without MAXREC, and the most rows ever.
     pub tap_default_maxrec: u64,
     pub tap_hard_maxrec: u64,
@@ -77,8 +73,8 @@ impl Config {
     }
 
     /// The registry's identity, for VOResource and OAI-PMH; `created` dates its own records.
-    pub fn registry_info(&self, created: &str) -> crate::registry::voresource::RegistryInfo {
-        crate::registry::voresource::RegistryInfo {
+    pub fn registry_info(&self, created: &str) -> crate::ivoa::voresource::RegistryInfo {
+        crate::ivoa::voresource::RegistryInfo {
             authority: self.authority.clone(),
             base_url: self.base_url.clone(),
             launch_base: self.launch_base.clone(),
@@ -91,14 +87,15 @@ impl Config {
     }
 
     /// What the TAP service's capabilities declare.
-    pub fn tap_info(&self) -> crate::tap::vosi::TapInfo {
-        crate::tap::vosi::TapInfo {
+    pub fn tap_info(&self) -> crate::ivoa::voresource::capabilities::TapInfo {
+        crate::ivoa::voresource::capabilities::TapInfo {
             base: format!("{}/tap", self.base_url),
             default_maxrec: self.tap_default_maxrec,
             hard_maxrec: self.tap_hard_maxrec,
             execution_duration: self.tap_async_timeout,
             retention: self.tap_retention,
             full_registry: self.full_registry,
+            schemas: crate::ivoa::vosi::schemas(self.full_registry),
         }
     }
 

@@ -31,6 +31,9 @@ mod tests {
             catch(|| -> u8 { panic!("bad record {n}") }),
             Err("bad record 3".to_owned())
         );
-        assert_eq!(catch(|| -> u8 { panic!("static") }), Err("static".to_owned()));
+        assert_eq!(
+            catch(|| -> u8 { panic!("static") }),
+            Err("static".to_owned())
+        );
     }
 }

@@ -7,15 +7,15 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    match orrery::adql::parse(&text) {
+    match orrery::ivoa::adql::parse(&text) {
         Err(e) => {
             let lines = text.matches('\n').count() + 1;
             assert!(e.line >= 1 && e.line <= lines, "{e} in {lines} lines");
             assert!(e.column >= 1);
         }
         Ok(q) => {
-            use orrery::adql::sql::{Dialect, to_sql};
-            let _ = orrery::adql::names::tables(&q);
+            use orrery::ivoa::adql::sql::{Dialect, to_sql};
+            let _ = orrery::ivoa::adql::names::tables(&q);
             let _ = to_sql(&q, Dialect::Sqlite, Some(1000));
             let _ = to_sql(&q, Dialect::Postgres, None);
         }

@@ -11,9 +11,9 @@ fuzz_target!(|data: &[u8]| {
     let args: Vec<(String, String)> = form_urlencoded::parse(data)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    match orrery::registry::oai::parse(&args, KEY) {
-        Ok(orrery::registry::oai::Request::List {
-            start: orrery::registry::oai::Start::Resume(_),
+    match orrery::ivoa::oai::parse(&args, KEY) {
+        Ok(orrery::ivoa::oai::Request::List {
+            start: orrery::ivoa::oai::Start::Resume(_),
             ..
         }) => panic!("a resumption token the fuzzer made up was accepted"),
         Ok(_) => {}

@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use orrery::model::{Vocabularies, is_valid_id};
-use orrery::registry::{pmh, resource};
+use orrery::ivoa::oai::pmh;
+use orrery::ivoa::voresource::resource;
 
 fn vocab() -> &'static Vocabularies {
     static V: OnceLock<Vocabularies> = OnceLock::new();

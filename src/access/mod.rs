@@ -6,6 +6,7 @@
 //! the curating roles (moderator, sciapps, and the platform's own services) read everything of
 //! it; accounts it is shared with read its public graph once it is published.
 
+pub mod accounts;
 pub mod policy;
 
 use oxigraph::model::Quad;

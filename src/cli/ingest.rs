@@ -194,7 +194,7 @@ fn parse_one(bytes: Vec<u8>, vocab: &Vocabularies) -> Result<Asset, String> {
 /// A VOResource record as an asset (a record of a deleted resource is refused: there is
 /// nothing to load).
 fn voresource(bytes: &[u8], vocab: &Vocabularies) -> Result<Asset, String> {
-    use crate::registry::resource::{Record, read};
+    use crate::ivoa::voresource::resource::{Record, read};
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
     match read(text, vocab).map_err(|e| e.to_string())? {
         Record::Resource(a) => Ok(*a),
@@ -290,7 +290,10 @@ pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode
     }
     if let Err(panic) = reader.join() {
         failed += 1;
-        eprintln!("the file reader failed: {}", crate::panics::message(&*panic));
+        eprintln!(
+            "the file reader failed: {}",
+            crate::panics::message(&*panic)
+        );
     }
     for p in parsers {
         if let Err(panic) = p.join() {

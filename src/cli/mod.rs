@@ -12,8 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::access::{self, Caller};
 use crate::catalog::Catalog;
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::telemetry::LogFormat;
 use crate::telemetry::{self, Metrics};
 
 #[derive(Parser)]
@@ -51,6 +52,20 @@ struct Global {
         default_value = "text"
     )]
     log_format: LogFormat,
+    /// MiB of the search's cache of common terms (kept between queries; 0 keeps none).
+    #[arg(
+        long,
+        global = true,
+        env = "ORRERY_TERM_CACHE_MIB",
+        default_value_t = 512
+    )]
+    term_cache_mib: u32,
+}
+
+impl Global {
+    fn term_cache_bytes(&self) -> usize {
+        (self.term_cache_mib as usize) << 20
+    }
 }
 
 #[derive(Subcommand)]
@@ -112,6 +127,10 @@ struct ServeArgs {
     /// The most results (solutions or triples) one SPARQL query may return.
     #[arg(long, env = "ORRERY_SPARQL_MAX_RESULTS", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
     sparql_max_results: u32,
+    /// The most searches (and suggestions) running or waiting at once; past it they answer 503
+    /// with Retry-After.
+    #[arg(long, env = "ORRERY_SEARCH_QUEUE", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    search_queue: u32,
     /// Rows a TAP query returns when it names no MAXREC.
     #[arg(long, env = "ORRERY_TAP_DEFAULT_MAXREC", default_value_t = 20_000)]
     tap_default_maxrec: u64,
@@ -200,7 +219,13 @@ pub fn main() -> ExitCode {
 }
 
 async fn open(global: &Global, default_base: &str) -> anyhow::Result<Catalog> {
-    Ok(Catalog::open(&global.data, global.base_url.as_deref(), default_base).await?)
+    Ok(Catalog::open(
+        &global.data,
+        global.base_url.as_deref(),
+        default_base,
+        global.term_cache_bytes(),
+    )
+    .await?)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -223,13 +248,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &Config::default_base_url(&SocketAddr::from(([127, 0, 0, 1], 8080))),
             )
             .await?;
-            let source = crate::harvest::Source {
+            let source = crate::catalog::harvest::Source {
                 url: args.url,
                 set: args.set,
                 from: args.from,
             };
-            let outcome =
-                crate::harvest::harvest(&catalog, &source, &mut |line| eprintln!("{line}")).await;
+            let outcome = crate::catalog::harvest::harvest(&catalog, &source, &mut |line| {
+                eprintln!("{line}")
+            })
+            .await;
             catalog.close().await?;
             let report = outcome?;
             for s in &report.skipped {
@@ -293,7 +320,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// `check` must see projections as they are, so it opens the catalogue without catching up.
 async fn open_without_catch_up(g: &Global) -> anyhow::Result<Catalog> {
-    Ok(Catalog::open_as_is(&g.data, g.base_url.as_deref()).await?)
+    Ok(Catalog::open_as_is(&g.data, g.base_url.as_deref(), g.term_cache_bytes()).await?)
 }
 
 /// The SPARQL time limit in milliseconds, from seconds (0.001 to one hour).
@@ -325,6 +352,8 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         sitemap_size: args.sitemap_size as usize,
         sparql_timeout_ms: sparql_timeout_ms(args.sparql_timeout)?,
         sparql_max_results: args.sparql_max_results as usize,
+        search_queue: args.search_queue as usize,
+        term_cache_bytes: g.term_cache_bytes(),
         tap_default_maxrec: args.tap_default_maxrec.min(args.tap_hard_maxrec),
         tap_hard_maxrec: args.tap_hard_maxrec,
         tap_sync_timeout: args.tap_sync_timeout,
@@ -355,6 +384,7 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         });
     }
+    let search_queue = config.search_queue;
     let state = AppState {
         catalog: catalog.clone(),
         config: Arc::new(config),
@@ -362,6 +392,7 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         sparql_slots: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),
+        search_slots: Arc::new(tokio::sync::Semaphore::new(search_queue)),
         tap: tap.clone(),
     };
     http::serve(state).await?;
@@ -377,8 +408,9 @@ async fn tap_service(
     catalog: &Catalog,
     config: &Config,
 ) -> anyhow::Result<Arc<http::tap::TapState>> {
-    use crate::registry::voresource;
-    use crate::tap::{query, service, tap_schema, uws};
+    use crate::ivoa::tap::{query, service, tap_schema};
+    use crate::ivoa::uws;
+    use crate::ivoa::voresource;
     let info = config.registry_info(&catalog.store.created());
     let tap_info = config.tap_info();
     let own = vec![

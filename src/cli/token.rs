@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::accounts::{Accounts, NewToken, parse_lifetime};
+use crate::access::accounts::{Accounts, NewToken, parse_lifetime};
 use crate::model::fields::Role;
 
 #[derive(Subcommand)]

@@ -13,7 +13,7 @@ use super::auth::Auth;
 use super::conneg::{Representation, negotiate};
 use super::error::{ApiError, ApiResult};
 use crate::access::{self, Caller};
-use crate::launch::{self, LaunchLink};
+use crate::catalog::launch::{self, LaunchLink};
 use crate::model::rdf::{AssetIris, to_quads};
 use crate::model::{Asset, is_valid_id, ns};
 
@@ -121,7 +121,7 @@ pub(super) fn visible_revision(state: &AppState, caller: &Caller, asset: &Asset)
 /// The VOResource record of an asset: the registry's mapping of the caller's view, relating it
 /// only to datalabs the caller may see.
 fn voresource_bytes(state: &AppState, caller: &Caller, asset: &Asset) -> ApiResult<Vec<u8>> {
-    use crate::registry::voresource::{Record, asset_record};
+    use crate::ivoa::voresource::{Record, asset_record};
     let store = &state.catalog.store;
     let mut served_by = Vec::new();
     for d in &asset.analysable_with {
@@ -134,15 +134,13 @@ fn voresource_bytes(state: &AppState, caller: &Caller, asset: &Asset) -> ApiResu
         asset,
         served_by: &served_by,
     };
-    asset_record(&info, store.vocab(), &record, false)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    asset_record(&info, store.vocab(), &record, false).map_err(ApiError::internal)
 }
 
 /// Serialises the triples of an asset (as one graph) in an RDF syntax.
 pub(super) fn rdf_bytes(state: &AppState, asset: &Asset, format: RdfFormat) -> ApiResult<Vec<u8>> {
     let store = &state.catalog.store;
-    let quads = to_quads(asset, store.base(), store.vocab())
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let quads = to_quads(asset, store.base(), store.vocab()).map_err(ApiError::internal)?;
     let mut ser = RdfSerializer::from_format(format);
     for (p, iri) in [
         ("sdo", ns::SDO),
@@ -150,18 +148,14 @@ pub(super) fn rdf_bytes(state: &AppState, asset: &Asset, format: RdfFormat) -> A
         ("dcat", ns::DCAT),
         ("dct", ns::DCT),
     ] {
-        ser = ser
-            .with_prefix(p, iri)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        ser = ser.with_prefix(p, iri).map_err(ApiError::internal)?;
     }
     let mut w = ser.for_writer(Vec::new());
     for q in quads {
         let triple = Quad::new(q.subject, q.predicate, q.object, GraphName::DefaultGraph);
-        w.serialize_quad(&triple)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        w.serialize_quad(&triple).map_err(ApiError::internal)?;
     }
-    w.finish()
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    w.finish().map_err(ApiError::internal)
 }
 
 /// The entity tag of a representation: the asset's revision, plus the syntax for RDF ones
@@ -206,9 +200,7 @@ pub async fn get_asset(
                 Representation::Json | Representation::Html => {
                     let v = view(&st, &caller, asset)?;
                     let rev = v.revision;
-                    let body = serde_json::to_vec_pretty(&v).map_err(|e| {
-                        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-                    })?;
+                    let body = serde_json::to_vec_pretty(&v).map_err(ApiError::internal)?;
                     Ok((Representation::Json, body, rev))
                 }
                 Representation::Rdf(format) => {
@@ -222,7 +214,7 @@ pub async fn get_asset(
             }
         })
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+        .map_err(ApiError::internal)??;
     Ok((
         [
             (
@@ -256,7 +248,7 @@ pub async fn get_iri(
     let lookup = id.clone();
     tokio::task::spawn_blocking(move || load(&st, &caller, &lookup))
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+        .map_err(ApiError::internal)??;
     let base = &state.config.base_url;
     let target = match negotiate(&headers, &[Representation::Html, Representation::Json]) {
         Some(Representation::Html) if headers.contains_key(header::ACCEPT) => {
@@ -312,7 +304,7 @@ pub async fn resolve(
         Ok(id)
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    .map_err(ApiError::internal)??;
     let target = format!("{}/api/v1/assets/{id}", state.config.base_url);
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response())
 }
@@ -320,7 +312,7 @@ pub async fn resolve(
 fn resolve_ivoid(state: &AppState, ivoid: &str) -> ApiResult<Option<String>> {
     let lower = ivoid.trim().to_ascii_lowercase();
     // A harvested resource: its id derives from its identifier, which it carries.
-    let harvested = crate::registry::resource::id_for(&lower);
+    let harvested = crate::ivoa::voresource::resource::id_for(&lower);
     if let Some(a) = state.catalog.store.get_full(&harvested)?
         && a.ivoid.as_deref().map(str::to_ascii_lowercase) == Some(lower.clone())
     {

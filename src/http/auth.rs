@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use super::AppState;
 use super::error::ApiError;
 use crate::access::Caller;
-use crate::accounts::Authentication;
+use crate::access::accounts::Authentication;
 
 /// The caller of a request, from its bearer token.
 pub struct Auth(pub Caller);
@@ -57,13 +57,7 @@ impl FromRequestParts<AppState> for Auth {
             Ok(Authentication::Unknown) => Err(invalid("unknown")),
             Ok(Authentication::Expired) => Err(invalid("expired")),
             Ok(Authentication::Revoked) => Err(invalid("revoked")),
-            Err(e) => {
-                tracing::error!(error = %e, "accounts database");
-                Err(ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "cannot check the token",
-                ))
-            }
+            Err(e) => Err(e.into()),
         }
     }
 }

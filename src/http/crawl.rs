@@ -15,7 +15,7 @@ use futures_util::stream;
 use super::AppState;
 use super::conneg::{Representation, negotiate};
 use super::error::ApiError;
-use super::portal::escape;
+use crate::escape::html as escape;
 use crate::project::assets::AssetsTable;
 use oxigraph::io::RdfFormat;
 

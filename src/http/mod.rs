@@ -12,6 +12,7 @@ pub mod oai;
 pub mod openapi;
 pub mod ops;
 pub mod portal;
+pub mod routes;
 pub mod search;
 pub mod sparql;
 pub mod tap;
@@ -24,10 +25,11 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -35,6 +37,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::telemetry::{Metrics, RequestLabels, RouteLabels};
+use routes::{Route, route};
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -44,6 +47,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Bounds the SPARQL evaluations running at once (one per core).
     pub sparql_slots: Arc<tokio::sync::Semaphore>,
+    /// Bounds the searches running or waiting (`Config::search_queue`).
+    pub search_slots: Arc<tokio::sync::Semaphore>,
     /// The TAP service on the relational registry.
     pub tap: Option<Arc<tap::TapState>>,
 }
@@ -76,11 +81,21 @@ async fn record_metrics(State(metrics): State<Arc<Metrics>>, req: Request, next:
 }
 
 /// Rewrites error responses produced outside our handlers (extractor rejections, the body
-/// limit) into problem details, so every error a client sees has one form.
+/// limit) into problem details, so every error a client sees has one form; a failure inside
+/// the service (a 500, a panic) is answered opaquely with the request id it was logged under.
 async fn errors_as_problems(req: Request, next: Next) -> Response {
     // TAP speaks its own error forms (VOTable documents, UWS plain text).
     let tap = req.uri().path().starts_with("/tap/");
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
     let response = next.run(req).await;
+    if response.extensions().get::<error::Internal>().is_some() {
+        return error::internal_problem(&request_id);
+    }
     if tap {
         return response;
     }
@@ -127,41 +142,48 @@ async fn method_not_allowed() -> Response {
     )
 }
 
+/// The routes of the API, the protocols and the pages but TAP's.
+pub fn api_routes() -> Vec<Route<AppState>> {
+    use Method as M;
+    vec![
+        route(M::GET, "/api/v1/assets", search::search),
+        route(M::POST, "/api/v1/assets", write::create),
+        route(M::GET, "/api/v1/suggest", search::suggest),
+        route(M::GET, "/api/v1/assets/{id}", assets::get_asset),
+        route(M::PUT, "/api/v1/assets/{id}", write::replace),
+        route(M::PATCH, "/api/v1/assets/{id}", write::patch),
+        route(M::DELETE, "/api/v1/assets/{id}", write::delete),
+        route(M::POST, "/api/v1/assets/{id}/submit", write::submit),
+        route(M::POST, "/api/v1/assets/{id}/approve", write::approve),
+        route(M::POST, "/api/v1/assets/{id}/reject", write::reject),
+        route(M::GET, "/api/v1/assets/{id}/history", write::history),
+        route(M::GET, "/api/v1/resolve", assets::resolve),
+        route(M::GET, "/api/v1/vocabularies", vocab::list),
+        route(M::GET, "/api/v1/vocabularies/{scheme}", vocab::scheme),
+        route(M::GET, "/api/v1/licenses", vocab::licenses),
+        route(M::GET, "/id/{id}", assets::get_iri),
+        route(M::GET, "/oai", oai::get),
+        route(M::POST, "/oai", oai::post),
+        route(M::GET, "/robots.txt", crawl::robots),
+        route(M::GET, "/catalog.jsonld", portal::catalog_jsonld),
+        route(M::GET, "/dcat", crawl::dcat),
+        route(M::GET, "/sparql", sparql::get),
+        route(M::POST, "/sparql", sparql::post),
+        route(M::GET, "/sitemap.xml", crawl::sitemap),
+        route(M::GET, "/sitemaps/{file}", crawl::sitemap_part),
+        route(M::GET, "/", portal::home),
+        route(M::GET, "/assets/{id}", portal::landing),
+        route(M::GET, "/healthz", ops::healthz),
+        route(M::GET, "/metrics", ops::metrics),
+    ]
+}
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let limit = state.config.max_body_bytes;
     let tap = state.tap.clone();
-    let api = Router::new()
-        .route("/api/v1/assets", get(search::search).post(write::create))
-        .route("/api/v1/suggest", get(search::suggest))
-        .route(
-            "/api/v1/assets/{id}",
-            get(assets::get_asset)
-                .put(write::replace)
-                .patch(write::patch)
-                .delete(write::delete),
-        )
-        .route("/api/v1/assets/{id}/submit", post(write::submit))
-        .route("/api/v1/assets/{id}/approve", post(write::approve))
-        .route("/api/v1/assets/{id}/reject", post(write::reject))
-        .route("/api/v1/assets/{id}/history", get(write::history))
-        .route("/api/v1/resolve", get(assets::resolve))
-        .route("/api/v1/vocabularies", get(vocab::list))
-        .route("/api/v1/vocabularies/{scheme}", get(vocab::scheme))
-        .route("/api/v1/licenses", get(vocab::licenses))
-        .route("/id/{id}", get(assets::get_iri))
-        .route("/oai", get(oai::get).post(oai::post))
-        .route("/robots.txt", get(crawl::robots))
-        .route("/catalog.jsonld", get(portal::catalog_jsonld))
-        .route("/dcat", get(crawl::dcat))
-        .route("/sparql", get(sparql::get).post(sparql::post))
-        .route("/sitemap.xml", get(crawl::sitemap))
-        .route("/sitemaps/{file}", get(crawl::sitemap_part))
-        .route("/", get(portal::home))
-        .route("/assets/{id}", get(portal::landing))
-        .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics))
+    let api = routes::router(api_routes())
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
     let api = match tap {
@@ -170,6 +192,7 @@ pub fn router(state: AppState) -> Router {
     };
     api.merge(openapi::docs())
         .fallback(not_found)
+        .layer(CatchPanicLayer::custom(error::panicked))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(middleware::from_fn(errors_as_problems))
         .layer(middleware::map_response(server_header))

@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::registry::oai::Oai;
+use crate::ivoa::oai::Oai;
 
 fn pairs(raw: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(raw)
@@ -17,7 +17,8 @@ fn pairs(raw: &[u8]) -> Vec<(String, String)> {
 async fn answer(state: &AppState, args: Vec<(String, String)>) -> Response {
     let info = state.config.registry_info(&state.catalog.store.created());
     let oai = Oai {
-        catalog: &state.catalog,
+        store: &state.catalog.store,
+        log: &state.catalog.oai,
         info: &info,
         secret: &state.catalog.oai_key,
     };

@@ -18,9 +18,12 @@ use crate::model::document::Problem;
         write::create, write::replace, write::patch, write::delete,
         write::submit, write::approve, write::reject, write::history,
         oai::get, oai::post, tap::root, tap::sync_get, tap::sync_post, tap::capabilities,
-        tap::availability, tap::tables, tap::table, uws::list, uws::create, uws::job, uws::delete_job,
+        tap::availability, tap::tables, tap::table, uws::list, uws::create, uws::job, uws::post_job,
+        uws::delete_job, uws::phase, uws::post_phase, uws::execution_duration,
+        uws::post_execution_duration, uws::destruction, uws::post_destruction, uws::quote, uws::owner,
+        uws::error_document, uws::parameters, uws::post_parameters, uws::results, uws::result,
         crawl::robots, crawl::sitemap, crawl::sitemap_part, crawl::dcat, sparql::get, sparql::post,
-        portal::catalog_jsonld,
+        portal::catalog_jsonld, portal::home, portal::landing,
         vocab::list, vocab::scheme, vocab::licenses,
         ops::healthz, ops::metrics,
     ),
@@ -28,7 +31,7 @@ use crate::model::document::Problem;
         asset::Asset, asset::Agent, asset::AgentKind, asset::Coverage, asset::SkyRegion, asset::Place,
         asset::Distribution, asset::DatalabImage, asset::PipelineInfo, asset::Parameter, asset::Volume,
         asset::Sharing, asset::Audience, asset::Build, asset::Status,
-        assets::AssetView, assets::AssetLinks, crate::launch::LaunchLink,
+        assets::AssetView, assets::AssetLinks, crate::catalog::launch::LaunchLink,
         error::ProblemDetails, Problem, vocab::SchemeView, vocab::SchemeList, vocab::SchemeSummary, vocab::License,
         crate::model::vocab::Concept, ops::Health,
         crate::search::SearchResponse, crate::search::Hit, crate::search::Highlight, crate::search::HitLinks,
@@ -45,6 +48,7 @@ use crate::model::document::Problem;
         (name = "linked data", description = "The catalogue as DCAT-AP and schema.org"),
         (name = "vocabularies", description = "SKOS concept schemes and the licence catalogue"),
         (name = "operations", description = "Health and metrics"),
+        (name = "portal", description = "Pages for people"),
     ),
     modifiers(&BearerAuth)
 )]
@@ -81,6 +85,44 @@ pub fn docs() -> SwaggerUi {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
+    use crate::http::routes::listed;
+
+    /// Every route of the router is described, with its method, and every description has
+    /// its route (the docs UI's own two paths aside).
+    #[test]
+    fn every_route_is_described_and_every_description_routed() {
+        let mut routed: BTreeSet<(String, String)> = BTreeSet::new();
+        routed.extend(listed(&crate::http::api_routes(), ""));
+        routed.extend(listed(&crate::http::tap::routes(), ""));
+        routed.extend(listed(
+            &crate::http::uws::routes::<crate::ivoa::tap::service::JobRunner>(),
+            crate::http::tap::ASYNC,
+        ));
+        let spec = super::spec();
+        let mut described: BTreeSet<(String, String)> = BTreeSet::new();
+        for (path, item) in &spec.paths.paths {
+            for (method, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
+                if op.is_some() {
+                    described.insert((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        let undescribed: Vec<_> = routed.difference(&described).collect();
+        let unrouted: Vec<_> = described.difference(&routed).collect();
+        assert!(
+            undescribed.is_empty() && unrouted.is_empty(),
+            "routes without a description: {undescribed:?}; descriptions without a route: {unrouted:?}"
+        );
+    }
+
     /// `openapi.yaml` is generated from the code; regenerate with `ORRERY_WRITE_OPENAPI=1 cargo test openapi`.
     #[test]
     fn openapi_yaml_is_in_sync() {

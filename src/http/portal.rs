@@ -11,21 +11,7 @@ use super::assets::{load, view};
 use super::error::{ApiError, ApiResult};
 use crate::access::{self, Caller};
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::escape::html as escape;
 
 fn page(title: &str, body: &str) -> String {
     page_with_head(title, "", body)
@@ -67,6 +53,8 @@ pub async fn catalog_jsonld(State(state): State<AppState>) -> axum::response::Re
 }
 
 /// The home page: every asset an anonymous visitor may see, by type.
+#[utoipa::path(get, path = "/", tag = "portal",
+    responses((status = 200, description = "the catalogue's home page", content_type = "text/html")))]
 pub async fn home(State(state): State<AppState>) -> ApiResult<Html<String>> {
     let ids = state
         .catalog
@@ -98,11 +86,15 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<Html<String>> {
         Ok(page("orrery catalogue", &body))
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    .map_err(ApiError::internal)??;
     Ok(Html(body))
 }
 
 /// An asset's landing page.
+#[utoipa::path(get, path = "/assets/{id}", tag = "portal",
+    params(("id" = String, Path, description = "the asset id")),
+    responses((status = 200, description = "the asset's page for people, with its schema.org JSON-LD", content_type = "text/html"),
+              (status = 404, description = "no such asset, or not one an anonymous visitor may see", content_type = "text/html")))]
 pub async fn landing(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let st = state.clone();
     let started = std::time::Instant::now();
@@ -195,6 +187,6 @@ pub async fn landing(State(state): State<AppState>, Path(id): Path<String>) -> R
         )
             .into_response(),
         Ok(Err(e)) => e.into_response(),
-        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
     }
 }

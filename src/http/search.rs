@@ -20,7 +20,7 @@ use crate::model::Problem;
 use crate::search::collect::SortBy;
 use crate::search::schema::Facet;
 use crate::search::suggest::Suggestion;
-use crate::search::{SearchError, SearchRequest, SearchResponse};
+use crate::search::{SearchRequest, SearchResponse};
 
 fn bad_parameter(name: &str, message: impl Into<String>) -> ApiError {
     let message = message.into();
@@ -32,31 +32,14 @@ fn bad_parameter(name: &str, message: impl Into<String>) -> ApiError {
     }
 }
 
-impl From<SearchError> for ApiError {
-    fn from(e: SearchError) -> ApiError {
-        match e {
-            SearchError::BadRequest(errors) => ApiError {
-                status: StatusCode::BAD_REQUEST,
-                detail: errors
-                    .iter()
-                    .map(|p| match (&p.parameter, p.position) {
-                        (Some(name), Some(pos)) => {
-                            format!("{name}, at position {pos}: {}", p.message)
-                        }
-                        (Some(name), None) => format!("{name}: {}", p.message),
-                        _ => p.message.clone(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                errors,
-                headers: Vec::new(),
-            },
-            other => {
-                tracing::error!(error = %other, "search error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal search error")
-            }
-        }
-    }
+/// A place in the bounded queue of searches, or 503 when it is full: a burst past what the
+/// cores can answer is turned away at once instead of queueing without bound.
+fn queue_slot(state: &AppState) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+    state
+        .search_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::unavailable("too many searches at once; try again shortly", 1))
 }
 
 fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
@@ -175,6 +158,7 @@ pub async fn search(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let req = request(raw.as_deref())?;
+    let slot = queue_slot(&state)?;
     let catalog = state.catalog.clone();
     let launch_base = state.config.launch_base.clone();
     // On the pool that passes over the segments: the search's own thread then takes its
@@ -182,17 +166,15 @@ pub async fn search(
     let (tx, rx) = tokio::sync::oneshot::channel();
     // A panic on that pool would end the process: it is caught and answered as a failure.
     rayon::spawn(move || {
+        let _slot = slot;
         let started = Instant::now();
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            catalog.search.search(&caller, &req, &launch_base)
-        }));
+        let r = crate::panics::catch(|| catalog.search.search(&caller, &req, &launch_base));
         let _ = tx.send(r.map(|r| (r, started.elapsed())));
     });
-    let failed = |what: &str| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, what.to_owned());
     let (response, took) = rx
         .await
-        .map_err(|e| failed(&e.to_string()))?
-        .map_err(|_| failed("the search failed"))?;
+        .map_err(|e| ApiError::internal(format_args!("search worker: {e}")))?
+        .map_err(|panic| ApiError::internal(format_args!("the search panicked: {panic}")))?;
     let response = response?;
     Ok(timed(Json(response).into_response(), took))
 }
@@ -231,14 +213,16 @@ pub async fn suggest(
         .ok_or_else(|| bad_parameter("q", "q is required"))?
         .to_owned();
     let limit = limit(&pairs, 20)?.unwrap_or(8);
+    let slot = queue_slot(&state)?;
     let catalog = state.catalog.clone();
     let (result, took) = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let started = Instant::now();
         let r = catalog.search.suggest(&caller, &q, limit);
         (r, started.elapsed())
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    .map_err(ApiError::internal)?;
     let suggestions = result?;
     Ok(timed(
         Json(Suggestions { suggestions }).into_response(),

@@ -57,7 +57,7 @@ fn error(e: SparqlError) -> Response {
         SparqlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     if status == StatusCode::INTERNAL_SERVER_ERROR {
-        tracing::error!(error = %e, "sparql");
+        return with_cors(ApiError::internal(format_args!("sparql: {e}")).into_response());
     }
     with_cors(ApiError::new(status, e.to_string()).into_response())
 }

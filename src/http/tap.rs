@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
+use axum::http::Method;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 
-use crate::tap::service::{JobRunner, Tap, TapError};
-use crate::tap::uws::Jobs;
-use crate::tap::vosi::{self, TapInfo};
+use super::routes::{self, Route, route};
+use crate::ivoa::tap::service::{JobRunner, Tap, TapError};
+use crate::ivoa::uws::Jobs;
+use crate::ivoa::voresource::capabilities::TapInfo;
+use crate::ivoa::vosi;
 
 /// What the TAP handlers share.
 pub struct TapState {
@@ -24,18 +26,26 @@ pub struct TapState {
     pub jobs: Arc<Jobs<JobRunner>>,
 }
 
-/// The `/tap` routes.
+/// Where the UWS job list is nested.
+pub const ASYNC: &str = "/tap/async";
+
+/// The `/tap` routes but the job list.
+pub fn routes() -> Vec<Route<Arc<TapState>>> {
+    vec![
+        route(Method::GET, "/tap", root),
+        route(Method::GET, "/tap/sync", sync_get),
+        route(Method::POST, "/tap/sync", sync_post),
+        route(Method::GET, "/tap/capabilities", capabilities),
+        route(Method::GET, "/tap/availability", availability),
+        route(Method::GET, "/tap/tables", tables),
+        route(Method::GET, "/tap/tables/{name}", table),
+    ]
+}
+
+/// The `/tap` routes, the job list at `ASYNC`.
 pub fn router(state: Arc<TapState>) -> Router {
     let jobs = crate::http::uws::router(state.jobs.clone(), format!("{}/async", state.info.base));
-    Router::new()
-        .route("/tap", get(root))
-        .route("/tap/sync", get(sync_get).post(sync_post))
-        .route("/tap/capabilities", get(capabilities))
-        .route("/tap/availability", get(availability))
-        .route("/tap/tables", get(tables))
-        .route("/tap/tables/{name}", get(table))
-        .with_state(state)
-        .nest("/tap/async", jobs)
+    routes::router(routes()).with_state(state).nest(ASYNC, jobs)
 }
 
 fn xml(body: Vec<u8>) -> Response {
@@ -116,7 +126,7 @@ pub(crate) async fn capabilities(State(s): State<Arc<TapState>>) -> Response {
     responses((status = 200, description = "the availability document", content_type = "text/xml")))]
 pub(crate) async fn availability(State(s): State<Arc<TapState>>) -> Response {
     let (available, note) = if s.tap.is_building() {
-        (false, crate::tap::service::BUILDING)
+        (false, crate::ivoa::tap::service::BUILDING)
     } else {
         (true, "The service is accepting queries.")
     };

@@ -10,15 +10,15 @@
 
 use std::sync::Arc;
 
+use super::routes::{self, Route, route};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
-use crate::tap::params::Params;
-use crate::tap::uws::{
+use crate::ivoa::params::Params;
+use crate::ivoa::uws::{
     Filter, JobError, Jobs, Phase, Posted, Runner, format_instant, job_xml, jobs_xml,
     parameters_xml, results_xml,
 };
@@ -107,38 +107,46 @@ impl<R: Runner> Ctx<R> {
     }
 }
 
-/// The UWS resources of a job list, relative to the list; `base` is the list's absolute URL
-/// (e.g. `http://host/tap/async`, no trailing slash).
+/// The UWS resources of a job list, relative to the list.
+pub(crate) fn routes<R: Runner>() -> Vec<Route<Ctx<R>>> {
+    vec![
+        route(Method::GET, "/", list::<R>),
+        route(Method::POST, "/", create::<R>),
+        route(Method::GET, "/{id}", job::<R>),
+        route(Method::POST, "/{id}", post_job::<R>),
+        route(Method::DELETE, "/{id}", delete_job::<R>),
+        route(Method::GET, "/{id}/phase", phase::<R>),
+        route(Method::POST, "/{id}/phase", post_phase::<R>),
+        route(
+            Method::GET,
+            "/{id}/executionduration",
+            execution_duration::<R>,
+        ),
+        route(
+            Method::POST,
+            "/{id}/executionduration",
+            post_execution_duration::<R>,
+        ),
+        route(Method::GET, "/{id}/destruction", destruction::<R>),
+        route(Method::POST, "/{id}/destruction", post_destruction::<R>),
+        route(Method::GET, "/{id}/quote", quote::<R>),
+        route(Method::GET, "/{id}/owner", owner::<R>),
+        route(Method::GET, "/{id}/error", error_document::<R>),
+        route(Method::GET, "/{id}/parameters", parameters::<R>),
+        route(Method::POST, "/{id}/parameters", post_parameters::<R>),
+        route(Method::GET, "/{id}/results", results::<R>),
+        route(Method::GET, "/{id}/results/result", result::<R>),
+    ]
+}
+
+/// The job list's router; `base` is the list's absolute URL (e.g. `http://host/tap/async`, no
+/// trailing slash).
 pub fn router<R: Runner>(jobs: Arc<Jobs<R>>, base: String) -> Router {
     let ctx = Ctx {
         jobs,
         base: base.trim_end_matches('/').into(),
     };
-    Router::new()
-        .route("/", get(list::<R>).post(create::<R>))
-        .route(
-            "/{id}",
-            get(job::<R>).post(post_job::<R>).delete(delete_job::<R>),
-        )
-        .route("/{id}/phase", get(phase::<R>).post(post_phase::<R>))
-        .route(
-            "/{id}/executionduration",
-            get(execution_duration::<R>).post(post_execution_duration::<R>),
-        )
-        .route(
-            "/{id}/destruction",
-            get(destruction::<R>).post(post_destruction::<R>),
-        )
-        .route("/{id}/quote", get(quote::<R>))
-        .route("/{id}/owner", get(owner::<R>))
-        .route("/{id}/error", get(error_document::<R>))
-        .route(
-            "/{id}/parameters",
-            get(parameters::<R>).post(post_parameters::<R>),
-        )
-        .route("/{id}/results", get(results::<R>))
-        .route("/{id}/results/result", get(result::<R>))
-        .with_state(ctx)
+    routes::router(routes::<R>()).with_state(ctx)
 }
 
 fn text(status: StatusCode, body: String) -> Response {
@@ -271,7 +279,11 @@ async fn job_answer<R: Runner>(
     Ok(xml(job_xml(&job, &ctx.base)))
 }
 
-async fn post_job<R: Runner>(
+#[utoipa::path(post, path = "/tap/async/{id}", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "PHASE=RUN|ABORT, ACTION=DELETE, DESTRUCTION, EXECUTIONDURATION, or parameters while PENDING"),
+    responses((status = 303, description = "the job (Location), or the job list after ACTION=DELETE"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn post_job<R: Runner>(
     State(ctx): State<Ctx<R>>,
     Path(id): Path<String>,
     req: Request,
@@ -302,7 +314,13 @@ pub(crate) async fn delete_job<R: Runner>(
     )
 }
 
-async fn phase<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> Response {
+#[utoipa::path(get, path = "/tap/async/{id}/phase", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 200, description = "the phase: PENDING, QUEUED, EXECUTING, COMPLETED, ERROR, ABORTED, HELD, SUSPENDED or ARCHIVED", content_type = "text/plain"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn phase<R: Runner>(
+    State(ctx): State<Ctx<R>>,
+    Path(id): Path<String>,
+) -> Response {
     answer(
         ctx.jobs
             .get(&id)
@@ -324,7 +342,11 @@ async fn post_with<R: Runner>(
     answer(apply(&ctx.jobs, &id, params).map(|()| see_other(ctx.job_url(&id))))
 }
 
-async fn post_phase<R: Runner>(
+#[utoipa::path(post, path = "/tap/async/{id}/phase", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "PHASE=RUN or PHASE=ABORT"),
+    responses((status = 303, description = "the job (Location)"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn post_phase<R: Runner>(
     State(ctx): State<Ctx<R>>,
     Path(id): Path<String>,
     req: Request,
@@ -336,7 +358,10 @@ async fn post_phase<R: Runner>(
     .await
 }
 
-async fn execution_duration<R: Runner>(
+#[utoipa::path(get, path = "/tap/async/{id}/executionduration", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 200, description = "the seconds the job may run", content_type = "text/plain"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn execution_duration<R: Runner>(
     State(ctx): State<Ctx<R>>,
     Path(id): Path<String>,
 ) -> Response {
@@ -347,7 +372,11 @@ async fn execution_duration<R: Runner>(
     )
 }
 
-async fn post_execution_duration<R: Runner>(
+#[utoipa::path(post, path = "/tap/async/{id}/executionduration", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "EXECUTIONDURATION=seconds (at most the service's limit)"),
+    responses((status = 303, description = "the job (Location)"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn post_execution_duration<R: Runner>(
     State(ctx): State<Ctx<R>>,
     Path(id): Path<String>,
     req: Request,
@@ -359,7 +388,13 @@ async fn post_execution_duration<R: Runner>(
     .await
 }
 
-async fn destruction<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> Response {
+#[utoipa::path(get, path = "/tap/async/{id}/destruction", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 200, description = "when the job will be destroyed (ISO 8601)", content_type = "text/plain"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn destruction<R: Runner>(
+    State(ctx): State<Ctx<R>>,
+    Path(id): Path<String>,
+) -> Response {
     answer(
         ctx.jobs
             .get(&id)
@@ -367,7 +402,11 @@ async fn destruction<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String
     )
 }
 
-async fn post_destruction<R: Runner>(
+#[utoipa::path(post, path = "/tap/async/{id}/destruction", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "DESTRUCTION=ISO 8601 instant (at most the retention period)"),
+    responses((status = 303, description = "the job (Location)"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn post_destruction<R: Runner>(
     State(ctx): State<Ctx<R>>,
     Path(id): Path<String>,
     req: Request,
@@ -380,11 +419,23 @@ async fn post_destruction<R: Runner>(
 }
 
 /// No quote is made: the empty string UWS prescribes for "unknown".
-async fn quote<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> Response {
+#[utoipa::path(get, path = "/tap/async/{id}/quote", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 200, description = "empty: no estimate is made", content_type = "text/plain"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn quote<R: Runner>(
+    State(ctx): State<Ctx<R>>,
+    Path(id): Path<String>,
+) -> Response {
     answer(ctx.jobs.get(&id).map(|_| plain(String::new())))
 }
 
-async fn owner<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> Response {
+#[utoipa::path(get, path = "/tap/async/{id}/owner", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 200, description = "empty: jobs are anonymous", content_type = "text/plain"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn owner<R: Runner>(
+    State(ctx): State<Ctx<R>>,
+    Path(id): Path<String>,
+) -> Response {
     answer(
         ctx.jobs
             .get(&id)
@@ -392,7 +443,13 @@ async fn owner<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> 
     )
 }
 
-async fn error_document<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> Response {
+#[utoipa::path(get, path = "/tap/async/{id}/error", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 200, description = "the VOTable error document of a job in ERROR", content_type = "application/x-votable+xml"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn error_document<R: Runner>(
+    State(ctx): State<Ctx<R>>,
+    Path(id): Path<String>,
+) -> Response {
     answer(ctx.jobs.error_document(&id).map(|doc| match doc {
         Some(doc) => ([(header::CONTENT_TYPE, doc.content_type)], doc.body).into_response(),
         None => text(
@@ -402,11 +459,21 @@ async fn error_document<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<Str
     }))
 }
 
-async fn parameters<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> Response {
+#[utoipa::path(get, path = "/tap/async/{id}/parameters", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 200, description = "the UWS parameters element", content_type = "text/xml"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn parameters<R: Runner>(
+    State(ctx): State<Ctx<R>>,
+    Path(id): Path<String>,
+) -> Response {
     answer(ctx.jobs.get(&id).map(|job| xml(parameters_xml(&job))))
 }
 
-async fn post_parameters<R: Runner>(
+#[utoipa::path(post, path = "/tap/async/{id}/parameters", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "parameters to change while the job is PENDING"),
+    responses((status = 303, description = "the job (Location)"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn post_parameters<R: Runner>(
     State(ctx): State<Ctx<R>>,
     Path(id): Path<String>,
     req: Request,
@@ -414,7 +481,13 @@ async fn post_parameters<R: Runner>(
     post_with(ctx, id, req, |jobs, id, p| jobs.update_parameters(id, p)).await
 }
 
-async fn results<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> Response {
+#[utoipa::path(get, path = "/tap/async/{id}/results", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 200, description = "the UWS results element", content_type = "text/xml"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn results<R: Runner>(
+    State(ctx): State<Ctx<R>>,
+    Path(id): Path<String>,
+) -> Response {
     answer(
         ctx.jobs
             .get(&id)
@@ -422,7 +495,13 @@ async fn results<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -
     )
 }
 
-async fn result<R: Runner>(State(ctx): State<Ctx<R>>, Path(id): Path<String>) -> Response {
+#[utoipa::path(get, path = "/tap/async/{id}/results/result", tag = "protocols",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 200, description = "the result of a COMPLETED job, in its RESPONSEFORMAT"), (status = 404, description = "no such job", content_type = "text/plain")))]
+pub(crate) async fn result<R: Runner>(
+    State(ctx): State<Ctx<R>>,
+    Path(id): Path<String>,
+) -> Response {
     answer(ctx.jobs.result(&id).await.map(|out| match out {
         Some(out) => ([(header::CONTENT_TYPE, out.content_type)], out.body).into_response(),
         None => text(
@@ -442,7 +521,7 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
-    use crate::tap::uws::{Failure, Limits, Output};
+    use crate::ivoa::uws::{Failure, Limits, Output};
 
     const BASE: &str = "http://example.org/tap/async";
 
@@ -979,7 +1058,7 @@ mod tests {
             [&*pending]
         );
         let created = s.jobs.get(&pending).unwrap().creation_time;
-        let after = crate::tap::uws::format_instant(&created);
+        let after = crate::ivoa::uws::format_instant(&created);
         assert_eq!(
             ids(&s.get(&format!("/?AFTER={after}")).await.body),
             [&*failed, &*done]

@@ -18,7 +18,7 @@ use super::assets::{load, view, view_at};
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
 use crate::access::{self, Caller};
-use crate::write::{self, IfMatch, Transition, Written};
+use crate::catalog::write::{self, IfMatch, Transition, Written};
 
 const JSON: &str = "application/json";
 const MERGE_PATCH: &str = "application/merge-patch+json";
@@ -111,7 +111,7 @@ async fn answer(
         }
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    .map_err(ApiError::internal)??;
     let mut response = (status, [(header::ETAG, etag(v.revision))], Json(&v)).into_response();
     if status == StatusCode::CREATED
         && let Ok(loc) = HeaderValue::from_str(&v.links.self_)

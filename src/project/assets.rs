@@ -36,7 +36,7 @@ pub struct AssetsTable {
 impl AssetsTable {
     /// Opens (creating if needed) the SQLite database file.
     pub async fn open(path: &std::path::Path) -> Result<AssetsTable> {
-        let pool = super::open_sqlite(path).await?;
+        let pool = crate::store::sqlite::open(path).await?;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, revision INTEGER NOT NULL)",
         )

@@ -84,26 +84,6 @@ pub trait Projection: Sync {
     fn clear(&self) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// Opens (creating if needed) an SQLite database file as the service uses them: WAL journal so
-/// that several processes share it, a generous busy timeout.
-pub async fn open_sqlite(
-    path: &std::path::Path,
-) -> std::result::Result<sqlx::SqlitePool, sqlx::Error> {
-    use sqlx::sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-    };
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(std::time::Duration::from_secs(10));
-    SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
-}
-
 /// The watermark a relational projection keeps in `projection_state` under `name`.
 pub async fn sql_watermark(pool: &sqlx::SqlitePool, name: &str) -> Result<u64> {
     let rev: Option<i64> =

@@ -64,7 +64,7 @@ pub struct OaiLog {
 impl OaiLog {
     /// Opens the log in the database at `path`; `created` dates the registry's own records.
     pub async fn open(path: &std::path::Path, created: &str) -> Result<OaiLog> {
-        let pool = super::open_sqlite(path).await?;
+        let pool = crate::store::sqlite::open(path).await?;
         for stmt in SCHEMA {
             sqlx::query(*stmt).execute(&pool).await?;
         }

@@ -441,13 +441,14 @@ pub struct Tables {
 
 impl Tables {
     /// Tables for an index with these fields and a facet table of `bits` bits in `words` words.
-    pub fn new(fields: Fields, words: usize, bits: usize) -> Tables {
+    /// `term_cache_bytes` bounds the kept common terms.
+    pub fn new(fields: Fields, words: usize, bits: usize, term_cache_bytes: usize) -> Tables {
         Tables {
             fields,
             words,
             bits,
             by_segment: Mutex::new(HashMap::new()),
-            dense: DenseTerms::new(super::dense::BUDGET),
+            dense: DenseTerms::new(term_cache_bytes),
         }
     }
 

@@ -8,12 +8,13 @@
 //! made in document order, and the documents that hold it are a bitset ORed word by word.
 //!
 //! What is kept depends on the segment alone (not on the index statistics BM25 reads), so it
-//! stays valid while the segment lives; `retain` forgets the segments that are gone. The cache
-//! holds at most `budget` bytes, evicting the least recently used term first.
+//! stays valid while the segment lives; `retain` forgets the segments that are gone. The terms
+//! are a quick-cache of at most `budget` bytes (its size is `Config::term_cache_bytes`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{SegmentReader, Term};
@@ -25,7 +26,7 @@ use super::bits::set_bit;
 const DENSE: u32 = 8;
 /// Highest frequency kept (a term found more often in a document is read from its postings).
 pub const MAX_FREQ: u32 = 63;
-/// Default budget.
+/// The default budget (`--term-cache-mib`).
 pub const BUDGET: usize = 512 << 20;
 
 /// A term of one segment.
@@ -58,24 +59,25 @@ pub struct Norms {
 }
 
 type Key = (SegmentId, Term, bool);
+/// `None` when the term cannot be kept (a frequency above `MAX_FREQ`).
+type Kept = Option<Arc<DenseTerm>>;
 
-struct Entry {
-    /// `None` when the term cannot be kept (a frequency above `MAX_FREQ`).
-    term: Option<Arc<DenseTerm>>,
-    used: u64,
-}
+/// A kept term weighs its bytes (one for a term found not to be keepable).
+#[derive(Clone)]
+struct TermBytes;
 
-#[derive(Default)]
-struct Inner {
-    terms: HashMap<Key, Entry>,
-    norms: HashMap<(SegmentId, Field), Arc<Norms>>,
-    bytes: usize,
-    clock: u64,
+impl quick_cache::Weighter<Key, Kept> for TermBytes {
+    fn weight(&self, _: &Key, kept: &Kept) -> u64 {
+        kept.as_ref().map_or(1, |t| t.bytes() as u64).max(1)
+    }
 }
 
 /// The kept terms and field norms of the segments in use.
 pub struct DenseTerms {
-    inner: Mutex<Inner>,
+    /// Terms, evicted by quick-cache's policy once they weigh more than the budget.
+    terms: quick_cache::sync::Cache<Key, Kept, TermBytes>,
+    /// Norms are never evicted: a segment's are few, one per text field.
+    norms: Mutex<HashMap<(SegmentId, Field), Arc<Norms>>>,
     budget: usize,
     /// Whether scores are looked up with vector instructions where the CPU has them (tests
     /// turn this off to check the portable loop).
@@ -83,18 +85,23 @@ pub struct DenseTerms {
 }
 
 impl DenseTerms {
-    /// A cache of at most `budget` bytes (0: no term is kept, every term is read from its
-    /// postings).
+    /// A cache of at most `budget` bytes of terms (0: no term is kept, every term is read from
+    /// its postings).
     pub fn new(budget: usize) -> DenseTerms {
         DenseTerms {
-            inner: Mutex::new(Inner::default()),
+            terms: quick_cache::sync::Cache::with_weighter(
+                (budget / (64 << 10)).clamp(16, 1 << 16),
+                budget as u64,
+                TermBytes,
+            ),
+            norms: Mutex::new(HashMap::new()),
             budget,
             vectors: true,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn norms_map(&self) -> std::sync::MutexGuard<'_, HashMap<(SegmentId, Field), Arc<Norms>>> {
+        self.norms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The term as kept for `reader`'s segment, read from its postings on first use; `None`
@@ -105,51 +112,27 @@ impl DenseTerms {
         term: &Term,
         option: IndexRecordOption,
         doc_freq: u32,
-    ) -> tantivy::Result<Option<Arc<DenseTerm>>> {
+    ) -> tantivy::Result<Kept> {
         let n = reader.max_doc();
         if doc_freq == 0 || u64::from(doc_freq) * u64::from(DENSE) < u64::from(n) {
             return Ok(None);
         }
+        // A term that could never be kept is read from its postings, not built for one query.
+        if DenseTerm::bytes_for(n as usize) > self.budget {
+            return Ok(None);
+        }
         let key = (reader.segment_id(), term.clone(), option.has_freq());
-        let size = DenseTerm::bytes_for(n as usize);
-        {
-            let mut inner = self.lock();
-            inner.clock += 1;
-            let now = inner.clock;
-            if let Some(entry) = inner.terms.get_mut(&key) {
-                entry.used = now;
-                return Ok(entry.term.clone());
-            }
-            // Room is made first: a term that cannot be kept is read from its postings, not
-            // built for one query.
-            if !self.make_room(&mut inner, size) {
-                return Ok(None);
-            }
-        }
-        let built = build(reader, term, option)?.map(Arc::new);
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let used = inner.clock;
-        if !inner.terms.contains_key(&key) && self.make_room(&mut inner, size) {
-            inner.bytes += built.as_ref().map_or(0, |t| t.bytes());
-            inner.terms.insert(
-                key,
-                Entry {
-                    term: built.clone(),
-                    used,
-                },
-            );
-        }
-        Ok(built)
+        self.terms
+            .get_or_insert_with(&key, || Ok(build(reader, term, option)?.map(Arc::new)))
     }
 
     /// The norms of `field` in `reader`'s segment, one byte per document.
     pub fn norms(&self, reader: &SegmentReader, field: Field) -> tantivy::Result<Arc<Norms>> {
         let key = (reader.segment_id(), field);
-        if let Some(n) = self.lock().norms.get(&key) {
+        if let Some(n) = self.norms_map().get(&key) {
             return Ok(n.clone());
         }
-        let r = super::leaves::norms(reader, field)?;
+        let r = field_norms(reader, field)?;
         let ids: Vec<u8> = (0..reader.max_doc()).map(|d| r.fieldnorm_id(d)).collect();
         let mut seen = [false; 256];
         for &id in &ids {
@@ -157,66 +140,25 @@ impl DenseTerms {
         }
         let present = (0..=255u8).filter(|&id| seen[usize::from(id)]).collect();
         let norms = Arc::new(Norms { ids, present });
-        let mut inner = self.lock();
-        if !inner.norms.contains_key(&key) {
-            inner.bytes += norms.ids.len();
-            inner.norms.insert(key, norms.clone());
-        }
-        Ok(norms)
-    }
-
-    /// Evicts the least recently used terms until `size` more bytes fit; false when they
-    /// cannot.
-    fn make_room(&self, inner: &mut Inner, size: usize) -> bool {
-        if size + norms_bytes(inner) > self.budget {
-            return false;
-        }
-        while inner.bytes + size > self.budget {
-            let Some(oldest) = inner
-                .terms
-                .iter()
-                .min_by_key(|(_, e)| e.used)
-                .map(|(k, _)| k.clone())
-            else {
-                return false;
-            };
-            if let Some(e) = inner.terms.remove(&oldest) {
-                inner.bytes -= e.term.map_or(0, |t| t.bytes());
-            }
-        }
-        true
+        Ok(self.norms_map().entry(key).or_insert(norms).clone())
     }
 
     /// Forgets the segments not in `live`.
     pub fn retain(&self, live: &[SegmentId]) {
-        let mut inner = self.lock();
-        let mut freed = 0;
-        inner.terms.retain(|(s, _, _), e| {
-            let keep = live.contains(s);
-            if !keep {
-                freed += e.term.as_ref().map_or(0, |t| t.bytes());
-            }
-            keep
-        });
-        inner.norms.retain(|(s, _), n| {
-            let keep = live.contains(s);
-            if !keep {
-                freed += n.ids.len();
-            }
-            keep
-        });
-        inner.bytes -= freed;
+        self.terms.retain(|(s, _, _), _| live.contains(s));
+        self.norms_map().retain(|(s, _), _| live.contains(s));
     }
 
-    /// Bytes held.
+    /// Bytes held: the kept terms and the norms.
     pub fn bytes(&self) -> usize {
-        self.lock().bytes
+        let norms: usize = self.norms_map().values().map(|n| n.ids.len()).sum();
+        let terms: usize = self
+            .terms
+            .iter()
+            .map(|(_, kept)| kept.map_or(0, |t| t.bytes()))
+            .sum();
+        terms + norms
     }
-}
-
-/// Bytes of the kept norms (never evicted: a segment's are few, one per text field).
-fn norms_bytes(inner: &Inner) -> usize {
-    inner.norms.values().map(|n| n.ids.len()).sum()
 }
 
 /// Reads a term's postings into a `DenseTerm`; `None` when a frequency is above `MAX_FREQ`.
@@ -256,4 +198,15 @@ fn build(
         docs,
         max_freq,
     }))
+}
+
+/// A field's norms as a term scorer reads them (constant when the field keeps none).
+pub(super) fn field_norms(
+    reader: &SegmentReader,
+    field: Field,
+) -> tantivy::Result<FieldNormReader> {
+    Ok(reader
+        .fieldnorms_readers()
+        .get_field(field)?
+        .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1)))
 }

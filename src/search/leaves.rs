@@ -19,7 +19,6 @@
 //! Both counting strategies of `collect` score such a query through this sum, adding the leaves
 //! in the same order, so that they give the same floats and the same pages.
 
-use tantivy::fieldnorm::FieldNormReader;
 use tantivy::query::{
     Bm25Weight, BooleanQuery, BoostWeight, EnableScoring, Occur, Query, Scorer, TermQuery, Weight,
 };
@@ -27,7 +26,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::bits::{clear_bit, has_bit, set_bit};
-use super::dense::{DenseTerm, DenseTerms, Norms};
+use super::dense::{DenseTerm, DenseTerms, Norms, field_norms};
 use super::without::Without;
 use std::sync::Arc;
 
@@ -608,7 +607,7 @@ impl LeafWeight {
         let Some(mut block) = inverted.read_block_postings(term, *option)? else {
             return Ok(());
         };
-        let norms = norms(reader, term.field())?;
+        let norms = field_norms(reader, term.field())?;
         loop {
             let block_docs = block.docs();
             if block_docs.is_empty() {
@@ -633,14 +632,6 @@ impl LeafWeight {
         }
         Ok(())
     }
-}
-
-/// A field's norms as a term scorer reads them (constant when the field keeps none).
-pub(super) fn norms(reader: &SegmentReader, field: Field) -> tantivy::Result<FieldNormReader> {
-    Ok(reader
-        .fieldnorms_readers()
-        .get_field(field)?
-        .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1)))
 }
 
 #[inline]

@@ -97,7 +97,7 @@ fn generate(n: usize, seed: u64) -> Vec<Asset> {
 }
 
 async fn catalog(dir: &std::path::Path, assets: Vec<Asset>) -> Catalog {
-    let catalog = Catalog::open(dir, None, "http://search.test")
+    let catalog = Catalog::open(dir, None, "http://search.test", super::dense::BUDGET)
         .await
         .expect("open");
     catalog.write(assets).await.expect("write");

@@ -18,6 +18,7 @@ use crate::model::vocab::{ONTOLOGY_FILES, OntologyError, ontology_quads};
 use crate::model::{Asset, Vocabularies};
 
 mod public;
+pub mod sqlite;
 mod write;
 pub use public::{PUBLIC_GRAPH, vocabulary_graphs};
 pub use write::{Body, Conflict, Expect, Mutation};

@@ -1,0 +1,374 @@
+//! Accounts and bearer tokens, kept in the relational database (`catalog.sqlite`).
+//!
+//! A token is `orr_{id}_{secret}`: the id names it in listings and revocations, the secret
+//! (256 random bits) proves it. Only the SHA-256 of the whole token is stored, so a copy of the
+//! database grants nothing. Tokens carry the account name, its roles and groups, and an optional
+//! expiry; revoking keeps the row (for the record) and refuses the token from then on. The
+//! command line writes here while the service may be running: SQLite in WAL mode lets both share
+//! the file, and every request looks its token up afresh, so a revocation takes effect at once.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Row as _, SqlitePool};
+
+use crate::access::Caller;
+use crate::model::fields::Role;
+
+/// Errors of the accounts database.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    #[error("accounts database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("cannot draw random bytes: {0}")]
+    Random(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, AccountsError>;
+
+const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS tokens (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL,
+        user TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        groups TEXT NOT NULL,
+        created TEXT NOT NULL,
+        expires TEXT,
+        revoked TEXT
+    )"];
+
+/// What a new token grants.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub user: String,
+    pub roles: Vec<Role>,
+    pub groups: Vec<String>,
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// A stored token, without its secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub user: String,
+    pub roles: Vec<Role>,
+    pub groups: Vec<String>,
+    pub created: String,
+    pub expires: Option<String>,
+    pub revoked: Option<String>,
+}
+
+/// The outcome of presenting a bearer token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Authentication {
+    Valid(Caller),
+    /// Not a token this service issued (or malformed).
+    Unknown,
+    Expired,
+    Revoked,
+}
+
+/// The accounts database.
+#[derive(Clone)]
+pub struct Accounts {
+    pool: SqlitePool,
+}
+
+fn hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares two strings in time independent of where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The id part of a token, when it has the token's shape.
+fn token_id(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix("orr_")?;
+    let (id, secret) = rest.split_once('_')?;
+    (id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) && secret.len() == 43)
+        .then_some(id)
+}
+
+fn parse_roles(text: &str) -> Vec<Role> {
+    text.split(',')
+        .filter_map(|r| match r {
+            "developer" => Some(Role::Developer),
+            "moderator" => Some(Role::Moderator),
+            "sciapps" => Some(Role::Sciapps),
+            "application" => Some(Role::Application),
+            _ => None,
+        })
+        .collect()
+}
+
+fn role_name(r: Role) -> &'static str {
+    match r {
+        Role::Developer => "developer",
+        Role::Moderator => "moderator",
+        Role::Sciapps => "sciapps",
+        Role::Application => "application",
+    }
+}
+
+/// Parses a lifetime such as `90d`, `12h`, `30m`, `2w` or `1y` (a year is 365 days).
+pub fn parse_lifetime(text: &str) -> Result<Duration> {
+    let bad = || {
+        AccountsError::Invalid(format!(
+            "{text:?} is not a lifetime: give a number and a unit, e.g. 90d, 12h, 30m, 2w, 1y"
+        ))
+    };
+    let text = text.trim();
+    let unit = text.chars().last().ok_or_else(bad)?;
+    let n: i64 = text[..text.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| bad())?;
+    if n <= 0 || n > 100_000 {
+        return Err(bad());
+    }
+    Ok(match unit {
+        'm' => Duration::minutes(n),
+        'h' => Duration::hours(n),
+        'd' => Duration::days(n),
+        'w' => Duration::weeks(n),
+        'y' => Duration::days(365 * n),
+        _ => return Err(bad()),
+    })
+}
+
+/// Whether `name` may name an account or group: what the sharing lists hold.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
+impl Accounts {
+    /// Opens (creating if needed) the accounts tables in the database file at `path`.
+    pub async fn open(path: &Path) -> Result<Accounts> {
+        let pool = crate::store::sqlite::open(path).await?;
+        for stmt in SCHEMA {
+            sqlx::query(*stmt).execute(&pool).await?;
+        }
+        Ok(Accounts { pool })
+    }
+
+    /// Issues a token; returns what was stored and the token itself (shown once, never stored).
+    pub async fn create(&self, new: &NewToken) -> Result<(TokenInfo, String)> {
+        if !is_valid_name(&new.user) {
+            return Err(AccountsError::Invalid(format!(
+                "{:?} is not an account name (letters, digits, . _ - @)",
+                new.user
+            )));
+        }
+        if let Some(g) = new.groups.iter().find(|g| !is_valid_name(g)) {
+            return Err(AccountsError::Invalid(format!(
+                "{g:?} is not a group name (letters, digits, . _ - @)"
+            )));
+        }
+        if new.roles.is_empty() {
+            return Err(AccountsError::Invalid("a token needs a role".into()));
+        }
+        let mut bytes = [0u8; 38];
+        getrandom::fill(&mut bytes).map_err(|e| AccountsError::Random(e.to_string()))?;
+        let id: String = bytes[..6].iter().map(|b| format!("{b:02x}")).collect();
+        use base64::Engine as _;
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[6..]);
+        let token = format!("orr_{id}_{secret}");
+        let mut roles: Vec<&str> = new.roles.iter().map(|r| role_name(*r)).collect();
+        roles.sort_unstable();
+        roles.dedup();
+        let info = TokenInfo {
+            id: id.clone(),
+            user: new.user.clone(),
+            roles: parse_roles(&roles.join(",")),
+            groups: new.groups.clone(),
+            created: crate::clock::now(),
+            expires: new
+                .expires
+                .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            revoked: None,
+        };
+        sqlx::query(
+            "INSERT INTO tokens (id, hash, user, roles, groups, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&info.id)
+        .bind(hash(&token))
+        .bind(&info.user)
+        .bind(roles.join(","))
+        .bind(serde_json::to_string(&info.groups).unwrap_or_else(|_| "[]".into()))
+        .bind(&info.created)
+        .bind(&info.expires)
+        .execute(&self.pool)
+        .await?;
+        Ok((info, token))
+    }
+
+    /// Every token, oldest first.
+    pub async fn list(&self) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, user, roles, groups, created, expires, revoked FROM tokens ORDER BY created, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TokenInfo {
+                id: r.get(0),
+                user: r.get(1),
+                roles: parse_roles(&r.get::<String, _>(2)),
+                groups: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
+                created: r.get(4),
+                expires: r.get(5),
+                revoked: r.get(6),
+            })
+            .collect())
+    }
+
+    /// Revokes a token given by its id or as the token itself. Returns false when there is no
+    /// such token or it was already revoked.
+    pub async fn revoke(&self, id_or_token: &str) -> Result<bool> {
+        let id = token_id(id_or_token).unwrap_or(id_or_token);
+        let done = sqlx::query("UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL")
+            .bind(crate::clock::now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Who presents this bearer token.
+    pub async fn authenticate(&self, token: &str) -> Result<Authentication> {
+        let Some(id) = token_id(token) else {
+            return Ok(Authentication::Unknown);
+        };
+        let row = sqlx::query(
+            "SELECT hash, user, roles, groups, expires, revoked FROM tokens WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Authentication::Unknown);
+        };
+        if !same(&row.get::<String, _>(0), &hash(token)) {
+            return Ok(Authentication::Unknown);
+        }
+        if row.get::<Option<String>, _>(5).is_some() {
+            return Ok(Authentication::Revoked);
+        }
+        if let Some(expires) = row.get::<Option<String>, _>(4) {
+            let expired = DateTime::parse_from_rfc3339(&expires)
+                .map_or(true, |e| e.with_timezone(&Utc) <= Utc::now());
+            if expired {
+                return Ok(Authentication::Expired);
+            }
+        }
+        Ok(Authentication::Valid(Caller::Account {
+            user: row.get(1),
+            roles: parse_roles(&row.get::<String, _>(2)),
+            groups: serde_json::from_str(&row.get::<String, _>(3)).unwrap_or_default(),
+        }))
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn accounts() -> (tempfile::TempDir, Accounts) {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Accounts::open(&dir.path().join("catalog.sqlite"))
+            .await
+            .unwrap();
+        (dir, a)
+    }
+
+    fn new(user: &str, roles: &[Role]) -> NewToken {
+        NewToken {
+            user: user.into(),
+            roles: roles.to_vec(),
+            groups: vec!["g1".into()],
+            expires: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn tokens_authenticate_until_revoked() {
+        let (_d, a) = accounts().await;
+        let (info, token) = a.create(&new("alice", &[Role::Developer])).await.unwrap();
+        assert_eq!(
+            a.authenticate(&token).await.unwrap(),
+            Authentication::Valid(Caller::Account {
+                user: "alice".into(),
+                groups: vec!["g1".into()],
+                roles: vec![Role::Developer],
+            })
+        );
+        // A token with the right id but another secret is unknown.
+        let forged = format!("orr_{}_{}", info.id, "A".repeat(43));
+        assert_eq!(
+            a.authenticate(&forged).await.unwrap(),
+            Authentication::Unknown
+        );
+        assert_eq!(
+            a.authenticate("garbage").await.unwrap(),
+            Authentication::Unknown
+        );
+        assert!(a.revoke(&info.id).await.unwrap());
+        assert!(!a.revoke(&info.id).await.unwrap());
+        assert_eq!(
+            a.authenticate(&token).await.unwrap(),
+            Authentication::Revoked
+        );
+        let listed = a.list().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].revoked.is_some());
+        // Nothing in the database is the token.
+        let stored: Vec<String> = sqlx::query_scalar("SELECT hash FROM tokens")
+            .fetch_all(&a.pool)
+            .await
+            .unwrap();
+        assert!(stored.iter().all(|h| !h.contains(&token[4..])));
+    }
+
+    #[tokio::test]
+    async fn expired_tokens_are_refused() {
+        let (_d, a) = accounts().await;
+        let mut n = new("bob", &[Role::Moderator]);
+        n.expires = Some(Utc::now() - Duration::seconds(1));
+        let (_, token) = a.create(&n).await.unwrap();
+        assert_eq!(
+            a.authenticate(&token).await.unwrap(),
+            Authentication::Expired
+        );
+    }
+
+    #[test]
+    fn lifetimes() {
+        assert_eq!(parse_lifetime("90d").unwrap(), Duration::days(90));
+        assert_eq!(parse_lifetime("12h").unwrap(), Duration::hours(12));
+        assert_eq!(parse_lifetime("1y").unwrap(), Duration::days(365));
+        for bad in ["", "d", "0d", "-1d", "5x", "1.5d", "99999999999d"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! `orrery check`: whether every projection agrees with the store, revision by revision and
+//! asset by asset.
+
+use super::*;
+
+/// What `check` found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub store_revision: u64,
+    pub live_assets: usize,
+    pub deleted_assets: usize,
+    pub problems: Vec<String>,
+}
+
+impl Catalog {
+    /// Verifies that every projection agrees with the store.
+    pub async fn check(&self) -> Result<CheckReport> {
+        use project::Projection;
+        let store = self.store.clone();
+        let (revision, expected, public_graph) =
+            tokio::task::spawn_blocking(move || -> std::result::Result<_, StoreError> {
+                let revision = store.revision()?;
+                let rows: Vec<Row> = store
+                    .changes_since(0)?
+                    .into_iter()
+                    .map(|c| Row::from_store(&store, c))
+                    .collect::<std::result::Result<_, _>>()?;
+                Ok((revision, rows, store.check_public_graph()?))
+            })
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        let mut report = CheckReport {
+            store_revision: revision,
+            live_assets: expected.iter().filter(|r| !r.deleted).count(),
+            deleted_assets: expected.iter().filter(|r| r.deleted).count(),
+            problems: public_graph,
+        };
+        if let Some(last) = expected.iter().map(|r| r.revision).max()
+            && last != revision
+        {
+            report.problems.push(format!(
+                "store revision {revision} but the newest asset change is {last}"
+            ));
+        }
+        let oai_watermark = self.oai.watermark().await?;
+        if oai_watermark != revision {
+            report.problems.push(format!(
+                "projection oai is at revision {oai_watermark}, the store at {revision}"
+            ));
+        }
+        let (live, tombstones) = self.oai.current_counts().await?;
+        let public = expected.iter().filter(|r| r.published_here).count() as u64;
+        let hidden = expected
+            .iter()
+            .filter(|r| !r.published_here && r.ever_public)
+            .count() as u64;
+        if (live, tombstones) != (public, hidden) {
+            report.problems.push(format!(
+                "projection oai has {live} live records and {tombstones} tombstones, the store {public} public assets and {hidden} that were public"
+            ));
+        }
+        let watermark = self.assets.watermark().await?;
+        if watermark != revision {
+            report.problems.push(format!(
+                "projection assets is at revision {watermark}, the store at {revision}"
+            ));
+        }
+        let search_watermark = self.search.watermark().await?;
+        if search_watermark != revision {
+            report.problems.push(format!(
+                "projection search is at revision {search_watermark}, the store at {revision}"
+            ));
+        }
+        let indexed = self.search.num_docs();
+        if indexed != report.live_assets as u64 {
+            report.problems.push(format!(
+                "projection search holds {indexed} documents, the store {} live assets",
+                report.live_assets
+            ));
+        }
+        let mut expected = expected;
+        expected.sort_by(|a, b| a.id.cmp(&b.id));
+        let actual = self.assets.rows().await?;
+        let mut a = actual.iter().peekable();
+        for e in &expected {
+            while a.peek().is_some_and(|r| r.id < e.id) {
+                if let Some(r) = a.next() {
+                    report.problems.push(format!(
+                        "projection assets has {} which the store does not",
+                        r.id
+                    ));
+                }
+            }
+            match a.peek() {
+                Some(r) if r.id == e.id => {
+                    if *r != e {
+                        report.problems.push(format!(
+                            "projection assets differs for {}: {:?} vs store {:?}",
+                            e.id, r, e
+                        ));
+                    }
+                    a.next();
+                }
+                _ => report
+                    .problems
+                    .push(format!("projection assets lacks {}", e.id)),
+            }
+        }
+        for r in a {
+            report.problems.push(format!(
+                "projection assets has {} which the store does not",
+                r.id
+            ));
+        }
+        Ok(report)
+    }
+}

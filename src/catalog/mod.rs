@@ -1,0 +1,546 @@
+//! The catalogue service: the store of truth with its projections, opened from one data
+//! directory, kept in step on every write (`write` holds the write path and the publication
+//! workflow, `harvest` takes in other registries, `check` compares the projections with the
+//! store, `launch` finds the datalabs that open an asset). The HTTP and CLI layers hold a
+//! `Catalog` and call into it; nothing here knows of either.
+
+mod check;
+pub mod harvest;
+pub mod launch;
+pub mod write;
+
+pub use check::CheckReport;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::access::accounts::{Accounts, AccountsError};
+use crate::clock::now;
+use crate::ivoa::regtap::project::{Database, RegTap};
+use crate::ivoa::voresource::RegistryInfo;
+use crate::model::{Asset, DocumentError, Status, Vocabularies, document};
+use crate::project::assets::AssetsTable;
+use crate::project::oai::OaiLog;
+use crate::project::{self, Row};
+use crate::search::SearchIndex;
+use crate::store::{Conflict, Mutation, Store, StoreError};
+
+include!(concat!(env!("OUT_DIR"), "/demo.rs"));
+
+/// Errors of the catalogue service.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Projection(#[from] project::ProjectionError),
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("demo asset {file}: {source}")]
+    Demo { file: String, source: DocumentError },
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
+    #[error("background task failed: {0}")]
+    Task(String),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
+}
+
+pub type Result<T> = std::result::Result<T, CatalogError>;
+
+/// The history events of an ingested batch: what each asset changed against the stored one.
+fn ingest_events(
+    store: &Store,
+    assets: &[Asset],
+) -> std::result::Result<Vec<serde_json::Value>, StoreError> {
+    let mut events = Vec::with_capacity(assets.len());
+    let fresh = store.revision()? == 0;
+    for a in assets {
+        let old = if fresh { None } else { store.get_full(&a.id)? };
+        let action = if old.is_some() { "update" } else { "create" };
+        let fields: Vec<String> = crate::model::diff::diff(old.as_ref(), Some(a))
+            .into_iter()
+            .map(|c| c.field)
+            .collect();
+        events.push(serde_json::json!({"action": action, "by": "operator", "via": "ingest", "fields": fields}));
+    }
+    Ok(events)
+}
+
+/// A committed change waiting for the projections: its row and the asset's content (`None`
+/// once deleted).
+type Queued = (Row, Option<Asset>);
+
+/// The open catalogue.
+pub struct Catalog {
+    pub store: Arc<Store>,
+    pub vocab: Arc<Vocabularies>,
+    pub assets: AssetsTable,
+    pub search: Arc<SearchIndex>,
+    pub accounts: Accounts,
+    pub oai: OaiLog,
+    /// Signs OAI-PMH resumption tokens.
+    pub oai_key: Vec<u8>,
+    pub data_dir: PathBuf,
+    /// Held from a write's commit until every projection has it, so projections see the
+    /// writes in revision order and a write is acknowledged only once it is searchable.
+    writing: tokio::sync::Mutex<()>,
+    /// Changes committed by `commit` and not yet fed to the projections, in revision order.
+    queue: Arc<std::sync::Mutex<Vec<Queued>>>,
+    /// The relational registry, when the service runs one (it needs the registry's identity,
+    /// which only `serve` knows; other commands leave it behind and it catches up at start).
+    regtap: std::sync::OnceLock<RegTap>,
+    /// Set while the relational registry is built in the background (see `attach_regtap`).
+    regtap_building: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Catalog {
+    /// Opens the data directory (creating it), the store and the projections, and lets every
+    /// projection catch up with the store.
+    /// `term_cache_bytes` bounds the search's cache of common terms.
+    pub async fn open(
+        data_dir: &Path,
+        base_url: Option<&str>,
+        default_base: &str,
+        term_cache_bytes: usize,
+    ) -> Result<Catalog> {
+        let catalog = Self::open_inner(data_dir, base_url, default_base, term_cache_bytes).await?;
+        catalog.catch_up().await?;
+        Ok(catalog)
+    }
+
+    /// Opens an existing catalogue without letting the projections catch up (for `check`).
+    pub async fn open_as_is(
+        data_dir: &Path,
+        base_url: Option<&str>,
+        term_cache_bytes: usize,
+    ) -> Result<Catalog> {
+        if !data_dir.join("store").exists() {
+            return Err(CatalogError::DataDir {
+                path: data_dir.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no catalogue here"),
+            });
+        }
+        Self::open_inner(
+            data_dir,
+            base_url,
+            "http://127.0.0.1:8080",
+            term_cache_bytes,
+        )
+        .await
+    }
+
+    async fn open_inner(
+        data_dir: &Path,
+        base_url: Option<&str>,
+        default_base: &str,
+        term_cache_bytes: usize,
+    ) -> Result<Catalog> {
+        std::fs::create_dir_all(data_dir).map_err(|source| CatalogError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let vocab = Arc::new(Vocabularies::load().map_err(StoreError::from)?);
+        let (dir, base, v) = (
+            data_dir.join("store"),
+            base_url.map(str::to_owned),
+            vocab.clone(),
+        );
+        let default_base = default_base.to_owned();
+        let store = tokio::task::spawn_blocking(move || {
+            Store::open(&dir, base.as_deref(), &default_base, v)
+        })
+        .await
+        .map_err(|e| CatalogError::Task(e.to_string()))??;
+        let assets = AssetsTable::open(&data_dir.join("catalog.sqlite")).await?;
+        let accounts = Accounts::open(&data_dir.join("catalog.sqlite")).await?;
+        let oai = OaiLog::open(&data_dir.join("catalog.sqlite"), &store.created()).await?;
+        let store = Arc::new(store);
+        let (s, v, dir) = (store.clone(), vocab.clone(), data_dir.join("index"));
+        let search =
+            tokio::task::spawn_blocking(move || SearchIndex::open(&dir, s, v, term_cache_bytes))
+                .await
+                .map_err(|e| CatalogError::Task(e.to_string()))??;
+        Ok(Catalog {
+            store,
+            vocab,
+            assets,
+            search: Arc::new(search),
+            accounts,
+            oai,
+            oai_key: crate::secrets::load_or_create(&data_dir.join("oai.key"))?,
+            data_dir: data_dir.to_owned(),
+            writing: tokio::sync::Mutex::new(()),
+            queue: Arc::new(std::sync::Mutex::new(Vec::new())),
+            regtap: std::sync::OnceLock::new(),
+            regtap_building: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        })
+    }
+
+    /// Brings every projection up to the store revision.
+    pub async fn catch_up(&self) -> Result<()> {
+        project::catch_up(&self.store, &self.assets).await?;
+        project::catch_up(&self.store, &self.oai).await?;
+        project::catch_up(&self.store, &self.search).await?;
+        self.catch_up_regtap().await
+    }
+
+    /// Feeds the relational registry, unless it is being built in the background (which
+    /// takes every change in).
+    async fn catch_up_regtap(&self) -> Result<()> {
+        if self
+            .regtap_building
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(());
+        }
+        self.catch_up_regtap_now().await
+    }
+
+    async fn catch_up_regtap_now(&self) -> Result<()> {
+        if let Some(r) = self.regtap.get() {
+            project::catch_up(&self.store, r).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the relational registry is still being built in the background; shared with
+    /// the TAP service, which answers 503 meanwhile.
+    pub fn regtap_building(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.regtap_building.clone()
+    }
+
+    /// Finishes a background build of the relational registry (see `attach_regtap`): catches
+    /// up, then takes the last changes with writes held back, so none is missed.
+    pub async fn build_regtap(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if !self.regtap_building.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        self.catch_up_regtap_now().await?;
+        let _writing = self.writing.lock().await;
+        self.catch_up_regtap_now().await?;
+        self.regtap_building.store(false, Ordering::SeqCst);
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "relational registry built"
+        );
+        Ok(())
+    }
+
+    /// Opens the relational registry for the registry `info` whose own records are `own` —
+    /// in the PostgreSQL database `database_url` when given, else in `regtap.sqlite` in the data
+    /// directory — brings it up to date, and feeds it every later write. When it is more than
+    /// `inline_backlog` revisions behind (a first start on a large catalogue), it is marked as
+    /// building instead and `build_regtap` brings it up to date in the background.
+    pub async fn attach_regtap(
+        &self,
+        info: RegistryInfo,
+        own: Vec<(&'static str, Vec<u8>)>,
+        database_url: Option<&str>,
+        inline_backlog: u64,
+    ) -> Result<&RegTap> {
+        let database = match database_url {
+            Some(url) => Database::Postgres(url.to_owned()),
+            None => Database::Sqlite(self.data_dir.join("regtap.sqlite")),
+        };
+        let r = RegTap::open(database, self.store.clone(), info, own).await?;
+        let behind = {
+            use project::Projection;
+            let at = r.watermark().await?;
+            let head = self.store.revision()?;
+            if at > head { head } else { head - at }
+        };
+        if self.regtap.set(r).is_err() {
+            return Err(CatalogError::Task(
+                "the relational registry is already open".into(),
+            ));
+        }
+        if behind > inline_backlog {
+            tracing::info!(
+                behind,
+                "relational registry far behind the store: built in the background"
+            );
+            self.regtap_building
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        } else {
+            self.catch_up_regtap().await?;
+        }
+        self.regtap
+            .get()
+            .ok_or_else(|| CatalogError::Task("the relational registry is not open".into()))
+    }
+
+    /// The relational registry, when attached.
+    pub fn regtap(&self) -> Option<&RegTap> {
+        self.regtap.get()
+    }
+
+    /// Rebuilds every projection from scratch; returns the number of changes replayed.
+    pub async fn reindex(&self) -> Result<usize> {
+        let n = project::rebuild(&self.store, &self.assets).await?;
+        project::rebuild(&self.store, &self.oai).await?;
+        project::rebuild(&self.store, &self.search).await?;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.rebuild_public_graph())
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        match self.regtap.get() {
+            Some(r) => {
+                project::rebuild(&self.store, r).await?;
+            }
+            None => {
+                // Rebuilt by the next service start.
+                for suffix in ["", "-wal", "-shm"] {
+                    let f = self.data_dir.join(format!("regtap.sqlite{suffix}"));
+                    if f.exists() {
+                        std::fs::remove_file(&f).map_err(|source| CatalogError::DataDir {
+                            path: f.display().to_string(),
+                            source,
+                        })?;
+                    }
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Fills the service-managed fields of an asset about to be written by ingest.
+    pub fn prepare_for_ingest(mut asset: Asset, datestamp: &str) -> Asset {
+        let status = *asset.status.get_or_insert(Status::Published);
+        if asset.date_modified.is_none() {
+            asset.date_modified = Some(datestamp.to_owned());
+        }
+        if status == Status::Published && asset.date_published.is_none() {
+            asset.date_published = Some(datestamp.to_owned());
+        }
+        asset
+    }
+
+    /// Commits a batch of normalised assets (one revision each, one transaction) and feeds the
+    /// projections. Returns the revisions.
+    pub async fn write(&self, assets: Vec<Asset>) -> Result<Vec<u64>> {
+        let datestamp = now();
+        let assets: Vec<Asset> = assets
+            .into_iter()
+            .map(|a| Self::prepare_for_ingest(a, &datestamp))
+            .collect();
+        let store = self.store.clone();
+        let stamp = datestamp.clone();
+        let _writing = self.writing.lock().await;
+        let (revisions, rows, assets) =
+            tokio::task::spawn_blocking(move || -> std::result::Result<_, StoreError> {
+                let events = ingest_events(&store, &assets)?;
+                let revisions = store.put(&assets, &events, &stamp)?;
+                let mut rows: Vec<Row> = Vec::with_capacity(assets.len());
+                for (a, &revision) in assets.iter().zip(&revisions) {
+                    let public = a.is_public();
+                    let published_here = a.is_published_here();
+                    // Only a hidden asset needs the store's word on whether it was ever seen.
+                    let ever_public =
+                        published_here || store.change(&a.id)?.is_some_and(|c| c.ever_public);
+                    rows.push(Row {
+                        public,
+                        id: a.id.clone(),
+                        kind: a.kind.clone(),
+                        status: a.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                        revision,
+                        datestamp: stamp.clone(),
+                        deleted: false,
+                        public_datestamp: stamp.clone(),
+                        ever_public,
+                        published_here,
+                    });
+                }
+                Ok((revisions, rows, assets))
+            })
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        self.apply_rows(&rows, assets).await?;
+        Ok(revisions)
+    }
+
+    /// Applies freshly committed rows to the projections when they are exactly next in line,
+    /// otherwise lets them catch up from the store.
+    async fn apply_rows(&self, rows: &[Row], assets: Vec<Asset>) -> Result<()> {
+        use project::Projection;
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            return Ok(());
+        };
+        let upto = last.revision;
+        if self.assets.watermark().await? + 1 == first.revision {
+            self.assets.apply(rows, upto).await?;
+        } else {
+            project::catch_up(&self.store, &self.assets).await?;
+        }
+        if self.oai.watermark().await? + 1 == first.revision {
+            self.oai.apply(rows, upto).await?;
+        } else {
+            project::catch_up(&self.store, &self.oai).await?;
+        }
+        if self.search.watermark().await? + 1 == first.revision {
+            // The assets are at hand: index them without reading them back.
+            let items: Vec<(String, Option<Asset>)> = assets
+                .into_iter()
+                .map(|a| (a.id.clone(), Some(a)))
+                .collect();
+            let search = self.search.clone();
+            tokio::task::spawn_blocking(move || search.index_batch(&items, upto))
+                .await
+                .map_err(|e| CatalogError::Task(e.to_string()))??;
+        } else {
+            project::catch_up(&self.store, &self.search).await?;
+        }
+        self.catch_up_regtap().await
+    }
+
+    /// Deletes an asset as the operator, leaving a tombstone. Returns false if there was no
+    /// such asset.
+    pub async fn delete(&self, id: &str) -> Result<bool> {
+        let (store, id, stamp) = (self.store.clone(), id.to_owned(), now());
+        let _writing = self.writing.lock().await;
+        let event = serde_json::json!({"action": "delete", "by": "operator"});
+        let rev = tokio::task::spawn_blocking(move || store.delete(&id, event, &stamp))
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        self.catch_up().await?;
+        Ok(rev.is_some())
+    }
+
+    /// Commits one conditional write and feeds it to every projection before returning, so
+    /// that what is acknowledged is also found. Returns the new revision, or the conflict.
+    ///
+    /// Group commit: the store commit is short and queues the change; then one writer at a
+    /// time brings the projections up to date with everything queued so far (one index commit
+    /// for all of it), and writers whose change was carried along return at once. Concurrent
+    /// writers thus share the costly index commit instead of waiting for one each.
+    pub async fn commit(&self, m: Mutation) -> Result<std::result::Result<u64, Conflict>> {
+        let (store, stamp, queue) = (self.store.clone(), now(), self.queue.clone());
+        let committed = tokio::task::spawn_blocking(move || {
+            // The queue lock spans the commit so that the queue is in revision order.
+            let mut queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+            let rev = match store.mutate(&m, &stamp)? {
+                Ok(rev) => rev,
+                Err(c) => return Ok(Err(c)),
+            };
+            let change = store
+                .change(&m.id)?
+                .ok_or_else(|| StoreError::Corrupt(format!("{} vanished", m.id)))?;
+            let row = Row::from_store(&store, change)?;
+            let asset = if row.deleted {
+                None
+            } else {
+                store.get_full(&m.id)?
+            };
+            queue.push((row, asset));
+            Ok::<_, StoreError>(Ok(rev))
+        })
+        .await
+        .map_err(|e| CatalogError::Task(e.to_string()))??;
+        let rev = match committed {
+            Ok(rev) => rev,
+            Err(c) => return Ok(Err(c)),
+        };
+        let _writing = self.writing.lock().await;
+        self.feed_queued(rev).await?;
+        Ok(Ok(rev))
+    }
+
+    /// Brings the projections to at least revision `rev` from the queue of committed changes
+    /// (or from the store, when the queue does not continue their watermark). Called with the
+    /// `writing` lock held.
+    async fn feed_queued(&self, rev: u64) -> Result<()> {
+        use project::Projection;
+        let search_at = self.search.watermark().await?;
+        let assets_at = self.assets.watermark().await?;
+        let oai_at = self.oai.watermark().await?;
+        if search_at >= rev && assets_at >= rev && oai_at >= rev {
+            return self.catch_up_regtap().await;
+        }
+        let batch: Vec<Queued> = {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::take(&mut *queue)
+        };
+        let from = search_at.min(assets_at).min(oai_at);
+        let batch: Vec<(Row, Option<Asset>)> = batch
+            .into_iter()
+            .filter(|(r, _)| r.revision > from)
+            .collect();
+        let contiguous = batch
+            .iter()
+            .enumerate()
+            .all(|(i, (r, _))| r.revision == from + 1 + i as u64);
+        let Some(upto) = batch.last().map(|(r, _)| r.revision).filter(|_| contiguous) else {
+            project::catch_up(&self.store, &self.assets).await?;
+            project::catch_up(&self.store, &self.oai).await?;
+            project::catch_up(&self.store, &self.search).await?;
+            return self.catch_up_regtap().await;
+        };
+        let rows: Vec<Row> = batch
+            .iter()
+            .filter(|(r, _)| r.revision > assets_at)
+            .map(|(r, _)| r.clone())
+            .collect();
+        self.assets.apply(&rows, upto).await?;
+        let rows: Vec<Row> = batch
+            .iter()
+            .filter(|(r, _)| r.revision > oai_at)
+            .map(|(r, _)| r.clone())
+            .collect();
+        self.oai.apply(&rows, upto).await?;
+        // One document per asset: its last state in the batch.
+        let mut items: Vec<(String, Option<Asset>)> = Vec::with_capacity(batch.len());
+        for (r, a) in batch.into_iter().filter(|(r, _)| r.revision > search_at) {
+            items.retain(|(id, _)| *id != r.id);
+            items.push((r.id, a));
+        }
+        let search = self.search.clone();
+        tokio::task::spawn_blocking(move || search.index_batch(&items, upto))
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        self.catch_up_regtap().await
+    }
+
+    /// Seeds an empty catalogue with the demo assets; returns how many were loaded.
+    pub async fn seed_demo_if_empty(&self) -> Result<usize> {
+        if self.store.revision()? > 0 {
+            return Ok(0);
+        }
+        let mut assets = Vec::with_capacity(DEMO.len());
+        for (file, text) in DEMO {
+            let asset = document::parse(text.as_bytes(), &self.vocab).map_err(|source| {
+                CatalogError::Demo {
+                    file: (*file).to_owned(),
+                    source,
+                }
+            })?;
+            assets.push(asset);
+        }
+        let n = assets.len();
+        self.write(assets).await?;
+        tracing::info!(assets = n, "seeded the demo catalogue");
+        Ok(n)
+    }
+
+    /// Closes the projections' connections and flushes the store.
+    pub async fn close(&self) -> Result<()> {
+        if let Some(r) = self.regtap.get() {
+            r.close().await;
+        }
+        self.assets.close().await;
+        self.oai.close().await;
+        self.accounts.close().await;
+        let search = self.search.clone();
+        tokio::task::spawn_blocking(move || search.close())
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        self.store.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,454 @@
+//! Answering a search: the request resolved against the caller's visibility and the index,
+//! one pass over the segments for the page, the exact total and every facet's disjunctive
+//! counts, then the hits read and highlighted; and suggestions for the search box.
+
+use super::*;
+
+impl SearchIndex {
+    fn visibility(caller: &Caller) -> Visibility {
+        match access::reader_keys(caller) {
+            None => Visibility::All,
+            Some(keys) if keys == [access::PUBLIC_READERS] => Visibility::Anonymous,
+            Some(keys) => Visibility::Keys(keys),
+        }
+    }
+
+    fn fingerprint(&self, req: &SearchRequest, sort: SortBy, caller: &Caller) -> String {
+        let mut h = schema::Fnv::default();
+        h.write(req.q.trim().as_bytes());
+        let mut filters = req.filters.clone();
+        filters.sort_by_key(|(f, _)| f.name());
+        for (f, values) in &filters {
+            h.write(f.name().as_bytes());
+            let mut v = values.clone();
+            v.sort();
+            for x in v {
+                h.write(&[0]);
+                h.write(x.as_bytes());
+            }
+            h.write(&[1]);
+        }
+        h.write(sort.name().as_bytes());
+        h.write(format!("{:?}", access::reader_keys(caller)).as_bytes());
+        format!("{:016x}", h.0)
+    }
+
+    fn pin(&self, searcher: &Searcher) {
+        if let Ok(mut pinned) = self.pinned.lock() {
+            let now = Instant::now();
+            pinned.retain(|(t, _)| now.duration_since(*t) < PINNED_FOR);
+            let g = searcher.generation().generation_id();
+            if !pinned
+                .iter()
+                .any(|(_, s)| s.generation().generation_id() == g)
+            {
+                pinned.push_back((now, searcher.clone()));
+            }
+            while pinned.len() > PINNED {
+                pinned.pop_front();
+            }
+        }
+    }
+
+    fn pinned(&self, generation: u64) -> Option<Searcher> {
+        let pinned = self.pinned.lock().ok()?;
+        pinned
+            .iter()
+            .find(|(_, s)| s.generation().generation_id() == generation)
+            .map(|(_, s)| s.clone())
+    }
+
+    /// Answers a search for `caller`; `launch_base` is the platform whose launch wizard opens
+    /// datalabs. Blocking.
+    pub fn search(
+        &self,
+        caller: &Caller,
+        req: &SearchRequest,
+        launch_base: &str,
+    ) -> Result<SearchResponse> {
+        let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(bad(
+                "limit",
+                None,
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let parsed = query::parse(&req.q).map_err(|e| bad("q", Some(e.position), e.message))?;
+        let sort = req.sort.unwrap_or(if parsed.is_some() {
+            SortBy::Relevance
+        } else {
+            SortBy::Name
+        });
+        let fingerprint = self.fingerprint(req, sort, caller);
+        let (searcher, after) = match &req.cursor {
+            None => (self.searcher(), None),
+            Some(text) => {
+                let (c, key) = Cursor::decode(text, &self.secret, &fingerprint, sort)
+                    .map_err(|e: CursorError| bad("cursor", None, e.to_string()))?;
+                (
+                    self.pinned(c.g).unwrap_or_else(|| self.searcher()),
+                    Some(key),
+                )
+            }
+        };
+
+        let Resolved {
+            filters,
+            queries: filter_queries,
+            selected,
+        } = self.resolve_filters(req)?;
+        let text = self.plan_text(&searcher, parsed.as_ref())?;
+        let candidates = candidates(text.as_deref(), filter_queries);
+        let scan = Scan {
+            bits: self.table.bits.len(),
+            filters,
+            visibility: Self::visibility(caller),
+            sort,
+            keep: limit + 1,
+            after,
+            strategy: req.strategy,
+            shape: leaves::shape(&*candidates),
+        };
+        let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
+
+        let mut top = found.top;
+        let more = top.len() > limit;
+        top.truncate(limit);
+        let next_cursor = if more {
+            top.last().map(|(key, _)| {
+                self.pin(&searcher);
+                Cursor::new(
+                    searcher.generation().generation_id(),
+                    sort,
+                    key,
+                    &fingerprint,
+                )
+                .encode(&self.secret)
+            })
+        } else {
+            None
+        };
+        let hits = self.hits(&searcher, text.as_deref(), &top, sort, launch_base)?;
+        let facets = self.facet_counts(&found.bit_counts, &found.keyword_counts, &selected);
+        Ok(SearchResponse {
+            total: found.total,
+            hits,
+            facets,
+            next_cursor,
+            sort: sort.name().to_owned(),
+            limit,
+        })
+    }
+
+    /// The facet filters of a request, as collector filters and as index queries, with the
+    /// values selected per facet (for the counts); every unknown value is a problem named.
+    fn resolve_filters(&self, req: &SearchRequest) -> Result<Resolved> {
+        let mut filters = Vec::new();
+        let mut filter_queries: Vec<Box<dyn Query>> = Vec::new();
+        let mut selected: HashMap<Facet, Vec<String>> = HashMap::new();
+        let mut problems = Vec::new();
+        for (facet, values) in &req.filters {
+            let mut terms = Vec::new();
+            for v in values {
+                match plan::facet_terms(&self.vocab, *facet, v, false) {
+                    Ok(t) => terms.extend(t),
+                    Err(closest) => problems.push(Problem::parameter(
+                        facet.name(),
+                        None,
+                        format!("{v:?} is not a value of {}", facet.name()),
+                        closest,
+                    )),
+                }
+            }
+            terms.sort();
+            terms.dedup();
+            if terms.is_empty() {
+                continue;
+            }
+            let (filter, field) = if *facet == Facet::Keyword {
+                (Filter::Keywords(terms.clone()), self.fields.keyword)
+            } else {
+                let mut mask = vec![0u64; self.table.words];
+                for t in &terms {
+                    if let Some(b) = self.table.bit_of_term(t) {
+                        mask[b / 64] |= 1 << (b % 64);
+                    }
+                }
+                (
+                    Filter::Bits {
+                        facet: *facet,
+                        mask,
+                        facet_mask: self.table.mask(*facet),
+                    },
+                    self.fields.concept,
+                )
+            };
+            selected
+                .entry(*facet)
+                .or_default()
+                .extend(terms.iter().map(|t| {
+                    self.table
+                        .bit_of_term(t)
+                        .map_or_else(|| t.clone(), |b| self.table.bits[b].value.clone())
+                }));
+            filters.push(filter);
+            filter_queries.push(Box::new(BooleanQuery::new(
+                terms
+                    .iter()
+                    .map(|t| {
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(field, t),
+                            IndexRecordOption::Basic,
+                        ));
+                        (Occur::Should, q)
+                    })
+                    .collect(),
+            )));
+        }
+        if !problems.is_empty() {
+            return Err(SearchError::BadRequest(problems));
+        }
+        Ok(Resolved {
+            filters,
+            queries: filter_queries,
+            selected,
+        })
+    }
+
+    /// The text query of `q`, planned against `searcher`'s index (`None` without words).
+    fn plan_text(
+        &self,
+        searcher: &Searcher,
+        parsed: Option<&query::Node>,
+    ) -> Result<Option<Box<dyn Query>>> {
+        let mut planner = Planner::new(
+            &self.fields,
+            &self.vocab,
+            &self.labels,
+            searcher,
+            &self.near,
+        );
+        match parsed {
+            Some(node) => planner.plan(node).map_err(|e: PlanError| {
+                SearchError::BadRequest(vec![Problem::parameter(
+                    "q",
+                    Some(e.position),
+                    e.message,
+                    e.closest,
+                )])
+            }),
+            None => Ok(None),
+        }
+    }
+
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        text: Option<&dyn Query>,
+        top: &[(SortKey, tantivy::DocAddress)],
+        sort: SortBy,
+        launch_base: &str,
+    ) -> Result<Vec<Hit>> {
+        let name_field = self.fields.text[0];
+        let abstract_field = self.fields.text[4];
+        let mut terms: HashMap<tantivy::schema::Field, BTreeMap<String, f32>> = HashMap::new();
+        if let Some(q) = text {
+            let (ranked, pairs) = (self.fields.ranked, self.fields.pairs);
+            q.query_terms(&mut |term, _| {
+                if let Some(s) = term.value().as_str() {
+                    // Words matched in the ranked field (or its pairs) are highlighted
+                    // wherever they occur.
+                    let targets = if term.field() == ranked || term.field() == pairs {
+                        vec![name_field, abstract_field]
+                    } else {
+                        vec![term.field()]
+                    };
+                    for f in targets {
+                        for word in s.split(' ') {
+                            terms.entry(f).or_default().insert(word.to_owned(), 1.0);
+                        }
+                    }
+                }
+            });
+        }
+        let generator = |field, max| {
+            SnippetGenerator::new(
+                terms.get(&field).cloned().unwrap_or_default(),
+                schema::english(),
+                field,
+                max,
+            )
+        };
+        let name_gen = generator(name_field, 1_000);
+        let abstract_gen = generator(abstract_field, 240);
+        // Each hit is read and highlighted on its own: on every core at once.
+        let hits: Vec<Option<Hit>> = top
+            .par_iter()
+            .map(|(key, address)| -> Result<Option<Hit>> {
+                let doc: TantivyDocument = searcher.doc(*address)?;
+                let Some(stored) = doc
+                    .get_first(self.fields.hit)
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| serde_json::from_str::<StoredHit>(s).ok())
+                else {
+                    return Ok(None);
+                };
+                let mut name = name_gen.snippet(&stored.name);
+                name.set_snippet_prefix_postfix("<mark>", "</mark>");
+                let name_html = if name.is_empty() {
+                    crate::escape::html(&stored.name).into_owned()
+                } else {
+                    name.to_html()
+                };
+                let abstract_html = stored.abstract_.as_deref().map(|a| {
+                    let mut s = abstract_gen.snippet(a);
+                    s.set_snippet_prefix_postfix("<mark>", "</mark>");
+                    if s.fragment().is_empty() {
+                        crate::escape::html(&a.chars().take(240).collect::<String>()).into_owned()
+                    } else {
+                        s.to_html()
+                    }
+                });
+                let score = match (sort, key) {
+                    (SortBy::Relevance, SortKey::Num(k)) => Some(collect::key_score(*k)),
+                    _ => None,
+                };
+                let base = self.store.base().trim_end_matches('/');
+                let id = &stored.id;
+                let launch = if stored.kind == "Datalab" {
+                    format!(
+                        "{}/datalab-launch-wizard/{id}",
+                        launch_base.trim_end_matches('/')
+                    )
+                } else {
+                    format!("{base}/api/v1/assets/{id}#launch")
+                };
+                Ok(Some(Hit {
+                    id: stored.id.clone(),
+                    kind: stored.kind.clone(),
+                    name: stored.name.clone(),
+                    alternate_name: stored.alternate_name.clone(),
+                    abstract_: stored.abstract_.clone(),
+                    date_modified: stored.date_modified.clone(),
+                    popularity: stored.popularity,
+                    facets: stored.facets.into_iter().collect(),
+                    highlight: Highlight {
+                        name: name_html,
+                        abstract_: abstract_html,
+                    },
+                    links: HitLinks {
+                        self_: format!("{base}/api/v1/assets/{id}"),
+                        landing_page: format!("{base}/assets/{id}"),
+                        launch,
+                    },
+                    score,
+                }))
+            })
+            .collect::<Result<_>>()?;
+        Ok(hits.into_iter().flatten().collect())
+    }
+
+    fn facet_counts(
+        &self,
+        bit_counts: &[u64],
+        keyword_counts: &HashMap<Arc<str>, u64>,
+        selected: &HashMap<Facet, Vec<String>>,
+    ) -> Vec<FacetCounts> {
+        let mut out = Vec::with_capacity(Facet::ALL.len());
+        for facet in Facet::ALL {
+            let chosen = selected.get(&facet).cloned().unwrap_or_default();
+            let mut values: Vec<FacetValue> = if facet == Facet::Keyword {
+                let mut v: Vec<FacetValue> = keyword_counts
+                    .iter()
+                    .map(|(k, &n)| FacetValue {
+                        value: k.to_string(),
+                        count: n,
+                        selected: chosen.iter().any(|c| **c == **k),
+                    })
+                    .collect();
+                v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                let (mut keep, rest): (Vec<_>, Vec<_>) = v
+                    .into_iter()
+                    .enumerate()
+                    .partition(|(i, fv)| *i < KEYWORD_VALUES || fv.selected);
+                drop(rest);
+                for c in &chosen {
+                    if !keep.iter().any(|(_, fv)| &fv.value == c) {
+                        keep.push((
+                            usize::MAX,
+                            FacetValue {
+                                value: c.clone(),
+                                count: 0,
+                                selected: true,
+                            },
+                        ));
+                    }
+                }
+                keep.into_iter().map(|(_, fv)| fv).collect()
+            } else {
+                self.table
+                    .bits
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.facet == facet)
+                    .filter_map(|(i, b)| {
+                        let count = bit_counts.get(i).copied().unwrap_or(0);
+                        let sel = chosen.contains(&b.value);
+                        (count > 0 || sel).then(|| FacetValue {
+                            value: b.value.clone(),
+                            count,
+                            selected: sel,
+                        })
+                    })
+                    .collect()
+            };
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            out.push(FacetCounts {
+                name: facet.name().to_owned(),
+                values,
+            });
+        }
+        out
+    }
+
+    /// Prefix suggestions for `caller`. Blocking.
+    pub fn suggest(
+        &self,
+        caller: &Caller,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<suggest::Suggestion>> {
+        suggest::suggest(&self.searcher(), &self.fields, caller, prefix, limit)
+    }
+}
+
+/// The facet filters of a request, resolved.
+struct Resolved {
+    filters: Vec<Filter>,
+    queries: Vec<Box<dyn Query>>,
+    selected: HashMap<Facet, Vec<String>>,
+}
+
+/// The documents a pass looks at: the text's; without text, those matching all filters but
+/// one (the filters themselves are checked on the facet table, cheaper than intersecting their
+/// posting lists).
+fn candidates(text: Option<&dyn Query>, filter_queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    match text {
+        Some(t) => t.box_clone(),
+        None if filter_queries.len() >= 2 => {
+            let need = filter_queries.len() - 1;
+            Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::with_minimum_required_clauses(
+                    filter_queries
+                        .into_iter()
+                        .map(|q| (Occur::Should, q))
+                        .collect(),
+                    need,
+                )),
+                0.0,
+            ))
+        }
+        None => Box::new(AllQuery),
+    }
+}

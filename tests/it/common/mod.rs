@@ -1,0 +1,227 @@
+//! Helpers for tests that run the real `orrery` binary: a server on a free loopback port with a
+//! temporary data directory, the CLI, and a PostgreSQL server of their own.
+
+#![allow(dead_code)]
+
+/// The XSD validation the library's unit tests use.
+#[path = "../../../src/testing.rs"]
+mod testing;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub mod postgres {
+    include!("postgres.rs");
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_orrery")
+}
+
+/// `../shared` beside the clone; tests that need it fail loudly when it is missing.
+pub fn shared() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    assert!(
+        p.join("tools/gen_corpus.py").exists(),
+        "../shared (with tools/gen_corpus.py) must be beside the clone"
+    );
+    p
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Runs `orrery ARGS --data DIR` to completion.
+pub fn orrery(data: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run orrery")
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub client: reqwest::blocking::Client,
+}
+
+impl Server {
+    /// Starts `orrery serve` on a free port and waits until `/healthz` answers.
+    pub fn start(data: &Path, extra: &[&str]) -> Server {
+        Server::start_on(data, free_port(), extra)
+    }
+
+    /// Starts `orrery serve` on `port` and waits until `/healthz` answers.
+    pub fn start_on(data: &Path, port: u16, extra: &[&str]) -> Server {
+        let base = format!("http://127.0.0.1:{port}");
+        let child = Command::new(bin())
+            .arg("serve")
+            .arg("--data")
+            .arg(data)
+            .arg("--addr")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start orrery serve");
+        let client = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        let mut server = Server {
+            child,
+            base,
+            client,
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(r) = server.client.get(format!("{}/healthz", server.base)).send()
+                && r.status().is_success()
+            {
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("orrery serve exited early: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "orrery serve did not become healthy"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .expect("GET")
+    }
+
+    pub fn get_accept(&self, path: &str, accept: &str) -> reqwest::blocking::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("Accept", accept)
+            .send()
+            .expect("GET")
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    pub fn stop(mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+fn terminate(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            terminate(&mut self.child);
+        }
+    }
+}
+
+/// Issues a token with `orrery token create` (which works beside a running server) and
+/// returns it: the last line of stdout.
+pub fn token(data: &Path, user: &str, roles: &[&str], groups: &[&str]) -> String {
+    let mut args = vec!["token", "create", "--user", user];
+    for r in roles {
+        args.extend(["--role", r]);
+    }
+    for g in groups {
+        args.extend(["--group", g]);
+    }
+    let out = orrery(data, &args);
+    assert!(
+        out.status.success(),
+        "token create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    stdout
+        .lines()
+        .last()
+        .expect("a token line")
+        .trim()
+        .to_owned()
+}
+
+impl Server {
+    /// A request with a bearer token (none when `token` is empty).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: Option<&str>,
+        body: Option<String>,
+        if_match: Option<&str>,
+    ) -> reqwest::blocking::Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        if let Some(tag) = if_match {
+            req = req.header("If-Match", tag);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        req.send().expect("request")
+    }
+
+    /// `GET` with a bearer token, as JSON; panics unless 200.
+    pub fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        let r = self.call("GET", path, token, None, None, None);
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().expect("JSON")
+    }
+}
+
+/// The demo catalogue's documents as JSON.
+pub fn fixtures() -> Vec<serde_json::Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/assets");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("fixtures/assets") {
+        let text = std::fs::read_to_string(e.expect("entry").path()).expect("read fixture");
+        out.push(serde_json::from_str(&text).expect("fixture JSON"));
+    }
+    out
+}
+
+/// Validates an XML document with the offline validator beside the corpus.
+pub fn validate(xml: &str) {
+    shared();
+    testing::validate(xml.as_bytes());
+}

@@ -1,0 +1,21 @@
+//! The integration tests, in one binary (built and linked once): each module starts the real
+//! `orrery` binary — a server on a free loopback port with a temporary data directory, or the
+//! CLI — and talks to it as its clients do, with the real clients where there are some.
+
+mod api;
+mod cli;
+mod common;
+mod concurrency;
+mod crawlers;
+mod dcat;
+mod fixtures;
+mod harvest;
+mod leak;
+mod oai;
+mod rdf_clients;
+mod schemaorg;
+mod search_api;
+mod sparql;
+mod tap;
+mod wire;
+mod write_api;

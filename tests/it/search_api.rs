@@ -1,0 +1,170 @@
+//! The search and suggestion endpoints against a real server seeded with the demo catalogue.
+
+use crate::common::Server;
+use serde_json::Value;
+
+fn demo() -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    (dir, server)
+}
+
+fn facet<'a>(body: &'a Value, name: &str) -> &'a Vec<Value> {
+    body["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("facet {name} missing"))["values"]
+        .as_array()
+        .unwrap()
+}
+
+fn count(values: &[Value], value: &str) -> u64 {
+    values
+        .iter()
+        .find(|v| v["value"] == value)
+        .map_or(0, |v| v["count"].as_u64().unwrap())
+}
+
+#[test]
+fn portal_search_with_facets_paging_and_timing() {
+    let (_dir, s) = demo();
+
+    // The portal's own example.
+    let r = s.get("/api/v1/assets?q=GOCE%20type:datalab%20property:%22Analysis%20Tool%22");
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["server-timing"]
+            .to_str()
+            .unwrap()
+            .starts_with("search;dur=")
+    );
+    let body: Value = r.json().unwrap();
+    assert!(body["total"].as_u64().unwrap() >= 1);
+    for hit in body["hits"].as_array().unwrap() {
+        assert_eq!(hit["type"], "Datalab");
+        assert!(
+            hit["facets"]["property"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("Analysis Tool"))
+        );
+        assert_eq!(
+            hit["links"]["landingPage"],
+            format!("{}/assets/{}", s.base, hit["id"].as_str().unwrap())
+        );
+    }
+    assert_eq!(body["facets"].as_array().unwrap().len(), 10);
+
+    // Disjunctive counts: selecting a type leaves the type counts as they were.
+    let all: Value = s.get("/api/v1/assets").json().unwrap();
+    let datalabs: Value = s.get("/api/v1/assets?type=Datalab").json().unwrap();
+    let both: Value = s
+        .get("/api/v1/assets?type=Datalab&type=Pipeline")
+        .json()
+        .unwrap();
+    let types = facet(&all, "type");
+    assert_eq!(facet(&datalabs, "type").len(), types.len());
+    assert_eq!(datalabs["total"].as_u64().unwrap(), count(types, "Datalab"));
+    assert_eq!(
+        both["total"].as_u64().unwrap(),
+        count(types, "Datalab") + count(types, "Pipeline")
+    );
+    assert!(
+        facet(&datalabs, "type")
+            .iter()
+            .any(|v| v["value"] == "Datalab" && v["selected"] == true)
+    );
+    // Across facets, filters combine with AND.
+    let narrow: Value = s
+        .get("/api/v1/assets?type=Datalab&mission=JWST")
+        .json()
+        .unwrap();
+    assert_eq!(
+        narrow["total"].as_u64().unwrap(),
+        count(facet(&datalabs, "mission"), "JWST")
+    );
+
+    // Every public asset exactly once through the pages.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut path = "/api/v1/assets?limit=5&sort=name".to_owned();
+    loop {
+        let page: Value = s.get(&path).json().unwrap();
+        for h in page["hits"].as_array().unwrap() {
+            assert!(seen.insert(h["id"].as_str().unwrap().to_owned()));
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => path = format!("/api/v1/assets?limit=5&sort=name&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len() as u64, all["total"].as_u64().unwrap());
+}
+
+#[test]
+fn bad_search_requests_are_problems_naming_the_parameter() {
+    let (_dir, s) = demo();
+    let cases = [
+        ("/api/v1/assets?q=%22unclosed", "q", Some(1)),
+        ("/api/v1/assets?q=gaia%20(jwst", "q", Some(6)),
+        ("/api/v1/assets?q=gaia)", "q", Some(5)),
+        ("/api/v1/assets?q=colour:red", "q", Some(1)),
+        ("/api/v1/assets?q=mission:gaiaa", "q", Some(9)),
+        ("/api/v1/assets?limit=0", "limit", None),
+        ("/api/v1/assets?limit=101", "limit", None),
+        ("/api/v1/assets?limit=ten", "limit", None),
+        ("/api/v1/assets?colour=red", "colour", None),
+        ("/api/v1/assets?mission=Gaiaa", "mission", None),
+        ("/api/v1/assets?sort=size", "sort", None),
+        ("/api/v1/assets?cursor=forged.cursor", "cursor", None),
+        ("/api/v1/assets?q=a&q=b", "q", None),
+        ("/api/v1/suggest", "q", None),
+        ("/api/v1/suggest?q=ga&limit=50", "limit", None),
+    ];
+    for (path, parameter, position) in cases {
+        let r = s.get(path);
+        assert_eq!(r.status(), 400, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let p: Value = r.json().unwrap();
+        assert_eq!(p["errors"][0]["parameter"], parameter, "{path}: {p}");
+        match position {
+            Some(pos) => assert_eq!(p["errors"][0]["position"], pos, "{path}: {p}"),
+            None => assert!(p["errors"][0].get("position").is_none(), "{path}"),
+        }
+    }
+    // A cursor is bound to its query.
+    let page: Value = s.get("/api/v1/assets?limit=1").json().unwrap();
+    let cursor = page["nextCursor"].as_str().unwrap();
+    let r = s.get(&format!("/api/v1/assets?limit=1&q=gaia&cursor={cursor}"));
+    assert_eq!(r.status(), 400);
+}
+
+#[test]
+fn suggestions_complete_prefixes() {
+    let (_dir, s) = demo();
+    let r = s.get("/api/v1/suggest?q=gai");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("server-timing"));
+    let body: Value = r.json().unwrap();
+    let texts: Vec<&str> = body["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.first(), Some(&"Gaia"), "{texts:?}");
+    let body: Value = s
+        .get("/api/v1/suggest?q=jupyterlab&limit=3")
+        .json()
+        .unwrap();
+    let hits = body["suggestions"].as_array().unwrap();
+    assert!(!hits.is_empty() && hits.len() <= 3);
+    assert!(hits.iter().all(|h| {
+        h["text"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("jupyterlab")
+    }));
+}
