@@ -360,96 +360,9 @@ pub fn to_quads(
         w.add("url", &s, p(SDO, "url"), o.into());
     }
     if let Some(c) = &asset.coverage {
-        w.add_opt(
-            "coverage",
-            &s,
-            &[p(SDO, "temporalCoverage")],
-            c.temporal.as_deref(),
-        );
-        if let Some(sky) = &c.sky {
-            let node = iris.node("sky");
-            w.add("coverage", &s, p(ESADO, "skyCoverage"), node.clone().into());
-            w.add("coverage", &node, p(ESADO, "frame"), text(&sky.frame));
-            w.add_opt(
-                "coverage",
-                &node,
-                &[p(ESADO, "circle")],
-                sky.circle.as_deref().map(numbers).as_deref(),
-            );
-            w.add_opt(
-                "coverage",
-                &node,
-                &[p(ESADO, "polygon")],
-                sky.polygon.as_deref().map(numbers).as_deref(),
-            );
-            w.add_opt("coverage", &node, &[p(ESADO, "moc")], sky.moc.as_deref());
-        }
-        if let Some(place) = &c.spatial {
-            let node = iris.node("place");
-            w.add(
-                "coverage",
-                &s,
-                p(SDO, "spatialCoverage"),
-                node.clone().into(),
-            );
-            w.add(
-                "coverage",
-                &node,
-                NamedNode::new_unchecked(ns::RDF_TYPE),
-                p(SDO, "Place").into(),
-            );
-            w.add_opt("coverage", &node, &[p(SDO, "name")], place.name.as_deref());
-            if let Some(b) = &place.bbox {
-                let geo = iris.node("geo");
-                w.add("coverage", &node, p(SDO, "geo"), geo.clone().into());
-                w.add(
-                    "coverage",
-                    &geo,
-                    NamedNode::new_unchecked(ns::RDF_TYPE),
-                    p(SDO, "GeoShape").into(),
-                );
-                w.add("coverage", &geo, p(SDO, "box"), text(&numbers(b)));
-            }
-        }
+        w.coverage(&s, c)?;
     }
-    for (i, d) in asset.distribution.iter().enumerate() {
-        let node = w.positioned("distribution", p(DCAT, "distribution"), "distribution", i);
-        let ptr = |f: &str| format!("/distribution/{i}/{f}");
-        w.add(
-            "distribution",
-            &node,
-            NamedNode::new_unchecked(ns::RDF_TYPE),
-            p(DCAT, "Distribution").into(),
-        );
-        let access = w.iri(|| ptr("accessURL"), &d.access_url)?;
-        w.add("distribution", &node, p(DCAT, "accessURL"), access.into());
-        if let Some(u) = &d.download_url {
-            let o = w.iri(|| ptr("downloadURL"), u)?;
-            w.add("distribution", &node, p(DCAT, "downloadURL"), o.into());
-        }
-        if let Some(m) = &d.media_type {
-            let o = w.iri(|| ptr("mediaType"), &media_type_iri(m))?;
-            w.add("distribution", &node, p(DCAT, "mediaType"), o.into());
-        }
-        if let Some(f) = &d.format {
-            let c = w.concept(Scheme::FileTypes, ptr("format"), f)?;
-            w.add("distribution", &node, p(DCT, "format"), c.into());
-        }
-        if let Some(n) = d.byte_size {
-            w.add(
-                "distribution",
-                &node,
-                p(DCAT, "byteSize"),
-                typed(&n.to_string(), "nonNegativeInteger"),
-            );
-        }
-        w.add_opt(
-            "distribution",
-            &node,
-            &[p(DCT, "title")],
-            d.title.as_deref(),
-        );
-    }
+    w.distributions(&asset.distribution)?;
     for other in &asset.analysable_with {
         let o = NamedNode::new_unchecked(format!("{}/id/{other}", w.base));
         w.add("analysableWith", &s, p(ESADO, "analysableWith"), o.into());
@@ -458,24 +371,7 @@ pub fn to_quads(
         w.add("volume", &s, p(ESADO, "mountPath"), text(&v.mount_path));
     }
     if let Some(pl) = &asset.pipeline {
-        w.add_opt(
-            "pipeline",
-            &s,
-            &[p(ESADO, "entryPoint")],
-            pl.entry_point.as_deref(),
-        );
-        w.add_opt(
-            "pipeline",
-            &s,
-            &[p(ESADO, "executionEngine")],
-            pl.default_engine.as_deref(),
-        );
-        for (i, step) in pl.steps.iter().enumerate() {
-            let node = w.positioned("pipeline", p(ESADO, "step"), "step", i);
-            w.add("pipeline", &node, p(SDO, "name"), text(step));
-        }
-        w.parameters("input", &pl.inputs);
-        w.parameters("output", &pl.outputs);
+        w.pipeline(&s, pl)?;
     }
     if let Some(n) = asset.popularity {
         w.add(
@@ -505,28 +401,7 @@ pub fn to_quads(
         w.add("dateCreated", &s, p(SDO, "dateCreated"), typed(d, "date"));
     }
     if let Some(img) = &asset.datalab_image {
-        let node = iris.node("image");
-        w.add(
-            "datalabImage",
-            &s,
-            p(ESADO, "datalabImage"),
-            node.clone().into(),
-        );
-        w.add_opt(
-            "datalabImage",
-            &node,
-            &[p(SDO, "identifier")],
-            img.id.as_deref(),
-        );
-        w.add_opt(
-            "datalabImage",
-            &node,
-            &[p(SDO, "version")],
-            img.platform.as_deref(),
-        );
-        for k in &img.keyword {
-            w.add("datalabImage", &node, p(DCAT, "keyword"), text(k));
-        }
+        w.datalab_image(&s, img)?;
     }
     if let Some(v) = &asset.visibility {
         if let Some(a) = v.audience {
@@ -575,6 +450,158 @@ pub fn to_quads(
         asset.voresource.as_deref(),
     );
     Ok(w.quads)
+}
+
+/// The parts of an asset with nodes of their own.
+impl Writer<'_> {
+    /// Sky, time and place coverage.
+    fn coverage(&mut self, s: &NamedNode, c: &Coverage) -> Result<(), MappingError> {
+        self.add_opt(
+            "coverage",
+            &s,
+            &[p(SDO, "temporalCoverage")],
+            c.temporal.as_deref(),
+        );
+        if let Some(sky) = &c.sky {
+            let node = self.iris.node("sky");
+            self.add("coverage", &s, p(ESADO, "skyCoverage"), node.clone().into());
+            self.add("coverage", &node, p(ESADO, "frame"), text(&sky.frame));
+            self.add_opt(
+                "coverage",
+                &node,
+                &[p(ESADO, "circle")],
+                sky.circle.as_deref().map(numbers).as_deref(),
+            );
+            self.add_opt(
+                "coverage",
+                &node,
+                &[p(ESADO, "polygon")],
+                sky.polygon.as_deref().map(numbers).as_deref(),
+            );
+            self.add_opt("coverage", &node, &[p(ESADO, "moc")], sky.moc.as_deref());
+        }
+        if let Some(place) = &c.spatial {
+            let node = self.iris.node("place");
+            self.add(
+                "coverage",
+                &s,
+                p(SDO, "spatialCoverage"),
+                node.clone().into(),
+            );
+            self.add(
+                "coverage",
+                &node,
+                NamedNode::new_unchecked(ns::RDF_TYPE),
+                p(SDO, "Place").into(),
+            );
+            self.add_opt("coverage", &node, &[p(SDO, "name")], place.name.as_deref());
+            if let Some(b) = &place.bbox {
+                let geo = self.iris.node("geo");
+                self.add("coverage", &node, p(SDO, "geo"), geo.clone().into());
+                self.add(
+                    "coverage",
+                    &geo,
+                    NamedNode::new_unchecked(ns::RDF_TYPE),
+                    p(SDO, "GeoShape").into(),
+                );
+                self.add("coverage", &geo, p(SDO, "box"), text(&numbers(b)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The distributions, each a node of its own, in order.
+    fn distributions(&mut self, all: &[Distribution]) -> Result<(), MappingError> {
+        for (i, d) in all.iter().enumerate() {
+            let node = self.positioned("distribution", p(DCAT, "distribution"), "distribution", i);
+            let ptr = |f: &str| format!("/distribution/{i}/{f}");
+            self.add(
+                "distribution",
+                &node,
+                NamedNode::new_unchecked(ns::RDF_TYPE),
+                p(DCAT, "Distribution").into(),
+            );
+            let access = self.iri(|| ptr("accessURL"), &d.access_url)?;
+            self.add("distribution", &node, p(DCAT, "accessURL"), access.into());
+            if let Some(u) = &d.download_url {
+                let o = self.iri(|| ptr("downloadURL"), u)?;
+                self.add("distribution", &node, p(DCAT, "downloadURL"), o.into());
+            }
+            if let Some(m) = &d.media_type {
+                let o = self.iri(|| ptr("mediaType"), &media_type_iri(m))?;
+                self.add("distribution", &node, p(DCAT, "mediaType"), o.into());
+            }
+            if let Some(f) = &d.format {
+                let c = self.concept(Scheme::FileTypes, ptr("format"), f)?;
+                self.add("distribution", &node, p(DCT, "format"), c.into());
+            }
+            if let Some(n) = d.byte_size {
+                self.add(
+                    "distribution",
+                    &node,
+                    p(DCAT, "byteSize"),
+                    typed(&n.to_string(), "nonNegativeInteger"),
+                );
+            }
+            self.add_opt(
+                "distribution",
+                &node,
+                &[p(DCT, "title")],
+                d.title.as_deref(),
+            );
+        }
+        Ok(())
+    }
+
+    /// A pipeline's steps, inputs and outputs.
+    fn pipeline(&mut self, s: &NamedNode, pl: &PipelineInfo) -> Result<(), MappingError> {
+        self.add_opt(
+            "pipeline",
+            &s,
+            &[p(ESADO, "entryPoint")],
+            pl.entry_point.as_deref(),
+        );
+        self.add_opt(
+            "pipeline",
+            &s,
+            &[p(ESADO, "executionEngine")],
+            pl.default_engine.as_deref(),
+        );
+        for (i, step) in pl.steps.iter().enumerate() {
+            let node = self.positioned("pipeline", p(ESADO, "step"), "step", i);
+            self.add("pipeline", &node, p(SDO, "name"), text(step));
+        }
+        self.parameters("input", &pl.inputs);
+        self.parameters("output", &pl.outputs);
+        Ok(())
+    }
+
+    /// A datalab's container image.
+    fn datalab_image(&mut self, s: &NamedNode, img: &DatalabImage) -> Result<(), MappingError> {
+        let node = self.iris.node("image");
+        self.add(
+            "datalabImage",
+            &s,
+            p(ESADO, "datalabImage"),
+            node.clone().into(),
+        );
+        self.add_opt(
+            "datalabImage",
+            &node,
+            &[p(SDO, "identifier")],
+            img.id.as_deref(),
+        );
+        self.add_opt(
+            "datalabImage",
+            &node,
+            &[p(SDO, "version")],
+            img.platform.as_deref(),
+        );
+        for k in &img.keyword {
+            self.add("datalabImage", &node, p(DCAT, "keyword"), text(k));
+        }
+        Ok(())
+    }
 }
 
 /// Triples grouped by subject then predicate, for reading.

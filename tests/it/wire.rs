@@ -19,7 +19,13 @@ fn shown(r: reqwest::blocking::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    format!("{status} {ct}\n\n{}", r.text().unwrap())
+    let body = r.text().unwrap();
+    // JSON pretty-printed, so that a change shows as the lines it changes.
+    let body = match serde_json::from_str::<serde_json::Value>(&body) {
+        Ok(v) if ct.contains("json") => serde_json::to_string_pretty(&v).unwrap(),
+        _ => body,
+    };
+    format!("{status} {ct}\n\n{body}")
 }
 
 /// `GET path` with `accept`.
