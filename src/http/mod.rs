@@ -190,8 +190,13 @@ pub fn router(state: AppState) -> Router {
         Some(t) => api.merge(tap::router(t)),
         None => api,
     };
-    api.merge(openapi::docs())
-        .fallback(not_found)
+    edge(api.merge(openapi::docs()), limit, metrics)
+}
+
+/// What every request passes through: the fallback, caught panics, the body limit, errors as
+/// problems (internal ones opaque), the server header, metrics, the trace span and request ids.
+fn edge(app: Router, limit: usize, metrics: Arc<Metrics>) -> Router {
+    app.fallback(not_found)
         .layer(CatchPanicLayer::custom(error::panicked))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(middleware::from_fn(errors_as_problems))
@@ -239,4 +244,67 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn answer(path: &str) -> (StatusCode, String, serde_json::Value) {
+        let app = Router::new()
+            .route(
+                "/fails",
+                get(|| async {
+                    Err::<(), _>(error::ApiError::internal("the disk /srv/x is full"))
+                }),
+            )
+            .route(
+                "/panics",
+                get(|| async {
+                    let v: Vec<u8> = Vec::new();
+                    // An out-of-bounds index: a bug met while answering.
+                    format!("{}", v[usize::from(v.is_empty())])
+                }),
+            );
+        let app = edge(app, 1024, Arc::new(Metrics::new()));
+        let req = Request::get(path)
+            .header(REQUEST_ID, "req-42")
+            .body(Body::empty())
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        let status = res.status();
+        let ct = res.headers()[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, ct, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_is_opaque_and_names_the_request() {
+        let (status, ct, body) = answer("/fails").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(ct, "application/problem+json");
+        assert_eq!(body["instance"], "urn:request:req-42");
+        assert_eq!(body["detail"], error::INTERNAL_DETAIL);
+        assert!(!body.to_string().contains("/srv/x"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_panics_is_answered_and_the_service_goes_on() {
+        let (status, _, body) = answer("/panics").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["instance"], "urn:request:req-42");
+        assert!(!body.to_string().contains("index out of bounds"), "{body}");
+        let (status, _, _) = answer("/nowhere").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
 }

@@ -168,3 +168,62 @@ fn suggestions_complete_prefixes() {
             .contains("jupyterlab")
     }));
 }
+
+/// 24 clients sending 40 searches each at once: each answer's status and `Retry-After`.
+fn burst(s: &Server) -> Vec<(u16, Option<String>)> {
+    let (base, client) = (s.base.clone(), s.client.clone());
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..24)
+            .map(|_| {
+                let (base, client) = (&base, &client);
+                scope.spawn(move || {
+                    (0..40)
+                        .map(|_| {
+                            let r = client
+                                .get(format!("{base}/api/v1/assets?q=data*%20OR%20mission&limit=100&sort=name"))
+                                .send()
+                                .unwrap();
+                            let retry = r
+                                .headers()
+                                .get("retry-after")
+                                .map(|v| v.to_str().unwrap().to_owned());
+                            (r.status().as_u16(), retry)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    })
+}
+
+/// Past `--search-queue`, a search is turned away at once with 503 and `Retry-After` (never
+/// queued without bound), and the service answers again once the burst is over.
+#[test]
+fn a_burst_past_the_search_queue_is_turned_away_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--search-queue", "1"]);
+    // A burst is retried a few times: on a loaded machine one may by chance never overlap.
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.extend(burst(&s));
+        if statuses.iter().any(|(st, _)| *st == 503) {
+            break;
+        }
+    }
+    let busy: Vec<_> = statuses.iter().filter(|(st, _)| *st == 503).collect();
+    assert!(!busy.is_empty(), "no search was turned away");
+    assert!(
+        busy.iter().all(|(_, retry)| retry.as_deref() == Some("1")),
+        "{busy:?}"
+    );
+    assert!(
+        statuses.iter().all(|(st, _)| *st == 200 || *st == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses.iter().any(|(st, _)| *st == 200));
+    assert_eq!(s.get("/api/v1/assets?q=gaia").status(), 200);
+}
