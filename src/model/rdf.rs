@@ -458,13 +458,13 @@ impl Writer<'_> {
     fn coverage(&mut self, s: &NamedNode, c: &Coverage) -> Result<(), MappingError> {
         self.add_opt(
             "coverage",
-            &s,
+            s,
             &[p(SDO, "temporalCoverage")],
             c.temporal.as_deref(),
         );
         if let Some(sky) = &c.sky {
             let node = self.iris.node("sky");
-            self.add("coverage", &s, p(ESADO, "skyCoverage"), node.clone().into());
+            self.add("coverage", s, p(ESADO, "skyCoverage"), node.clone().into());
             self.add("coverage", &node, p(ESADO, "frame"), text(&sky.frame));
             self.add_opt(
                 "coverage",
@@ -484,7 +484,7 @@ impl Writer<'_> {
             let node = self.iris.node("place");
             self.add(
                 "coverage",
-                &s,
+                s,
                 p(SDO, "spatialCoverage"),
                 node.clone().into(),
             );
@@ -557,13 +557,13 @@ impl Writer<'_> {
     fn pipeline(&mut self, s: &NamedNode, pl: &PipelineInfo) -> Result<(), MappingError> {
         self.add_opt(
             "pipeline",
-            &s,
+            s,
             &[p(ESADO, "entryPoint")],
             pl.entry_point.as_deref(),
         );
         self.add_opt(
             "pipeline",
-            &s,
+            s,
             &[p(ESADO, "executionEngine")],
             pl.default_engine.as_deref(),
         );
@@ -581,7 +581,7 @@ impl Writer<'_> {
         let node = self.iris.node("image");
         self.add(
             "datalabImage",
-            &s,
+            s,
             p(ESADO, "datalabImage"),
             node.clone().into(),
         );
