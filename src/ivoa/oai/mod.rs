@@ -6,7 +6,13 @@
 //! Every answer is HTTP 200 `text/xml` with an OAI-PMH document; every problem with a request
 //! is an OAI-PMH `<error code=…>`.
 
+mod dc;
 pub mod pmh;
+mod request;
+
+use dc::{dc_asset, dc_registry, dc_tap};
+pub use request::{ListState, Request, Start, parse};
+use request::{check_prefix, encode_token};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -63,79 +69,6 @@ impl From<crate::store::StoreError> for OaiError {
     }
 }
 
-/// What a list request asks for; carried in its resumption tokens.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ListState {
-    verb: String,
-    prefix: String,
-    from: String,
-    until: String,
-    at: u64,
-    after: Option<(String, String)>,
-    cursor: u64,
-    total: u64,
-    expires: i64,
-}
-
-type HmacSha256 = Hmac<Sha256>;
-
-fn sign(secret: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
-    let mut m = HmacSha256::new_from_slice(secret).ok()?;
-    m.update(payload);
-    Some(m.finalize().into_bytes().to_vec())
-}
-
-fn encode_token(secret: &[u8], state: &ListState) -> String {
-    let payload = serde_json::to_vec(state).unwrap_or_default();
-    let mac = sign(secret, &payload).unwrap_or_default();
-    format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(&payload),
-        URL_SAFE_NO_PAD.encode(mac)
-    )
-}
-
-fn decode_token(secret: &[u8], token: &str) -> Result<ListState, OaiError> {
-    let bad = || {
-        err(
-            "badResumptionToken",
-            "the resumption token is not one this registry issued",
-        )
-    };
-    let (p, m) = token.split_once('.').ok_or_else(bad)?;
-    let payload = URL_SAFE_NO_PAD.decode(p).map_err(|_| bad())?;
-    let mac = URL_SAFE_NO_PAD.decode(m).map_err(|_| bad())?;
-    let mut check = HmacSha256::new_from_slice(secret).map_err(|_| bad())?;
-    check.update(&payload);
-    check.verify_slice(&mac).map_err(|_| bad())?;
-    let state: ListState = serde_json::from_slice(&payload).map_err(|_| bad())?;
-    if state.expires < chrono::Utc::now().timestamp() {
-        return Err(err(
-            "badResumptionToken",
-            "the resumption token has expired",
-        ));
-    }
-    Ok(state)
-}
-
-/// Parses an OAI-PMH date: `YYYY-MM-DD` (expanded to the start or end of the day) or
-/// `YYYY-MM-DDThh:mm:ssZ`. Returns the stamp and whether it had day granularity.
-fn parse_date(name: &str, value: &str, end: bool) -> Result<(String, bool), OaiError> {
-    if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() && value.len() == 10 {
-        let time = if end { "23:59:59" } else { "00:00:00" };
-        return Ok((format!("{value}T{time}Z"), true));
-    }
-    if value.len() == 20
-        && chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%SZ").is_ok()
-    {
-        return Ok((value.to_owned(), false));
-    }
-    Err(err(
-        "badArgument",
-        format!("{name}={value:?} is not a date of the form YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ"),
-    ))
-}
-
 /// The record id behind an OAI identifier (an IVOA identifier), if it is one of ours.
 fn record_id(info: &RegistryInfo, identifier: &str) -> Option<String> {
     let lower = identifier.trim().to_ascii_lowercase();
@@ -170,147 +103,6 @@ pub struct Oai<'a> {
     pub log: &'a OaiLog,
     pub info: &'a RegistryInfo,
     pub secret: &'a [u8],
-}
-
-/// A well-formed OAI-PMH request.
-#[derive(Debug)]
-pub enum Request {
-    Identify,
-    ListMetadataFormats(Option<String>),
-    ListSets,
-    GetRecord { identifier: String, prefix: String },
-    List { verb: &'static str, start: Start },
-}
-
-/// Where a list request starts.
-#[derive(Debug)]
-pub enum Start {
-    /// A new list: format and datestamp range (inclusive, seconds).
-    Fresh {
-        prefix: String,
-        from: String,
-        until: String,
-    },
-    /// A resumption token's list.
-    Resume(ListState),
-}
-
-/// Checks a request's arguments as OAI-PMH requires, without looking at the catalogue:
-/// verb, allowed/required/repeated arguments, dates and their granularity, formats, sets and
-/// resumption tokens (signed with `secret`).
-pub fn parse(args: &[(String, String)], secret: &[u8]) -> Result<Request, OaiError> {
-    let verbs: Vec<&str> = args
-        .iter()
-        .filter(|(k, _)| k == "verb")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let verb = match verbs.as_slice() {
-        [verb] => *verb,
-        [] => return Err(err("badVerb", "the verb argument is missing")),
-        _ => return Err(err("badVerb", "the verb argument is repeated")),
-    };
-    let allowed = arguments(verb)
-        .ok_or_else(|| err("badVerb", format!("{verb:?} is not an OAI-PMH verb")))?;
-    check_arguments(args, allowed)?;
-    let arg = |k: &str| args.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    Ok(match verb {
-        "Identify" => Request::Identify,
-        "ListMetadataFormats" => Request::ListMetadataFormats(arg("identifier")),
-        "ListSets" => {
-            if arg("resumptionToken").is_some() {
-                return Err(err(
-                    "badResumptionToken",
-                    "this registry issues no resumption tokens for sets",
-                ));
-            }
-            Request::ListSets
-        }
-        "GetRecord" => {
-            let prefix = arg("metadataPrefix").unwrap_or_default();
-            check_prefix(&prefix)?;
-            Request::GetRecord {
-                identifier: arg("identifier").unwrap_or_default(),
-                prefix,
-            }
-        }
-        _ => {
-            let verb = if verb == "ListRecords" {
-                "ListRecords"
-            } else {
-                "ListIdentifiers"
-            };
-            let start = match arg("resumptionToken") {
-                Some(token) => {
-                    if args.len() != 2 {
-                        return Err(err(
-                            "badArgument",
-                            "resumptionToken is an exclusive argument: give only verb with it",
-                        ));
-                    }
-                    let state = decode_token(secret, &token)?;
-                    if state.verb != verb {
-                        return Err(err(
-                            "badResumptionToken",
-                            "this resumption token belongs to another verb",
-                        ));
-                    }
-                    Start::Resume(state)
-                }
-                None => {
-                    let prefix = arg("metadataPrefix").unwrap_or_default();
-                    check_prefix(&prefix)?;
-                    let from = arg("from")
-                        .map(|f| parse_date("from", &f, false))
-                        .transpose()?;
-                    let until = arg("until")
-                        .map(|u| parse_date("until", &u, true))
-                        .transpose()?;
-                    if let (Some((_, a)), Some((_, b))) = (&from, &until)
-                        && a != b
-                    {
-                        return Err(err(
-                            "badArgument",
-                            "from and until have different granularities",
-                        ));
-                    }
-                    let from = from.map_or_else(|| "0000-01-01T00:00:00Z".to_owned(), |f| f.0);
-                    let until = until.map_or_else(|| "9999-12-31T23:59:59Z".to_owned(), |u| u.0);
-                    if from > until {
-                        return Err(err("badArgument", "from is later than until"));
-                    }
-                    if let Some(set) = arg("set")
-                        && set != SET
-                    {
-                        return Err(err(
-                            "noRecordsMatch",
-                            format!("there is no set {set:?}; the set is {SET}"),
-                        ));
-                    }
-                    Start::Fresh {
-                        prefix,
-                        from,
-                        until,
-                    }
-                }
-            };
-            Request::List { verb, start }
-        }
-    })
-}
-
-/// The arguments each verb accepts (`verb` aside): required, optional.
-fn arguments(verb: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
-    Some(match verb {
-        "Identify" => (&[], &[]),
-        "ListMetadataFormats" => (&[], &["identifier"]),
-        "ListSets" => (&[], &["resumptionToken"]),
-        "GetRecord" => (&["identifier", "metadataPrefix"], &[]),
-        "ListIdentifiers" | "ListRecords" => (
-            &["metadataPrefix"],
-            &["from", "until", "set", "resumptionToken"],
-        ),
-        _ => return None,
-    })
 }
 
 impl Oai<'_> {
@@ -719,42 +511,6 @@ fn io_error(e: std::io::Error) -> OaiError {
     internal(e)
 }
 
-fn check_prefix(prefix: &str) -> Result<(), OaiError> {
-    if matches!(prefix, "ivo_vor" | "oai_dc") {
-        Ok(())
-    } else {
-        Err(err(
-            "cannotDisseminateFormat",
-            format!("metadataPrefix {prefix:?} is not offered: ivo_vor or oai_dc"),
-        ))
-    }
-}
-
-fn check_arguments(
-    args: &[(String, String)],
-    (required, optional): (&[&str], &[&str]),
-) -> Result<(), OaiError> {
-    let mut seen = std::collections::HashSet::new();
-    for (k, _) in args {
-        if !seen.insert(k.as_str()) {
-            return Err(err("badArgument", format!("the argument {k} is repeated")));
-        }
-        if k != "verb" && !required.contains(&k.as_str()) && !optional.contains(&k.as_str()) {
-            return Err(err(
-                "badArgument",
-                format!("{k} is not an argument of this verb"),
-            ));
-        }
-    }
-    let exclusive = seen.contains("resumptionToken");
-    for r in required {
-        if !exclusive && !seen.contains(r) {
-            return Err(err("badArgument", format!("the argument {r} is required")));
-        }
-    }
-    Ok(())
-}
-
 struct Resumption {
     token: Option<String>,
     expires: Option<String>,
@@ -774,94 +530,4 @@ enum Body {
         items: Vec<Vec<u8>>,
         resumption: Option<Resumption>,
     },
-}
-
-fn dc_open(w: &mut W, body: impl FnOnce(&mut W) -> R) -> R {
-    w.create_element("oai_dc:dc")
-        .with_attribute(("xmlns:oai_dc", NS_OAI_DC))
-        .with_attribute(("xmlns:dc", NS_DC))
-        .with_attribute(("xmlns:xsi", voresource::NS_XSI))
-        .with_attribute((
-            "xsi:schemaLocation",
-            "http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
-        ))
-        .write_inner_content(body)?;
-    Ok(())
-}
-
-fn dc_registry(info: &RegistryInfo, registry: bool) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut w = Writer::new(&mut buf);
-    dc_open(&mut w, |w| {
-        if registry {
-            text(w, "dc:title", "orrery publishing registry")?;
-            text(w, "dc:identifier", &info.registry_ivoid())?;
-            text(w, "dc:type", "Registry")?;
-        } else {
-            text(
-                w,
-                "dc:title",
-                &format!("The {} naming authority", info.authority),
-            )?;
-            text(w, "dc:identifier", &info.authority_ivoid())?;
-            text(w, "dc:type", "Organisation")?;
-        }
-        text(w, "dc:publisher", &info.publisher)
-    })?;
-    Ok(buf)
-}
-
-fn dc_tap(
-    info: &RegistryInfo,
-    t: &crate::ivoa::voresource::capabilities::TapInfo,
-) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut w = Writer::new(&mut buf);
-    dc_open(&mut w, |w| {
-        text(w, "dc:title", voresource::TAP_TITLE)?;
-        text(w, "dc:identifier", &info.tap_ivoid())?;
-        text(w, "dc:type", "Service")?;
-        text(w, "dc:relation", &t.base)?;
-        text(w, "dc:publisher", &info.publisher)
-    })?;
-    Ok(buf)
-}
-
-fn dc_asset(info: &RegistryInfo, a: &crate::model::Asset) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut w = Writer::new(&mut buf);
-    dc_open(&mut w, |w| {
-        text(w, "dc:title", &a.name)?;
-        for c in &a.creator {
-            text(w, "dc:creator", &c.name)?;
-        }
-        for s in a.keywords.iter().chain(&a.mission) {
-            text(w, "dc:subject", s)?;
-        }
-        if let Some(d) = a.abstract_.as_deref().or(a.description.as_deref()) {
-            text(w, "dc:description", d)?;
-        }
-        text(
-            w,
-            "dc:publisher",
-            a.publisher
-                .as_ref()
-                .map_or(info.publisher.as_str(), |p| p.name.as_str()),
-        )?;
-        if let Some(d) = &a.date_modified {
-            text(w, "dc:date", &voresource::utc(d))?;
-        }
-        text(w, "dc:type", &a.kind)?;
-        text(w, "dc:identifier", &info.ivoid(&a.id))?;
-        text(
-            w,
-            "dc:identifier",
-            &format!("{}/assets/{}", info.base_url, a.id),
-        )?;
-        if let Some(l) = &a.license {
-            text(w, "dc:rights", l)?;
-        }
-        Ok(())
-    })?;
-    Ok(buf)
 }
