@@ -28,6 +28,9 @@ pub struct TapError {
     pub message: String,
 }
 
+/// What a client is told of a failure inside the service.
+const INTERNAL: &str = "the service failed to run this query; the failure has been logged";
+
 impl TapError {
     pub fn client(message: impl Into<String>) -> TapError {
         TapError {
@@ -57,10 +60,18 @@ impl TapError {
 
 impl From<QueryError> for TapError {
     fn from(e: QueryError) -> TapError {
+        let client = e.is_client_error();
+        let message = if client {
+            e.to_string()
+        } else {
+            // The cause is logged; the client is told no more than that it is not theirs.
+            tracing::error!(error = %e, "tap query failed inside the service");
+            INTERNAL.to_owned()
+        };
         TapError {
-            client: e.is_client_error(),
+            client,
             unavailable: false,
-            message: e.to_string(),
+            message,
         }
     }
 }
