@@ -20,6 +20,12 @@ pub enum ProjectionError {
     Store(#[from] StoreError),
     #[error("background task failed: {0}")]
     Task(String),
+    /// A projection's own failure (the search index's, say), kept as it is.
+    #[error("projection {projection}: {source}")]
+    Projection {
+        projection: &'static str,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, ProjectionError>;

@@ -79,7 +79,10 @@ pub enum SearchError {
 
 impl From<SearchError> for ProjectionError {
     fn from(e: SearchError) -> Self {
-        ProjectionError::Task(e.to_string())
+        ProjectionError::Projection {
+            projection: "search",
+            source: Box::new(e),
+        }
     }
 }
 
