@@ -33,6 +33,8 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "..", "shared", "tools"))
 import gen_corpus as G  # noqa: E402  (the generator's own vocabulary drives the query mix)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import release_binary  # noqa: E402
 
 FACETS = {
     "type": [t for t, _ in G.TYPES],
@@ -429,9 +431,7 @@ def main():
     ap.add_argument("--no-wrk", action="store_true", help="skip the load test")
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
     args = ap.parse_args()
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    subprocess.run(["cargo", "build", "--release", "--bin", "orrery"], cwd=ROOT, check=True)
-    orrery = os.path.join(target, "release", "orrery")
+    orrery = release_binary()
     os.makedirs(args.work, exist_ok=True)
     corpus = os.path.join(args.work, f"corpus-{args.n}.jsonl")
     if not os.path.exists(corpus):
