@@ -48,7 +48,12 @@ fn fixture() -> &'static Fixture {
         writer.commit().expect("commit");
         let reader = index.reader().expect("reader");
         let labels = ConceptLabels::new(&vocab);
-        let tables = Tables::new(fields.clone(), table.words, table.bits.len());
+        let tables = Tables::new(
+            fields.clone(),
+            table.words,
+            table.bits.len(),
+            orrery::search::dense::BUDGET,
+        );
         Fixture { vocab, labels, table, fields, reader, tables }
     })
 }
