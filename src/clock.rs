@@ -1,21 +1,11 @@
-//! The clock every layer reads: UTC now in the forms the catalogue writes (RFC 3339 seconds for
-//! datestamps and history, Unix seconds for signed tokens).
+//! The clock every layer reads: UTC now as the catalogue writes it (RFC 3339 with seconds, for
+//! datestamps, history and the registry's own records).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{SecondsFormat, Utc};
 
 /// Now, as an RFC 3339 UTC timestamp with seconds precision (`2026-12-02T15:04:05Z`).
 pub fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// Now, as a time.
-pub fn now_utc() -> DateTime<Utc> {
-    Utc::now()
-}
-
-/// Now, in seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    Utc::now().timestamp()
 }
 
 #[cfg(test)]

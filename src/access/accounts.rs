@@ -183,8 +183,8 @@ impl Accounts {
         if new.roles.is_empty() {
             return Err(AccountsError::Invalid("a token needs a role".into()));
         }
-        let mut bytes = [0u8; 38];
-        getrandom::fill(&mut bytes).map_err(|e| AccountsError::Random(e.to_string()))?;
+        let bytes =
+            crate::secrets::random_bytes(38).map_err(|e| AccountsError::Random(e.to_string()))?;
         let id: String = bytes[..6].iter().map(|b| format!("{b:02x}")).collect();
         use base64::Engine as _;
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[6..]);

@@ -476,7 +476,7 @@ async fn tap_service(
     Ok(Arc::new(http::tap::TapState {
         tap,
         info: tap_info,
-        up_since: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        up_since: crate::clock::now(),
         jobs,
     }))
 }

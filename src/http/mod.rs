@@ -86,15 +86,11 @@ async fn record_metrics(State(metrics): State<Arc<Metrics>>, req: Request, next:
 async fn errors_as_problems(req: Request, next: Next) -> Response {
     // TAP speaks its own error forms (VOTable documents, UWS plain text).
     let tap = req.uri().path().starts_with("/tap/");
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
+    let request_id = req.headers().get(REQUEST_ID).cloned();
     let response = next.run(req).await;
     if response.extensions().get::<error::Internal>().is_some() {
-        return error::internal_problem(&request_id);
+        let id = request_id.as_ref().and_then(|v| v.to_str().ok());
+        return error::internal_problem(id.unwrap_or("-"));
     }
     if tap {
         return response;

@@ -142,7 +142,7 @@ impl Store {
             }
         };
         if store.meta_value("created")?.is_none() {
-            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let now = crate::clock::now();
             store.db.insert(QuadRef::new(
                 orr("store").as_ref(),
                 orr("created").as_ref(),

@@ -108,7 +108,7 @@ pub struct Oai<'a> {
 impl Oai<'_> {
     /// Answers the request whose arguments are `args` (query string or form body).
     pub async fn respond(&self, args: &[(String, String)]) -> Vec<u8> {
-        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let now = crate::clock::now();
         let outcome = match parse(args, self.secret) {
             Ok(request) => self.execute(request).await,
             Err(e) => Err(e),
@@ -282,7 +282,7 @@ impl Oai<'_> {
                         } else {
                             content(&store, &info, &h.id, &prefix, metadata, &mut labs)?
                         };
-                        out.push(wrap(&info, h, body.as_deref(), metadata).map_err(io_error)?);
+                        out.push(wrap(&info, h, body.as_deref(), metadata).map_err(internal)?);
                     }
                     Ok(out)
                 },
@@ -461,7 +461,7 @@ fn content(
             }
         }
     };
-    xml.map(Some).map_err(io_error)
+    xml.map(Some).map_err(internal)
 }
 
 /// A header, or a record with its header and metadata; deleted when `body` is `None`.
@@ -505,10 +505,6 @@ fn wrap(
         }
     }
     Ok(buf)
-}
-
-fn io_error(e: std::io::Error) -> OaiError {
-    internal(e)
 }
 
 struct Resumption {
