@@ -13,6 +13,10 @@ command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v stilts >/dev/null 2>&1 || need+=(stilts)
 # PostgreSQL: the second backend of the relational registry; the tests start their own servers.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+# The portal's browser tests: Debian's Chromium (driven by Playwright, never downloaded by it)
+# and Node.js for axe-core.
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2
@@ -32,4 +36,14 @@ if ! cmp -s scripts/requirements-test.txt "$stamp" 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
   cp scripts/requirements-test.txt "$stamp"
+fi
+
+# axe-core, injected into the pages by the browser tests, pinned, under target/npm.
+axe_version=4.14.1
+axe=target/npm/node_modules/axe-core
+if [[ "$(cat "$axe/.pinned" 2>/dev/null)" != "$axe_version" ]]; then
+  echo "installing axe-core $axe_version into target/npm" >&2
+  mkdir -p target/npm
+  npm install --silent --no-audit --no-fund --prefix target/npm "axe-core@$axe_version"
+  echo "$axe_version" > "$axe/.pinned"
 fi

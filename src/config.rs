@@ -99,6 +99,17 @@ impl Config {
         }
     }
 
+    /// Where the portal is served and who publishes it, under the catalogue's `name`.
+    pub fn portal_site(&self, name: &str) -> crate::portal::Site {
+        crate::portal::Site {
+            base_url: self.base_url.clone(),
+            launch_base: self.launch_base.clone(),
+            name: name.to_owned(),
+            publisher: self.publisher.clone(),
+            authority: self.authority.clone(),
+        }
+    }
+
     /// The IVOA identifier of an asset.
     pub fn ivoid(&self, id: &str) -> String {
         format!("ivo://{}/{id}", self.authority)

@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["project"],
     &["search", "linked", "ivoa"],
     &["catalog"],
+    &["portal"],
     &["telemetry"],
     &["config"],
     &["http"],

@@ -12,10 +12,11 @@
 //! | 4 | `project` | read models fed by store revision: the projection trait, assets table, OAI log |
 //! | 5 | `search`, `linked`, `ivoa` | the protocols: the tantivy index and its queries; schema.org, DCAT and SPARQL; VOResource, OAI-PMH, RegTAP, ADQL, TAP, UWS, VOSI |
 //! | 6 | `catalog` | the service core: the store with its projections, the write path and workflow, harvest, launch links |
-//! | 7 | `telemetry` | logs and metrics |
-//! | 8 | `config` | the service's one configuration struct |
-//! | 9 | `http` | the HTTP surface: routers, extractors, the one error conversion, OpenAPI |
-//! | 10 | `cli` | the command line, which also starts the HTTP service |
+//! | 7 | `portal` | the pages for people: search, catalogues, asset pages, feeds and exports, from compiled templates |
+//! | 8 | `telemetry` | logs and metrics |
+//! | 9 | `config` | the service's one configuration struct |
+//! | 10 | `http` | the HTTP surface: routers, extractors, the one error conversion, OpenAPI |
+//! | 11 | `cli` | the command line, which also starts the HTTP service |
 //!
 //! The protocols of layer 5 never import one another. Inside `ivoa` the same holds between its
 //! parts (see its own map).
@@ -33,6 +34,7 @@ mod layers;
 pub mod linked;
 pub mod model;
 pub mod panics;
+pub mod portal;
 pub mod project;
 pub mod search;
 pub mod secrets;

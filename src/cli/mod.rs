@@ -385,6 +385,10 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let search_queue = config.search_queue;
+    let portal = Arc::new(crate::portal::Portal::new(
+        catalog.clone(),
+        config.portal_site(http::portal::CATALOG_NAME),
+    ));
     let state = AppState {
         catalog: catalog.clone(),
         config: Arc::new(config),
@@ -394,6 +398,7 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         )),
         search_slots: Arc::new(tokio::sync::Semaphore::new(search_queue)),
         tap: tap.clone(),
+        portal,
     };
     http::serve(state).await?;
     if let Some(tap) = tap {

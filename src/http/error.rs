@@ -182,6 +182,18 @@ impl From<crate::search::SearchError> for ApiError {
     }
 }
 
+impl From<crate::portal::PortalError> for ApiError {
+    fn from(e: crate::portal::PortalError) -> ApiError {
+        use crate::portal::PortalError as P;
+        match e {
+            P::Search(s) => s.into(),
+            P::Store(s) => s.into(),
+            P::BadRequest(detail) => ApiError::bad_request(detail),
+            P::Render(r) => ApiError::internal(format_args!("rendering a page: {r}")),
+        }
+    }
+}
+
 impl From<crate::access::accounts::AccountsError> for ApiError {
     fn from(e: crate::access::accounts::AccountsError) -> ApiError {
         ApiError::internal(format_args!("accounts: {e}"))

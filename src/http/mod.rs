@@ -28,8 +28,9 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -51,6 +52,8 @@ pub struct AppState {
     pub search_slots: Arc<tokio::sync::Semaphore>,
     /// The TAP service on the relational registry.
     pub tap: Option<Arc<tap::TapState>>,
+    /// The pages for people.
+    pub portal: Arc<crate::portal::Portal>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -122,7 +125,21 @@ async fn server_header(mut response: Response) -> Response {
     response
 }
 
-async fn not_found() -> Response {
+/// What answers a path nothing serves: a page for a browser, a problem for everyone else.
+async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    let browser = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if browser {
+        let page = crate::portal::message_page(
+            portal::CATALOG_NAME,
+            404,
+            "Page not found",
+            "There is nothing at this address. Search the catalogue instead.",
+        );
+        return (StatusCode::NOT_FOUND, axum::response::Html(page.html)).into_response();
+    }
     error::problem(
         StatusCode::NOT_FOUND,
         Some("no such resource".into()),
@@ -168,7 +185,16 @@ pub fn api_routes() -> Vec<Route<AppState>> {
         route(M::GET, "/sitemap.xml", crawl::sitemap),
         route(M::GET, "/sitemaps/{file}", crawl::sitemap_part),
         route(M::GET, "/", portal::home),
+        route(M::GET, "/datalabs", portal::datalabs),
+        route(M::GET, "/pipelines", portal::pipelines),
+        route(M::GET, "/datasets", portal::datasets),
+        route(M::GET, "/volumes", portal::volumes),
         route(M::GET, "/assets/{id}", portal::landing),
+        route(M::GET, "/search.atom", portal::atom),
+        route(M::GET, "/search.csv", portal::csv),
+        route(M::GET, "/search.jsonl", portal::jsonl),
+        route(M::GET, "/opensearch.xml", portal::opensearch),
+        route(M::GET, "/static/{file}", portal::static_file),
         route(M::GET, "/healthz", ops::healthz),
         route(M::GET, "/metrics", ops::metrics),
     ]
@@ -190,7 +216,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// What every request passes through: the fallback, caught panics, the body limit, errors as
-/// problems (internal ones opaque), the server header, metrics, the trace span and request ids.
+/// problems (internal ones opaque), the server header, metrics, the trace span, request ids and,
+/// for a client that accepts it, gzip.
 fn edge(app: Router, limit: usize, metrics: Arc<Metrics>) -> Router {
     app.fallback(not_found)
         .layer(CatchPanicLayer::custom(error::panicked))
@@ -208,6 +235,7 @@ fn edge(app: Router, limit: usize, metrics: Arc<Metrics>) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(CompressionLayer::new())
 }
 
 /// Serves until ctrl-c or SIGTERM.

@@ -1,31 +1,21 @@
-//! Server-rendered portal pages: the home page listing the catalogue and an asset's landing page.
+//! The portal's routes: the search page and the catalogues, asset pages, the feeds and exports
+//! of any search, the OpenSearch description and the embedded stylesheet and script. The pages
+//! themselves are built in `crate::portal`; here they are run on the search pool for the caller
+//! and answered with their status, type and cache headers.
 
-use std::fmt::Write as _;
-
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
-use super::assets::{load, view};
+use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
-use crate::access::{self, Caller};
-
-use crate::escape::html as escape;
-
-fn page(title: &str, body: &str) -> String {
-    page_with_head(title, "", body)
-}
-
-/// A page with extra elements in its head (meta tags, JSON-LD).
-fn page_with_head(title: &str, head: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title>{head}<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
-         li{{margin:.3rem 0}} .t{{color:#555;font-size:.85em}} dt{{font-weight:600}}</style></head><body>{body}</body></html>",
-        escape(title)
-    )
-}
+use super::search::{on_search_pool, queue_slot, server_timing};
+use crate::access::Caller;
+use crate::portal::export::Format;
+use crate::portal::state::Catalogue;
+use crate::portal::{Page, statics};
 
 /// Where the catalogue lives, for the schema.org mapping.
 pub fn site(state: &AppState) -> crate::linked::schemaorg::Site<'_> {
@@ -52,141 +42,240 @@ pub async fn catalog_jsonld(State(state): State<AppState>) -> axum::response::Re
         .into_response()
 }
 
-/// The home page: every asset an anonymous visitor may see, by type.
-#[utoipa::path(get, path = "/", tag = "portal",
-    responses((status = 200, description = "the catalogue's home page", content_type = "text/html")))]
-pub async fn home(State(state): State<AppState>) -> ApiResult<Html<String>> {
-    let ids = state
-        .catalog
-        .assets
-        .recent_with_status("published", 2000)
-        .await
-        .map_err(crate::catalog::CatalogError::from)?;
-    let st = state.clone();
-    let body = tokio::task::spawn_blocking(move || -> ApiResult<String> {
-        let store = &st.catalog.store;
-        let mut by_type: std::collections::BTreeMap<String, Vec<(String, String, String)>> = Default::default();
-        for id in ids {
-            if let Some(a) = access::read_asset(store, &Caller::Anonymous, &id)? {
-                by_type.entry(a.kind.clone()).or_default().push((a.id, a.name, a.abstract_.unwrap_or_default()));
-            }
-        }
-        let mut body = String::from(
-            "<h1>orrery</h1><p>The platform's catalogue of datalabs, pipelines, datasets and data volumes \
-             (the most recently published). API: <a href=\"/docs\">/docs</a>.</p>",
-        );
-        for (kind, mut items) in by_type {
-            items.sort_by_key(|a| a.1.to_lowercase());
-            let _ = write!(body, "<h2>{} <span class=t>({})</span></h2><ul>", escape(&kind), items.len());
-            for (id, name, abs) in items {
-                let _ = write!(body, "<li><a href=\"/assets/{}\">{}</a> <span class=t>{}</span></li>", escape(&id), escape(&name), escape(&abs));
-            }
-            body.push_str("</ul>");
-        }
-        Ok(page("orrery catalogue", &body))
+fn html(page: Page, took: std::time::Duration) -> Response {
+    let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
+    server_timing((status, Html(page.html)).into_response(), "page", took)
+}
+
+async fn search_page(
+    state: AppState,
+    caller: Caller,
+    raw: Option<String>,
+    preset: Option<Catalogue>,
+) -> ApiResult<Response> {
+    let portal = state.portal.clone();
+    let (page, took) = on_search_pool(&state, move || {
+        portal.search_page(&caller, raw.as_deref(), preset)
     })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok(Html(body))
+    .await?;
+    Ok(html(page, took))
+}
+
+/// The search page of the Data Discovery Portal.
+#[utoipa::path(get, path = "/", tag = "portal",
+    params(
+        ("q" = Option<String>, Query, description = "the query, as in /api/v1/assets"),
+        ("type" = Option<Vec<String>>, Query, description = "facet values (repeat for OR); likewise every facet of /api/v1/assets"),
+        ("sort" = Option<String>, Query, description = "relevance, dateModified, name, popularity"),
+        ("page" = Option<usize>, Query, description = "1-based page number"),
+        ("limit" = Option<usize>, Query, description = "hits per page, 1 to 100, default 20"),
+    ),
+    responses((status = 200, description = "the search page: box, chips, facets with counts, hits, pages", content_type = "text/html"),
+              (status = 414, description = "a query string over 4,096 characters", content_type = "text/html")))]
+pub async fn home(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    search_page(state, caller, raw, None).await
+}
+
+/// The datalabs catalogue.
+#[utoipa::path(get, path = "/datalabs", tag = "portal",
+    responses((status = 200, description = "the search page preset to datalabs, as cards with Launch", content_type = "text/html")))]
+pub async fn datalabs(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    search_page(state, caller, raw, Some(Catalogue::Datalabs)).await
+}
+
+/// The pipelines catalogue.
+#[utoipa::path(get, path = "/pipelines", tag = "portal",
+    responses((status = 200, description = "the search page preset to pipelines, as cards with keywords, author and date", content_type = "text/html")))]
+pub async fn pipelines(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    search_page(state, caller, raw, Some(Catalogue::Pipelines)).await
+}
+
+/// The datasets catalogue.
+#[utoipa::path(get, path = "/datasets", tag = "portal",
+    responses((status = 200, description = "the search page preset to datasets", content_type = "text/html")))]
+pub async fn datasets(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    search_page(state, caller, raw, Some(Catalogue::Datasets)).await
+}
+
+/// The data volumes catalogue.
+#[utoipa::path(get, path = "/volumes", tag = "portal",
+    responses((status = 200, description = "the search page preset to data volumes, with their mount paths", content_type = "text/html")))]
+pub async fn volumes(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    search_page(state, caller, raw, Some(Catalogue::Volumes)).await
 }
 
 /// An asset's landing page.
 #[utoipa::path(get, path = "/assets/{id}", tag = "portal",
     params(("id" = String, Path, description = "the asset id")),
-    responses((status = 200, description = "the asset's page for people, with its schema.org JSON-LD", content_type = "text/html"),
-              (status = 404, description = "no such asset, or not one an anonymous visitor may see", content_type = "text/html")))]
-pub async fn landing(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let st = state.clone();
-    let started = std::time::Instant::now();
-    let result = tokio::task::spawn_blocking(move || -> ApiResult<String> {
-        let caller = Caller::Anonymous;
-        let v = view(&st, &caller, load(&st, &caller, &id)?)?;
-        let a = &v.asset;
-        let mut body = format!(
-            "<h1>{}</h1><p class=t>{}</p>",
-            escape(&a.name),
-            escape(&a.kind)
-        );
-        if let Some(abs) = &a.abstract_ {
-            let _ = write!(body, "<p>{}</p>", escape(abs));
+    responses((status = 200, description = "the asset's page for people, with its tabs and schema.org JSON-LD", content_type = "text/html"),
+              (status = 404, description = "no such asset, or not one the caller may see", content_type = "text/html")))]
+pub async fn landing(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let portal = state.portal.clone();
+    let (page, took) = on_search_pool(&state, move || portal.asset_page(&caller, &id)).await?;
+    Ok(html(page, took))
+}
+
+/// Any search as an Atom feed.
+#[utoipa::path(get, path = "/search.atom", tag = "portal",
+    responses((status = 200, description = "a page of the search as Atom with OpenSearch totals; same parameters as /", content_type = "application/atom+xml")))]
+pub async fn atom(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let portal = state.portal.clone();
+    let (body, took) = on_search_pool(&state, move || portal.atom(&caller, raw.as_deref())).await?;
+    let response = (
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        body,
+    )
+        .into_response();
+    Ok(server_timing(response, "feed", took))
+}
+
+/// The OpenSearch description of the catalogue.
+#[utoipa::path(get, path = "/opensearch.xml", tag = "portal",
+    responses((status = 200, description = "the OpenSearch 1.1 description: the page, the feed and the suggestions", content_type = "application/opensearchdescription+xml")))]
+pub async fn opensearch(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/opensearchdescription+xml; charset=utf-8",
+        )],
+        state.portal.opensearch(),
+    )
+        .into_response()
+}
+
+/// A message of a running export.
+enum Chunk {
+    Data(Vec<u8>),
+    Failed(ApiError),
+}
+
+async fn export(
+    state: AppState,
+    caller: Caller,
+    raw: Option<String>,
+    format: Format,
+) -> ApiResult<Response> {
+    let slot = queue_slot(&state)?;
+    let portal = state.portal.clone();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(4);
+    tokio::task::spawn_blocking(move || {
+        let slot = slot;
+        let sink_tx = tx.clone();
+        let result = crate::panics::catch(|| {
+            portal.export(&caller, raw.as_deref(), format, |chunk| {
+                sink_tx.blocking_send(Chunk::Data(chunk)).is_ok()
+            })
+        });
+        let failure: Option<ApiError> = match result {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.into()),
+            Err(panic) => Some(ApiError::internal(format_args!(
+                "an export panicked: {panic}"
+            ))),
+        };
+        drop(slot);
+        if let Some(e) = failure {
+            let _ = tx.blocking_send(Chunk::Failed(e));
         }
-        if let Some(d) = &a.description {
-            let _ = write!(body, "<div>{}</div>", escape(d).replace("\n\n", "<br><br>"));
+    });
+    // What goes wrong before the first chunk (a query that does not parse) is answered as an
+    // error; what goes wrong later ends the stream short, which the client sees as a failure.
+    let first = match rx.recv().await {
+        Some(Chunk::Data(d)) => d,
+        Some(Chunk::Failed(e)) => return Err(e),
+        None => Vec::new(),
+    };
+    let stream = futures_util::stream::unfold((Some(first), rx), |(first, mut rx)| async move {
+        if let Some(f) = first {
+            return Some((Ok::<Bytes, std::io::Error>(Bytes::from(f)), (None, rx)));
         }
-        body.push_str("<dl>");
-        for (label, values) in [
-            ("Domain", &a.domain),
-            ("Properties", &a.property),
-            ("Missions", &a.mission),
-            ("Wavebands", &a.waveband),
-            ("File types", &a.associated_file_type),
-            ("Keywords", &a.keywords),
-        ] {
-            if !values.is_empty() {
-                let _ = write!(
-                    body,
-                    "<dt>{label}</dt><dd>{}</dd>",
-                    escape(&values.join(", "))
-                );
+        match rx.recv().await? {
+            Chunk::Data(d) => Some((Ok(Bytes::from(d)), (None, rx))),
+            Chunk::Failed(e) => {
+                tracing::error!(status = %e.status, detail = %e.detail, "an export failed part-way");
+                Some((Err(std::io::Error::other("the export failed")), (None, rx)))
             }
         }
-        if let Some(l) = &a.license {
-            let _ = write!(body, "<dt>Licence</dt><dd>{}</dd>", escape(l));
-        }
-        body.push_str("</dl>");
-        if !v.links.launch.is_empty() {
-            body.push_str("<h2>Launch a datalab on this asset</h2><ul>");
-            for l in &v.links.launch {
-                let _ = write!(
-                    body,
-                    "<li><a href=\"{}\">{}</a></li>",
-                    escape(&l.url),
-                    escape(&l.datalab)
-                );
-            }
-            body.push_str("</ul>");
-        }
-        let _ = write!(
-            body,
-            "<p class=t>IRI <a href=\"{0}\">{0}</a> · IVOA id {1} · <a href=\"{2}\">JSON</a></p>",
-            escape(&v.links.iri),
-            escape(&v.links.ivoid),
-            escape(&v.links.self_)
-        );
-        let site = site(&st);
-        let description = crate::linked::schemaorg::description(a, &site);
-        let short: String = description.chars().take(300).collect();
-        let jsonld = crate::linked::schemaorg::asset(a, &site, st.catalog.store.vocab());
-        // `</` may not appear inside a script element.
-        let jsonld = serde_json::to_string(&jsonld)
-            .unwrap_or_default()
-            .replace("</", "<\\/");
-        let head = format!(
-            "<link rel=\"canonical\" href=\"{page}\"><meta name=\"description\" content=\"{desc}\">\
-             <meta property=\"og:type\" content=\"website\"><meta property=\"og:title\" content=\"{title}\">\
-             <meta property=\"og:description\" content=\"{desc}\"><meta property=\"og:url\" content=\"{page}\">\
-             <meta property=\"og:site_name\" content=\"{site_name}\">\
-             <link rel=\"alternate\" type=\"application/ld+json\" href=\"{json}\">\
-             <script type=\"application/ld+json\">{jsonld}</script>",
-            page = escape(&v.links.landing_page),
-            desc = escape(&short),
-            title = escape(&a.name),
-            site_name = escape(site.catalog_name),
-            json = escape(&v.links.self_),
-        );
-        Ok(page_with_head(&a.name, &head, &body))
-    })
-    .await;
-    match result {
-        Ok(Ok(html)) => {
-            super::search::server_timing(Html(html).into_response(), "page", started.elapsed())
-        }
-        Ok(Err(e)) if e.status == StatusCode::NOT_FOUND => (
-            StatusCode::NOT_FOUND,
-            Html(page("Not found", "<h1>Not found</h1><p>No such asset.</p>")),
-        )
-            .into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+    });
+    let disposition = format!("attachment; filename=\"search.{}\"", format.extension());
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
     }
+    Ok(response)
+}
+
+/// The whole result set of any search as CSV.
+#[utoipa::path(get, path = "/search.csv", tag = "portal",
+    responses((status = 200, description = "every hit of the search (not just a page) as CSV, streamed; same parameters as /", content_type = "text/csv"),
+              (status = 400, description = "the query does not parse", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
+pub async fn csv(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    export(state, caller, raw, Format::Csv).await
+}
+
+/// The whole result set of any search as JSON Lines.
+#[utoipa::path(get, path = "/search.jsonl", tag = "portal",
+    responses((status = 200, description = "every hit of the search as JSON Lines, streamed; same parameters as /", content_type = "application/jsonl"),
+              (status = 400, description = "the query does not parse", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
+pub async fn jsonl(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    export(state, caller, raw, Format::JsonLines).await
+}
+
+/// The portal's stylesheet and script, named by their content's hash.
+#[utoipa::path(get, path = "/static/{file}", tag = "portal",
+    params(("file" = String, Path, description = "portal.{hash}.css or portal.{hash}.js")),
+    responses((status = 200, description = "the file, to be kept for a year", content_type = "text/css"),
+              (status = 404, description = "no such file (an older build's name)", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
+pub async fn static_file(Path(file): Path<String>) -> ApiResult<Response> {
+    let f = statics::get(&format!("/static/{file}"))
+        .ok_or_else(|| ApiError::not_found("no such file"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, f.content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        f.body,
+    )
+        .into_response())
 }

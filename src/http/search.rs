@@ -34,12 +34,42 @@ fn bad_parameter(name: &str, message: impl Into<String>) -> ApiError {
 
 /// A place in the bounded queue of searches, or 503 when it is full: a burst past what the
 /// cores can answer is turned away at once instead of queueing without bound.
-fn queue_slot(state: &AppState) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+pub(super) fn queue_slot(state: &AppState) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
     state
         .search_slots
         .clone()
         .try_acquire_owned()
         .map_err(|_| ApiError::unavailable("too many searches at once; try again shortly", 1))
+}
+
+/// Runs `work` on the pool that passes over the segments, with a place in the search queue:
+/// the search's own thread then takes its share of the segments at once, and no more searches
+/// run at a time than there are cores. A panic there (which would end the process) is caught
+/// and answered as a failure. Returns the answer and how long it took.
+pub(super) async fn on_search_pool<T, E>(
+    state: &AppState,
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> ApiResult<(T, Duration)>
+where
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    let slot = queue_slot(state)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let started = Instant::now();
+        let r = crate::panics::catch(work);
+        let took = started.elapsed();
+        // The place is given back before the answer, so that a client sending its next search
+        // as soon as it has this one finds it free.
+        drop(slot);
+        let _ = tx.send(r.map(|r| (r, took)));
+    });
+    let (answer, took) = rx
+        .await
+        .map_err(|e| ApiError::internal(format_args!("search worker: {e}")))?
+        .map_err(|panic| ApiError::internal(format_args!("a search panicked: {panic}")))?;
+    Ok((answer.map_err(Into::into)?, took))
 }
 
 fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
@@ -122,6 +152,7 @@ pub fn request(raw: Option<&str>) -> ApiResult<SearchRequest> {
         sort,
         limit: limit(&pairs, crate::search::MAX_LIMIT)?,
         cursor: single(&pairs, "cursor")?.map(str::to_owned),
+        offset: 0,
         strategy: Default::default(),
     })
 }
@@ -158,24 +189,12 @@ pub async fn search(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let req = request(raw.as_deref())?;
-    let slot = queue_slot(&state)?;
     let catalog = state.catalog.clone();
     let launch_base = state.config.launch_base.clone();
-    // On the pool that passes over the segments: the search's own thread then takes its
-    // share of the segments at once, and no more searches run at a time than there are cores.
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    // A panic on that pool would end the process: it is caught and answered as a failure.
-    rayon::spawn(move || {
-        let _slot = slot;
-        let started = Instant::now();
-        let r = crate::panics::catch(|| catalog.search.search(&caller, &req, &launch_base));
-        let _ = tx.send(r.map(|r| (r, started.elapsed())));
-    });
-    let (response, took) = rx
-        .await
-        .map_err(|e| ApiError::internal(format_args!("search worker: {e}")))?
-        .map_err(|panic| ApiError::internal(format_args!("the search panicked: {panic}")))?;
-    let response = response?;
+    let (response, took) = on_search_pool(&state, move || {
+        catalog.search.search(&caller, &req, &launch_base)
+    })
+    .await?;
     Ok(timed(Json(response).into_response(), took))
 }
 
@@ -190,6 +209,7 @@ pub struct Suggestions {
     params(
         ("q" = String, Query, description = "What has been typed so far"),
         ("limit" = Option<usize>, Query, description = "1 to 20, default 8"),
+        ("format" = Option<String>, Query, description = "json (default) or opensearch: the OpenSearch suggestions extension's [query, [completions]] as application/x-suggestions+json"),
     ),
     responses(
         (status = 200, description = "completions, best first", body = Suggestions),
@@ -202,17 +222,25 @@ pub async fn suggest(
 ) -> ApiResult<Response> {
     let pairs = pairs(raw.as_deref());
     for (k, _) in &pairs {
-        if !matches!(k.as_str(), "q" | "limit") {
+        if !matches!(k.as_str(), "q" | "limit" | "format") {
             return Err(bad_parameter(
                 k,
-                format!("unknown parameter {k:?}; parameters are q, limit"),
+                format!("unknown parameter {k:?}; parameters are q, limit, format"),
             ));
         }
     }
+    let opensearch = match single(&pairs, "format")? {
+        None | Some("json") => false,
+        Some("opensearch") => true,
+        Some(_) => {
+            return Err(bad_parameter("format", "format must be json or opensearch"));
+        }
+    };
     let q = single(&pairs, "q")?
         .ok_or_else(|| bad_parameter("q", "q is required"))?
         .to_owned();
     let limit = limit(&pairs, 20)?.unwrap_or(8);
+    let q_echo = q.clone();
     let slot = queue_slot(&state)?;
     let catalog = state.catalog.clone();
     let (result, took) = tokio::task::spawn_blocking(move || {
@@ -224,8 +252,18 @@ pub async fn suggest(
     .await
     .map_err(ApiError::internal)?;
     let suggestions = result?;
-    Ok(timed(
-        Json(Suggestions { suggestions }).into_response(),
-        took,
-    ))
+    let response = if opensearch {
+        let texts: Vec<&str> = suggestions.iter().map(|s| s.text.as_str()).collect();
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/x-suggestions+json",
+            )],
+            serde_json::to_vec(&(q_echo, texts)).unwrap_or_default(),
+        )
+            .into_response()
+    } else {
+        Json(Suggestions { suggestions }).into_response()
+    };
+    Ok(timed(response, took))
 }

@@ -74,6 +74,13 @@ impl SearchIndex {
                 format!("limit must be between 1 and {MAX_LIMIT}"),
             ));
         }
+        if req.offset > MAX_OFFSET {
+            return Err(bad(
+                "offset",
+                None,
+                format!("a page may start at most {MAX_OFFSET} hits deep"),
+            ));
+        }
         let parsed = query::parse(&req.q).map_err(|e| bad("q", Some(e.position), e.message))?;
         let sort = req.sort.unwrap_or(if parsed.is_some() {
             SortBy::Relevance
@@ -105,7 +112,7 @@ impl SearchIndex {
             filters,
             visibility: Self::visibility(caller),
             sort,
-            keep: limit + 1,
+            keep: req.offset + limit + 1,
             after,
             strategy: req.strategy,
             shape: leaves::shape(&*candidates),
@@ -113,6 +120,7 @@ impl SearchIndex {
         let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
 
         let mut top = found.top;
+        top.drain(..req.offset.min(top.len()));
         let more = top.len() > limit;
         top.truncate(limit);
         let next_cursor = if more {

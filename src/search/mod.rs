@@ -55,6 +55,8 @@ const DOC_BLOCK: usize = 2048;
 pub const MAX_LIMIT: usize = 100;
 /// Default page size.
 pub const DEFAULT_LIMIT: usize = 20;
+/// Deepest hit a numbered page may start at: deeper pages are reached by cursor.
+pub const MAX_OFFSET: usize = 10_000;
 /// Keyword values returned per response (selected ones always are).
 const KEYWORD_VALUES: usize = 20;
 /// Snapshots kept for cursors.
@@ -106,6 +108,8 @@ pub struct SearchRequest {
     pub sort: Option<SortBy>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
+    /// Hits to skip before the page (numbered pages of the portal; at most `MAX_OFFSET`).
+    pub offset: usize,
     /// How segments are counted; `Auto` but in tests that compare the strategies.
     pub strategy: Strategy,
 }

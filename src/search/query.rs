@@ -305,6 +305,61 @@ pub fn parse(input: &str) -> Result<Option<Node>, SyntaxError> {
     Ok(Some(node))
 }
 
+/// A fielded term the whole query requires (`type:datalab` at the top level, not negated, not
+/// one side of an `OR`, not in parentheses), with where it stands in the input, so that a
+/// search page can show it as a filter and remove it from the box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequiredField {
+    pub field: String,
+    pub value: String,
+    /// The input without this term (and the spaces around it collapsed).
+    pub without: String,
+}
+
+/// The required fielded terms of a query that parses; none of one that does not.
+pub fn required_fields(input: &str) -> Vec<RequiredField> {
+    let Ok(toks) = lex(input) else {
+        return Vec::new();
+    };
+    let chars: Vec<char> = input.chars().collect();
+    let mut depth = 0usize;
+    let mut out = Vec::new();
+    for (i, (pos, tok)) in toks.iter().enumerate() {
+        match tok {
+            Tok::Open => depth += 1,
+            Tok::Close => depth = depth.saturating_sub(1),
+            Tok::Field(field, value) if depth == 0 => {
+                let before = i.checked_sub(1).map(|j| &toks[j].1);
+                let after = toks.get(i + 1).map(|t| &t.1);
+                let free = !matches!(before, Some(Tok::Minus | Tok::Not | Tok::Or))
+                    && !matches!(after, Some(Tok::Or));
+                if !free {
+                    continue;
+                }
+                let start = pos - 1;
+                let end = toks.get(i + 1).map_or(chars.len(), |(p, _)| p - 1);
+                let start = if matches!(before, Some(Tok::Plus)) {
+                    start.saturating_sub(1)
+                } else {
+                    start
+                };
+                let rest: String = chars[..start].iter().chain(&chars[end..]).collect();
+                let value = match value {
+                    Value::Word(w) | Value::Phrase(w) => w.clone(),
+                    Value::Prefix(p) => format!("{p}*"),
+                };
+                out.push(RequiredField {
+                    field: field.clone(),
+                    value,
+                    without: rest.split_whitespace().collect::<Vec<_>>().join(" "),
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +369,27 @@ mod tests {
             value: Value::Word(w.into()),
             position,
         }
+    }
+
+    #[test]
+    fn required_fields_name_the_filters_typed_in_the_box() {
+        let f = required_fields(r#"GOCE type:datalab property:"Analysis Tool" -mission:Gaia"#);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(
+            (f[0].field.as_str(), f[0].value.as_str()),
+            ("type", "datalab")
+        );
+        assert_eq!(
+            f[0].without,
+            r#"GOCE property:"Analysis Tool" -mission:Gaia"#
+        );
+        assert_eq!(f[1].value, "Analysis Tool");
+        assert_eq!(f[1].without, "GOCE type:datalab -mission:Gaia");
+        assert!(required_fields("type:datalab OR type:pipeline").is_empty());
+        assert!(required_fields("(type:datalab gaia)").is_empty());
+        assert!(required_fields("NOT type:datalab").is_empty());
+        assert!(required_fields(r#"type:"unclosed"#).is_empty());
+        assert_eq!(required_fields("+type:dataset x")[0].without, "x");
     }
 
     #[test]

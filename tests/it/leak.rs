@@ -25,6 +25,33 @@ const SECRET_ID: &str = "zqxid";
 /// The anonymous entry points; the crawl follows every same-site link from them.
 const SURFACES: &[&str] = &[
     "/",
+    // The portal: the catalogues, searches for the canary, facet selections (the crawl does
+    // not follow `rel=nofollow` links, the facet toggles, whose combinations are endless), a
+    // page past the last, the feeds and exports, the OpenSearch description.
+    "/datalabs",
+    "/pipelines",
+    "/datasets",
+    "/volumes",
+    "/?q=zqxleak",
+    "/?q=zqxleak*",
+    "/?q=name:zqxleak",
+    "/?q=zqxlaek",
+    "/?keyword=zqxleakkw",
+    "/?mission=Gaia",
+    "/?mission=Gaia&type=Dataset&property=Analysis+Tool",
+    "/?waveband=Optical&fileType=FITS&audience=Researcher",
+    "/?sort=popularity",
+    "/?sort=name&page=99",
+    "/datasets?mission=Gaia&q=zqxleak",
+    "/search.atom",
+    "/search.atom?q=zqxleak",
+    "/search.atom?mission=Gaia",
+    "/search.csv",
+    "/search.csv?mission=Gaia",
+    "/search.jsonl",
+    "/search.jsonl?q=zqxleak",
+    "/opensearch.xml",
+    "/api/v1/suggest?q=zqx&format=opensearch",
     "/api/v1/assets?limit=100",
     "/api/v1/assets?limit=100&sort=dateModified",
     "/api/v1/assets?limit=100&sort=popularity",
@@ -173,7 +200,7 @@ impl Probe<'_> {
 fn links(base: &str, body: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut push = |raw: &str| {
-        let raw = raw.replace("&amp;", "&");
+        let raw = raw.replace("&amp;", "&").replace("&#38;", "&");
         let path = if let Some(rest) = raw.strip_prefix(base) {
             rest.to_owned()
         } else if raw.starts_with('/') && !raw.starts_with("//") {
@@ -194,10 +221,20 @@ fn links(base: &str, body: &str) -> Vec<String> {
         }
     }
     for attr in ["href=\"", "src=\""] {
-        for part in body.split(attr).skip(1) {
-            if let Some(end) = part.find('"') {
+        let mut parts = body.split(attr);
+        let mut before = parts.next().unwrap_or_default();
+        for part in parts {
+            // A link marked nofollow (a facet toggle) is not followed, as crawlers do.
+            let tag_start = &before[before.rfind('<').unwrap_or(0)..];
+            let tag_end = &part[..part.find('>').unwrap_or(part.len())];
+            let nofollow =
+                tag_start.contains("rel=\"nofollow\"") || tag_end.contains("rel=\"nofollow\"");
+            if let Some(end) = part.find('"')
+                && !nofollow
+            {
                 push(&part[..end]);
             }
+            before = part;
         }
     }
     if let Ok(v) = serde_json::from_str::<Value>(body) {

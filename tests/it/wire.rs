@@ -46,6 +46,7 @@ macro_rules! snapshot {
             (r"urn:request:[0-9a-f-]+", "urn:request:[request-id]"),
             (r#"resumptionToken[^>]*>[^<]+<"#, "resumptionToken>[token]<"),
             (r#""nextCursor": ?"[^"]*""#, r#""nextCursor":"[cursor]""#),
+            (r"/static/portal\.[0-9a-f]+\.(css|js)", "/static/portal.[hash].$1"),
         ]}, {
             insta::assert_snapshot!($name, $body);
         });
@@ -188,6 +189,30 @@ fn search_page_of_hits(s: &Server) {
     );
 }
 
+fn portal_pages_and_feeds(s: &Server) {
+    snapshot!(
+        "portal_search",
+        fetch(s, "/?q=gaia&mission=Gaia+DR3&limit=3", "text/html")
+    );
+    snapshot!("portal_pipelines", fetch(s, "/pipelines", "text/html"));
+    snapshot!(
+        "portal_pipeline_page",
+        fetch(s, "/assets/hello-pipeman", "text/html")
+    );
+    snapshot!(
+        "portal_atom",
+        fetch(s, "/search.atom?q=gaia&limit=3", "application/atom+xml")
+    );
+    snapshot!(
+        "portal_opensearch",
+        fetch(
+            s,
+            "/opensearch.xml",
+            "application/opensearchdescription+xml"
+        )
+    );
+}
+
 #[test]
 fn wire_formats() {
     let dir = tempfile::tempdir().unwrap();
@@ -201,4 +226,5 @@ fn wire_formats() {
     problem_json(&s);
     landing_page(&s);
     search_page_of_hits(&s);
+    portal_pages_and_feeds(&s);
 }

@@ -1,0 +1,53 @@
+//! An asset's Markdown description as HTML a page may carry: rendered by `pulldown-cmark`
+//! (CommonMark with tables and strikethrough), then sanitised by `ammonia`, so that whatever an
+//! author wrote — raw HTML, `javascript:` links, event attributes — cannot run in a reader's
+//! browser. Links to other sites get `rel="noopener noreferrer nofollow"`.
+
+use pulldown_cmark::{Options, Parser, html};
+
+/// The sanitised HTML of `markdown`.
+pub fn render(markdown: &str) -> String {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    let mut raw = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .url_schemes(["http", "https", "mailto"].into())
+        .clean(&raw)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[test]
+    fn markdown_is_rendered() {
+        let html = render("**Gaia** DR3 in `ECSV`\n\n- one\n- two");
+        assert!(html.contains("<strong>Gaia</strong>"), "{html}");
+        assert!(html.contains("<code>ECSV</code>"), "{html}");
+        assert!(html.contains("<li>two</li>"), "{html}");
+    }
+
+    #[test]
+    fn nothing_an_author_writes_can_run() {
+        let html = render(
+            "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) \
+             <a href=\"https://example.org\" onclick=\"alert(4)\">y</a>",
+        );
+        for bad in ["<script", "onerror", "href=\"javascript:", "onclick"] {
+            assert!(!html.contains(bad), "{bad} in {html}");
+        }
+        let link = render("[click](javascript:alert)");
+        assert!(
+            link.contains("click") && !link.contains("javascript"),
+            "{link}"
+        );
+        assert!(
+            html.contains("rel=\"noopener noreferrer nofollow\""),
+            "{html}"
+        );
+    }
+}
