@@ -130,12 +130,21 @@ fn text(value: impl Into<String>) -> Item {
     }
 }
 
+/// `href` if it is a web address (`http://` or `https://`): an asset's fields are its authors'
+/// text, and nothing else of it may become a link.
+fn web(href: &str) -> Option<String> {
+    let head: String = href
+        .chars()
+        .take(8)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    (head.starts_with("https://") || head.starts_with("http://")).then(|| href.to_owned())
+}
+
 fn link(value: impl Into<String>, href: &str) -> Item {
-    // Only web addresses become links: an asset's fields are its authors' text.
-    let safe = href.starts_with("https://") || href.starts_with("http://");
     Item {
         text: value.into(),
-        href: safe.then(|| href.to_owned()),
+        href: web(href),
     }
 }
 
@@ -246,24 +255,14 @@ impl Portal {
             .distribution
             .iter()
             .map(|d| {
-                let url = d
-                    .download_url
-                    .clone()
-                    .unwrap_or_else(|| d.access_url.clone());
                 DistributionView {
                     title: d
                         .title
                         .clone()
                         .unwrap_or_else(|| truncate(&d.access_url, 80)),
-                    url: if url.starts_with("http") {
-                        d.access_url.clone()
-                    } else {
-                        String::new()
-                    },
-                    download: d
-                        .download_url
-                        .clone()
-                        .filter(|u| u.starts_with("http://") || u.starts_with("https://")),
+                    // Only web addresses become links: a distribution's are its author's text.
+                    url: web(&d.access_url).unwrap_or_default(),
+                    download: d.download_url.as_deref().and_then(web),
                     format: match (&d.format, &d.media_type) {
                         (Some(f), Some(m)) => Some(format!("{f} ({m})")),
                         (Some(f), None) => Some(f.clone()),
@@ -323,12 +322,16 @@ impl Portal {
              WHERE ivoid = '{}'",
             ivoid.to_lowercase().replace('\'', "''")
         );
+        // Written as JSON strings, which are Python string literals too: whatever an
+        // identifier holds stays inside its string.
+        let literal = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
         let pyvo = format!(
             "import pyvo\n\
-             tap = pyvo.dal.TAPService(\"{base}/tap\")\n\
-             rows = tap.search(\"\"\"{}\"\"\").to_table()\n\
+             tap = pyvo.dal.TAPService({})\n\
+             rows = tap.search({}).to_table()\n\
              print(rows)",
-            adql.replace('\n', " ")
+            literal(&format!("{base}/tap")),
+            literal(&adql.replace('\n', " "))
         );
         let oai = {
             let q: String = form_urlencoded::Serializer::new(String::new())

@@ -54,25 +54,35 @@ fn csv_header() -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
+/// A text cell as a spreadsheet may open it: one that would start a formula (`=`, `+`, `-`,
+/// `@`, a tab or a carriage return) is written after an apostrophe, so that opening an export
+/// never runs what an asset's author wrote.
+fn cell(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
+    }
+}
+
 fn csv_rows(hits: &[Hit]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for h in hits {
         let mut row: Vec<String> = vec![
             h.id.clone(),
             h.kind.clone(),
-            h.name.clone(),
-            h.abstract_.clone().unwrap_or_default(),
+            cell(&h.name),
+            cell(h.abstract_.as_deref().unwrap_or_default()),
             h.date_modified.clone().unwrap_or_default(),
             h.popularity.map(|p| p.to_string()).unwrap_or_default(),
             h.links.landing_page.clone(),
         ];
         for f in Facet::ALL {
-            row.push(
-                h.facets
+            row.push(cell(
+                &h.facets
                     .get(f.name())
                     .map(|v| v.join("; "))
                     .unwrap_or_default(),
-            );
+            ));
         }
         let _ = w.write_record(&row);
     }
@@ -106,17 +116,16 @@ impl Portal {
         format: Format,
         mut sink: impl FnMut(Vec<u8>) -> bool,
     ) -> Result<()> {
-        let (mut state, notices) = PageState::parse(raw, None);
+        let (mut state, _) = PageState::parse(raw, None);
         state.page = 1;
         state.per_page = MAX_LIMIT;
         let Searched {
-            state,
-            response,
-            error,
-            ..
-        } = self.run(caller, state, None, notices)?;
+            state, response, ..
+        } = self.run_strict(caller, raw, state)?;
         let Some(mut response) = response else {
-            return Err(PortalError::BadRequest(error.unwrap_or_default()));
+            return Err(PortalError::BadRequest(
+                "the search could not be run".into(),
+            ));
         };
         if format == Format::Csv && !sink(csv_header()) {
             return Ok(());
@@ -146,6 +155,13 @@ impl Portal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_cell_starts_a_formula() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell("-1+2"), "'-1+2");
+        assert_eq!(cell("Gaia DR3"), "Gaia DR3");
+    }
 
     #[test]
     fn the_csv_header_names_every_facet() {

@@ -65,7 +65,7 @@ fn atom(portal: &Portal, s: &Searched, created: &str) -> std::io::Result<Vec<u8>
         q => format!("{}: {q}", portal.site.name),
     };
     let page = |n: usize| format!("{base}{}", state.at_page(n).href("/search.atom"));
-    let last = total.div_ceil(state.per_page as u64).max(1) as usize;
+    let last = super::search_page::pages_in(total, state.per_page);
     w.create_element("feed")
         .with_attribute(("xmlns", NS_ATOM))
         .with_attribute(("xmlns:opensearch", NS_OPENSEARCH))
@@ -156,8 +156,8 @@ fn atom(portal: &Portal, s: &Searched, created: &str) -> std::io::Result<Vec<u8>
 impl Portal {
     /// The Atom feed of the search `raw` asks for, as `caller`. Blocking.
     pub fn atom(&self, caller: &Caller, raw: Option<&str>) -> Result<Vec<u8>> {
-        let (state, notices) = super::state::PageState::parse(raw, None);
-        let searched = self.run(caller, state, None, notices)?;
+        let (state, _) = super::state::PageState::parse(raw, None);
+        let searched = self.run_strict(caller, raw, state)?;
         let created = self.catalog.store.created();
         Ok(atom(self, &searched, &created).unwrap_or_default())
     }

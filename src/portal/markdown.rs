@@ -1,9 +1,21 @@
 //! An asset's Markdown description as HTML a page may carry: rendered by `pulldown-cmark`
 //! (CommonMark with tables and strikethrough), then sanitised by `ammonia`, so that whatever an
 //! author wrote — raw HTML, `javascript:` links, event attributes — cannot run in a reader's
-//! browser. Links to other sites get `rel="noopener noreferrer nofollow"`.
+//! browser. Links to other sites get `rel="noopener noreferrer nofollow"`; headings go two
+//! levels down, under the page's own.
 
-use pulldown_cmark::{Options, Parser, html};
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+/// A heading of the description, two levels down: it sits under the page's `h1` and its
+/// section's `h2`.
+fn demoted(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    }
+}
 
 /// The sanitised HTML of `markdown`.
 pub fn render(markdown: &str) -> String {
@@ -11,7 +23,22 @@ pub fn render(markdown: &str) -> String {
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    let events = Parser::new_ext(markdown, options).map(|e| match e {
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: demoted(level),
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(demoted(level))),
+        e => e,
+    });
+    html::push_html(&mut raw, events);
     ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer nofollow"))
         .url_schemes(["http", "https", "mailto"].into())
@@ -29,6 +56,15 @@ mod tests {
         assert!(html.contains("<strong>Gaia</strong>"), "{html}");
         assert!(html.contains("<code>ECSV</code>"), "{html}");
         assert!(html.contains("<li>two</li>"), "{html}");
+    }
+
+    #[test]
+    fn headings_sit_under_the_section() {
+        let html = render("# Title\n\n## Part");
+        assert!(
+            html.contains("<h3>Title</h3>") && html.contains("<h4>Part</h4>"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -232,6 +232,31 @@ impl Portal {
         })
     }
 
+    /// Runs the search of a query string for a feed or an export, which have no page to
+    /// explain themselves on: whatever a page would mend or notice (an unknown parameter or
+    /// value, a query that does not parse, a string too long) is refused instead, so that a
+    /// misspelt filter never silently widens what is exported.
+    pub fn run_strict(
+        &self,
+        caller: &Caller,
+        raw: Option<&str>,
+        state: PageState,
+    ) -> Result<Searched> {
+        if raw.is_some_and(|r| r.len() > MAX_QUERY_STRING) {
+            return Err(PortalError::BadRequest(format!(
+                "a search may be at most {MAX_QUERY_STRING} characters long"
+            )));
+        }
+        let (_, notices) = PageState::parse(raw, None);
+        let searched = self.run(caller, state, None, notices)?;
+        let mut problems: Vec<String> = searched.notices.iter().map(|n| n.0.clone()).collect();
+        problems.extend(searched.error.clone());
+        if !problems.is_empty() {
+            return Err(PortalError::BadRequest(problems.join("; ")));
+        }
+        Ok(searched)
+    }
+
     fn search(&self, caller: &Caller, req: &SearchRequest) -> Result<SearchResponse> {
         Ok(self
             .catalog
@@ -277,27 +302,43 @@ impl Portal {
         state: &PageState,
         preset: Option<Catalogue>,
     ) -> Result<Vec<Relax>> {
-        let path = preset.map_or("/", Catalogue::path);
-        let mut tries: Vec<(String, PageState)> = Vec::new();
+        let mut tries: Vec<(String, PageState, Option<Catalogue>)> = Vec::new();
         for (facet, values) in &state.filters {
             for v in values {
                 tries.push((
                     format!("{}: {}", facet_label(*facet), value_label(*facet, v)),
                     state.toggled(*facet, v),
+                    preset,
                 ));
             }
         }
         let typed = required_fields(&state.q);
         for f in &typed {
-            tries.push((format!("{}:{}", f.field, f.value), state.with_q(&f.without)));
+            tries.push((
+                format!("{}:{}", f.field, f.value),
+                state.with_q(&f.without),
+                preset,
+            ));
         }
         // The whole query removed, unless it is one fielded term already offered above.
         let only_one_term = typed.len() == 1 && typed[0].without.is_empty();
         if !state.q.trim().is_empty() && !only_one_term {
-            tries.push((format!("the words “{}”", state.q.trim()), state.with_q("")));
+            tries.push((
+                format!("the words “{}”", state.q.trim()),
+                state.with_q(""),
+                preset,
+            ));
+        }
+        // A catalogue's own type: the same search over every type.
+        if let Some(c) = preset {
+            tries.push((
+                format!("the type {}", type_label(c.type_label())),
+                state.at_page(1),
+                None,
+            ));
         }
         let mut out = Vec::new();
-        for (what, next) in tries.into_iter().take(MAX_RELAX) {
+        for (what, next, preset) in tries.into_iter().take(MAX_RELAX) {
             let mut req = next.request(preset);
             req.limit = Some(1);
             req.offset = 0;
@@ -309,7 +350,7 @@ impl Portal {
             if count > 0 {
                 out.push(Relax {
                     what,
-                    href: next.href(path),
+                    href: next.href(preset.map_or("/", Catalogue::path)),
                     count,
                 });
             }
@@ -430,7 +471,7 @@ impl Portal {
             hidden.push(("limit".into(), state.per_page.to_string()));
         }
         let mut sort_hidden = hidden.clone();
-        if let Some(s) = state.sort {
+        if let Some(s) = state.sort.filter(|s| *s != SortBy::Relevance) {
             hidden.push(("sort".into(), s.name().into()));
         }
         if !state.q.trim().is_empty() {
@@ -507,7 +548,7 @@ impl Portal {
                 for v in h.facets.get(key).into_iter().flatten().take(n) {
                     tags.push(Tag {
                         label: v.clone(),
-                        href: state.toggled(facet, v).href(path),
+                        href: state.with_value(facet, v).href(path),
                     });
                 }
             }
@@ -558,11 +599,13 @@ fn canonical_value(
                 Err(closest) => Err(closest),
             }
         }
-        None => Ok(value.to_owned()),
+        // Keywords are matched as the index files them (spaces collapsed, lower case).
+        None => Ok(crate::search::schema::keyword_key(value)),
     }
 }
 
-fn pages_in(total: u64, per_page: usize) -> usize {
+/// How many pages a search of `total` hits has, at most as deep as a page may start.
+pub(super) fn pages_in(total: u64, per_page: usize) -> usize {
     let deepest = crate::search::MAX_OFFSET / per_page + 1;
     (total.div_ceil(per_page as u64) as usize).clamp(1, deepest)
 }

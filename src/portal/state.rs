@@ -137,7 +137,14 @@ impl PageState {
                     ))),
                 },
                 "limit" => match value.parse::<usize>() {
-                    Ok(n) => state.per_page = n.clamp(1, MAX_LIMIT),
+                    Ok(n) if (1..=MAX_LIMIT).contains(&n) => state.per_page = n,
+                    Ok(n) => {
+                        state.per_page = n.clamp(1, MAX_LIMIT);
+                        notices.push(Notice(format!(
+                            "a page holds 1 to {MAX_LIMIT} hits; showing {}",
+                            state.per_page
+                        )));
+                    }
                     Err(_) => notices.push(Notice(format!(
                         "{value:?} is not a number of hits per page; showing {PER_PAGE}"
                     ))),
@@ -288,6 +295,15 @@ impl PageState {
         next
     }
 
+    /// The state with one facet value chosen (as it was, if it already was); back to page 1.
+    pub fn with_value(&self, facet: Facet, value: &str) -> PageState {
+        if self.is_selected(facet, value) {
+            self.first_page()
+        } else {
+            self.toggled(facet, value)
+        }
+    }
+
     /// The state with another query in the box; back to page 1.
     pub fn with_q(&self, q: &str) -> PageState {
         PageState {
@@ -357,7 +373,7 @@ mod tests {
             Some("colour=red&sort=sideways&page=-3&limit=5000&type="),
             None,
         );
-        assert_eq!(notices.len(), 3, "{notices:?}");
+        assert_eq!(notices.len(), 4, "{notices:?}");
         assert_eq!(s.page, 1);
         assert_eq!(s.per_page, MAX_LIMIT);
         assert!(s.filters.is_empty());

@@ -306,13 +306,14 @@ pub fn parse(input: &str) -> Result<Option<Node>, SyntaxError> {
 }
 
 /// A fielded term the whole query requires (`type:datalab` at the top level, not negated, not
-/// one side of an `OR`, not in parentheses), with where it stands in the input, so that a
-/// search page can show it as a filter and remove it from the box.
+/// in parentheses, in a query with no top-level `OR`), with the query without it, so that a
+/// search page can show it as a filter and offer to remove it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequiredField {
     pub field: String,
     pub value: String,
-    /// The input without this term (and the spaces around it collapsed).
+    /// The input without this term (an `AND` joining it to the rest removed with it, the spaces
+    /// around it collapsed); it always parses.
     pub without: String,
 }
 
@@ -321,29 +322,56 @@ pub fn required_fields(input: &str) -> Vec<RequiredField> {
     let Ok(toks) = lex(input) else {
         return Vec::new();
     };
+    if parse(input).is_err() {
+        return Vec::new();
+    }
+    // `OR` binds looser than `AND`: with one at the top level, no term is required by itself.
+    let mut depth = 0usize;
+    for (_, tok) in &toks {
+        match tok {
+            Tok::Open => depth += 1,
+            Tok::Close => depth = depth.saturating_sub(1),
+            Tok::Or if depth == 0 => return Vec::new(),
+            _ => {}
+        }
+    }
     let chars: Vec<char> = input.chars().collect();
+    // Where token `i` starts in `chars` (positions are 1-based), and where the input ends.
+    let at = |i: usize| toks.get(i).map_or(chars.len(), |(p, _)| p - 1);
     let mut depth = 0usize;
     let mut out = Vec::new();
-    for (i, (pos, tok)) in toks.iter().enumerate() {
+    for (i, (_, tok)) in toks.iter().enumerate() {
         match tok {
             Tok::Open => depth += 1,
             Tok::Close => depth = depth.saturating_sub(1),
             Tok::Field(field, value) if depth == 0 => {
-                let before = i.checked_sub(1).map(|j| &toks[j].1);
-                let after = toks.get(i + 1).map(|t| &t.1);
-                let free = !matches!(before, Some(Tok::Minus | Tok::Not | Tok::Or))
-                    && !matches!(after, Some(Tok::Or));
-                if !free {
+                // The operators written before the term: a `+` is kept with it, a `-` or
+                // `NOT` anywhere before it negates it.
+                let mut first = i;
+                while first > 0 && matches!(toks[first - 1].1, Tok::Plus | Tok::Minus | Tok::Not) {
+                    first -= 1;
+                }
+                if toks[first..i]
+                    .iter()
+                    .any(|(_, t)| matches!(t, Tok::Minus | Tok::Not))
+                {
                     continue;
                 }
-                let start = pos - 1;
-                let end = toks.get(i + 1).map_or(chars.len(), |(p, _)| p - 1);
-                let start = if matches!(before, Some(Tok::Plus)) {
-                    start.saturating_sub(1)
-                } else {
-                    start
-                };
-                let rest: String = chars[..start].iter().chain(&chars[end..]).collect();
+                let mut last = i + 1;
+                // An `AND` joining the term to the rest goes with it.
+                if first > 0 && matches!(toks[first - 1].1, Tok::And) {
+                    first -= 1;
+                } else if matches!(toks.get(last).map(|t| &t.1), Some(Tok::And)) {
+                    last += 1;
+                }
+                let rest: String = chars[..at(first)]
+                    .iter()
+                    .chain(&chars[at(last)..])
+                    .collect();
+                let without = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+                if parse(&without).is_err() {
+                    continue;
+                }
                 let value = match value {
                     Value::Word(w) | Value::Phrase(w) => w.clone(),
                     Value::Prefix(p) => format!("{p}*"),
@@ -351,7 +379,7 @@ pub fn required_fields(input: &str) -> Vec<RequiredField> {
                 out.push(RequiredField {
                     field: field.clone(),
                     value,
-                    without: rest.split_whitespace().collect::<Vec<_>>().join(" "),
+                    without,
                 });
             }
             _ => {}
@@ -390,6 +418,13 @@ mod tests {
         assert!(required_fields("NOT type:datalab").is_empty());
         assert!(required_fields(r#"type:"unclosed"#).is_empty());
         assert_eq!(required_fields("+type:dataset x")[0].without, "x");
+        // OR binds looser than AND: nothing is required on its own.
+        assert!(required_fields("type:datalab gaia OR goce").is_empty());
+        assert!(required_fields("NOT +type:x gaia").is_empty());
+        // An AND joining the term goes with it, so the rest still parses.
+        assert_eq!(required_fields("gaia AND type:x")[0].without, "gaia");
+        assert_eq!(required_fields("type:x AND gaia")[0].without, "gaia");
+        assert_eq!(required_fields("type:x")[0].without, "");
     }
 
     #[test]

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -173,6 +174,8 @@ def flows(browser, js):
     first_type.click()
     page.wait_for_url(lambda u: "type=" in u)
     check("type" in query_of(page.url), f"{mode}: a facet value picked goes into the URL")
+    canonical = page.locator('link[rel="canonical"]').get_attribute("href")
+    check(page.url == canonical, f"{mode}: the address is the canonical one ({page.url} vs {canonical})")
     check(page.locator(".chips .chip").count() >= 1, f"{mode}: the picked value is a chip")
     compare_counts(page, page.url[len(BASE):], None, f"{mode} anonymous")
     page.locator(".chips .chip", has_text=value).first.click()
@@ -274,6 +277,10 @@ def keyboard(browser):
     page.keyboard.press("Enter")
     page.wait_for_url(lambda u: u != before)
     check(page.url != before, "keyboard: Enter on a facet value picks it")
+    check(
+        page.evaluate("document.activeElement.classList.contains('fv')"),
+        "keyboard: focus stays on the facet value once the results are refreshed",
+    )
     ctx.close()
 
 
@@ -363,6 +370,13 @@ def exports():
     check(len(csv_ids) == total, f"exports: CSV holds every hit ({len(csv_ids)} of {total})")
     check(csv_ids[: len(page_ids)] == page_ids, "exports: CSV starts with the page's hits")
     check(jsonl_ids == csv_ids, "exports: JSON Lines holds the same hits as CSV")
+    for bad in ["/search.csv?mission=Gaai", "/search.jsonl?colour=red", "/search.atom?q=%22open"]:
+        try:
+            api(bad)
+            status = 200
+        except urllib.error.HTTPError as e:
+            status = e.code
+        check(status == 400, f"exports: {bad} is refused, not widened ({status})")
 
 
 def main():

@@ -11,12 +11,21 @@
     return url.origin === location.origin && url.pathname === location.pathname;
   }
 
+  // Says something to screen readers (the region stays outside what is refreshed).
+  function announce(text) {
+    var live = doc.getElementById("live");
+    if (live) live.textContent = text;
+  }
+
   var loading = null;
-  function load(href, push, focusResults) {
+  // focus: "results", "box", or {facet, value} to put focus back where the reader was.
+  function load(href, push, focus) {
     if (loading) loading.abort();
     var ctl = new AbortController();
     loading = ctl;
     var main = doc.getElementById("main");
+    var fold = doc.querySelector(".facets .fold");
+    var folded = fold && !fold.open;
     main.setAttribute("aria-busy", "true");
     fetch(href, { signal: ctl.signal, headers: { Accept: "text/html" } })
       .then(function (r) {
@@ -35,16 +44,48 @@
           if (old) old.remove();
           if (neu) doc.head.appendChild(neu);
         });
-        if (push) history.pushState({ portal: 1 }, "", href);
+        if (push) {
+          // The address is the page's own canonical one: sorted, without defaults.
+          var canon = next.head.querySelector('link[rel="canonical"]');
+          var url = canon ? new URL(canon.href) : new URL(href, location.href);
+          history.pushState({ portal: 1 }, "", url.pathname + url.search);
+        }
         main.removeAttribute("aria-busy");
-        enhance();
-        var results = doc.getElementById("results");
-        if (focusResults && results) results.focus({ preventScroll: false });
+        enhance(false);
+        var newFold = doc.querySelector(".facets .fold");
+        if (newFold && folded) newFold.open = false;
+        var showing = doc.getElementById("results-h");
+        if (showing) announce(showing.textContent);
+        restoreFocus(focus);
       })
       .catch(function (e) {
         if (e.name === "AbortError") return;
         location.href = href; // let the browser answer it as a plain navigation
       });
+  }
+
+  function restoreFocus(focus) {
+    var target = null;
+    if (focus && focus.facet) {
+      doc.querySelectorAll('.facet[aria-labelledby="' + focus.facet + '"] a.fv').forEach(function (a) {
+        var v = a.querySelector(".v");
+        if (!target && v && v.textContent === focus.value) target = a;
+      });
+    } else if (focus === "box") {
+      target = doc.getElementById("q");
+    }
+    if (!target && focus) {
+      target = doc.getElementById("results");
+    }
+    if (target) target.focus();
+  }
+
+  function focusOf(a) {
+    if (a.matches("a.fv")) {
+      var sec = a.closest(".facet"), v = a.querySelector(".v");
+      if (sec && v) return { facet: sec.getAttribute("aria-labelledby"), value: v.textContent };
+    }
+    return "results";
   }
 
   doc.addEventListener("click", function (ev) {
@@ -54,7 +95,7 @@
     var url = new URL(a.href, location.href);
     if (!samePage(url)) return;
     ev.preventDefault();
-    load(url.href, true, !!a.closest(".pages"));
+    load(url.href, true, focusOf(a));
   });
 
   doc.addEventListener("submit", function (ev) {
@@ -67,11 +108,11 @@
     if (params.get("q") === "") params.delete("q");
     url.search = params.toString();
     closeSuggest();
-    load(url.href, true, form.matches(".sort"));
+    load(url.href, true, form.matches(".sort") ? "results" : "box");
   });
 
   window.addEventListener("popstate", function () {
-    if (doc.querySelector(".searchbox")) load(location.href, false, false);
+    if (doc.querySelector(".searchbox")) load(location.href, false, null);
   });
 
   // Suggestions: a listbox under the box, arrows to move, Enter to take, Escape to close.
@@ -141,7 +182,10 @@
         asked = last;
         fetch("/api/v1/suggest?limit=8&q=" + encodeURIComponent(last))
           .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
-          .then(function (j) { if (asked === last) showSuggest(j.suggestions || []); })
+          .then(function (j) {
+            // Only for what the box still ends with: a late answer to older typing is dropped.
+            if (asked === last && input.value.split(/\s+/).pop() === last) showSuggest(j.suggestions || []);
+          })
           .catch(closeSuggest);
       }, 120);
     });
@@ -171,17 +215,18 @@
         navigator.clipboard.writeText(src.textContent).then(function () {
           var was = b.textContent;
           b.textContent = "Copied";
+          announce("Copied to the clipboard");
           setTimeout(function () { b.textContent = was; }, 1500);
         });
       });
     });
   }
 
-  function enhance() {
+  function enhance(first) {
     wireBox();
     wireCopy();
     var fold = doc.querySelector(".facets .fold");
-    if (fold && window.matchMedia("(max-width: 48rem)").matches) fold.open = false;
+    if (first && fold && window.matchMedia("(max-width: 48rem)").matches) fold.open = false;
   }
-  enhance();
+  enhance(true);
 })();
