@@ -397,6 +397,9 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),
         search_slots: Arc::new(tokio::sync::Semaphore::new(search_queue)),
+        export_slots: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
         tap: tap.clone(),
         portal,
     };

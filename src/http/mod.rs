@@ -50,6 +50,9 @@ pub struct AppState {
     pub sparql_slots: Arc<tokio::sync::Semaphore>,
     /// Bounds the searches running or waiting (`Config::search_queue`).
     pub search_slots: Arc<tokio::sync::Semaphore>,
+    /// Bounds the exports streaming at once (one per core): an export lasts as long as its
+    /// reader reads, so it takes no place among the searches.
+    pub export_slots: Arc<tokio::sync::Semaphore>,
     /// The TAP service on the relational registry.
     pub tap: Option<Arc<tap::TapState>>,
     /// The pages for people.

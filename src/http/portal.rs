@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::AppState;
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
-use super::search::{on_search_pool, queue_slot, server_timing};
+use super::search::{on_search_pool, server_timing};
 use crate::access::Caller;
 use crate::portal::export::Format;
 use crate::portal::state::Catalogue;
@@ -141,7 +141,8 @@ pub async fn landing(
 
 /// Any search as an Atom feed.
 #[utoipa::path(get, path = "/search.atom", tag = "portal",
-    responses((status = 200, description = "a page of the search as Atom with OpenSearch totals; same parameters as /", content_type = "application/atom+xml")))]
+    responses((status = 200, description = "a page of the search as Atom with OpenSearch totals; same parameters as /", content_type = "application/atom+xml"),
+              (status = 400, description = "a parameter or value the search does not know, or a query that does not parse", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn atom(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -183,7 +184,11 @@ async fn export(
     raw: Option<String>,
     format: Format,
 ) -> ApiResult<Response> {
-    let slot = queue_slot(&state)?;
+    let slot = state
+        .export_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::unavailable("too many exports at once; try again shortly", 5))?;
     let portal = state.portal.clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(4);
     tokio::task::spawn_blocking(move || {
@@ -241,7 +246,8 @@ async fn export(
 /// The whole result set of any search as CSV.
 #[utoipa::path(get, path = "/search.csv", tag = "portal",
     responses((status = 200, description = "every hit of the search (not just a page) as CSV, streamed; same parameters as /", content_type = "text/csv"),
-              (status = 400, description = "the query does not parse", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
+              (status = 400, description = "a parameter or value the search does not know, or a query that does not parse", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+              (status = 503, description = "as many exports as cores are streaming; Retry-After says when to try again", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn csv(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -253,7 +259,8 @@ pub async fn csv(
 /// The whole result set of any search as JSON Lines.
 #[utoipa::path(get, path = "/search.jsonl", tag = "portal",
     responses((status = 200, description = "every hit of the search as JSON Lines, streamed; same parameters as /", content_type = "application/jsonl"),
-              (status = 400, description = "the query does not parse", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
+              (status = 400, description = "a parameter or value the search does not know, or a query that does not parse", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+              (status = 503, description = "as many exports as cores are streaming; Retry-After says when to try again", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn jsonl(
     State(state): State<AppState>,
     Auth(caller): Auth,
