@@ -6,12 +6,17 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test prereqs lint
+.PHONY: run test prereqs build-prereqs lint
 
+# What the build needs (a C++ compiler and libclang for RocksDB).
+build-prereqs:
+	@./scripts/prereqs.sh build
+
+# What the build and the tests need.
 prereqs:
 	@./scripts/prereqs.sh
 
-run: prereqs
+run: build-prereqs
 	$(CARGO) run -- serve
 
 lint: prereqs

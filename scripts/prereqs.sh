@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
-# Installs the system packages the build and the tests need, when they are missing.
-# oxigraph's bundled RocksDB needs libclang (bindgen) and a C++ compiler.
+# Installs what the build needs (`prereqs.sh build`) or the build and the tests (`prereqs.sh`),
+# when it is missing. oxigraph's bundled RocksDB needs libclang (bindgen) and a C++ compiler.
 set -euo pipefail
 
 need=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
+install() {
+  if ((${#need[@]})); then
+    echo "installing: ${need[*]}" >&2
+    sudo_cmd=()
+    [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}"
+  fi
+}
+if [[ "${1:-}" == build ]]; then
+  install
+  exit 0
+fi
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
@@ -18,13 +31,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 
-if ((${#need[@]})); then
-  echo "installing: ${need[*]}" >&2
-  sudo_cmd=()
-  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}"
-fi
+install
 
 # The Python clients the tests use (sickle…), pinned, in a virtualenv under target/.
 cd "$(dirname "$0")/.."
