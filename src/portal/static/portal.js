@@ -1,6 +1,6 @@
 // The portal's one script. Every page works without it; it only enhances: suggestions while
 // typing (from /api/v1/suggest), results and facets refreshed in place while the address
-// follows (history.pushState), copy buttons, and the facet panel folded on a narrow screen.
+// follows (history.pushState), and copy buttons.
 (function () {
   "use strict";
   var doc = document;
@@ -51,7 +51,7 @@
           history.pushState({ portal: 1 }, "", url.pathname + url.search);
         }
         main.removeAttribute("aria-busy");
-        enhance(false);
+        enhance();
         var newFold = doc.querySelector(".facets .fold");
         if (newFold && folded) newFold.open = false;
         var showing = doc.getElementById("results-h");
@@ -222,11 +222,10 @@
     });
   }
 
-  function enhance(first) {
+  // (On a phone the facet panel is folded by the page itself, before it is first painted.)
+  function enhance() {
     wireBox();
     wireCopy();
-    var fold = doc.querySelector(".facets .fold");
-    if (first && fold && window.matchMedia("(max-width: 48rem)").matches) fold.open = false;
   }
-  enhance(true);
+  enhance();
 })();
