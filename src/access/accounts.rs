@@ -78,7 +78,7 @@ pub struct Accounts {
     pool: SqlitePool,
 }
 
-fn hash(token: &str) -> String {
+pub(super) fn hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -161,10 +161,62 @@ impl Accounts {
     /// Opens (creating if needed) the accounts tables in the database file at `path`.
     pub async fn open(path: &Path) -> Result<Accounts> {
         let pool = crate::store::sqlite::open(path).await?;
-        for stmt in SCHEMA {
+        for stmt in SCHEMA.iter().chain(super::sessions::SCHEMA) {
             sqlx::query(*stmt).execute(&pool).await?;
         }
         Ok(Accounts { pool })
+    }
+
+    pub(super) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The stored token `token` is (whether or not it is still valid).
+    pub(super) async fn token_info(&self, token: &str) -> Result<Option<TokenInfo>> {
+        let Some(id) = token_id(token) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "SELECT id, user, roles, groups, created, expires, revoked FROM tokens WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| TokenInfo {
+            id: r.get(0),
+            user: r.get(1),
+            roles: parse_roles(&r.get::<String, _>(2)),
+            groups: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
+            created: r.get(4),
+            expires: r.get(5),
+            revoked: r.get(6),
+        }))
+    }
+
+    /// Who the token `id` grants, while it is neither revoked nor expired.
+    pub(super) async fn token_caller(&self, id: &str) -> Result<Option<Caller>> {
+        let row = sqlx::query("SELECT user, roles, groups, expires, revoked FROM tokens WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        if row.get::<Option<String>, _>(4).is_some() {
+            return Ok(None);
+        }
+        if let Some(expires) = row.get::<Option<String>, _>(3) {
+            let expired = DateTime::parse_from_rfc3339(&expires)
+                .map_or(true, |e| e.with_timezone(&Utc) <= Utc::now());
+            if expired {
+                return Ok(None);
+            }
+        }
+        Ok(Some(Caller::Account {
+            user: row.get(0),
+            roles: parse_roles(&row.get::<String, _>(1)),
+            groups: serde_json::from_str(&row.get::<String, _>(2)).unwrap_or_default(),
+        }))
     }
 
     /// Issues a token; returns what was stored and the token itself (shown once, never stored).

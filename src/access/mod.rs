@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod policy;
+pub mod sessions;
 
 use oxigraph::model::Quad;
 

@@ -336,6 +336,7 @@ impl Catalog {
         let _writing = self.writing.lock().await;
         let (revisions, rows, assets) =
             tokio::task::spawn_blocking(move || -> std::result::Result<_, StoreError> {
+                let fresh = store.revision()? == 0;
                 let events = ingest_events(&store, &assets)?;
                 let revisions = store.put(&assets, &events, &stamp)?;
                 let mut rows: Vec<Row> = Vec::with_capacity(assets.len());
@@ -356,6 +357,13 @@ impl Catalog {
                         public_datestamp: stamp.clone(),
                         ever_public,
                         published_here,
+                        owner: a.owner.clone().unwrap_or_default(),
+                        // An ingest leaves a pending revision as it was.
+                        pending: if fresh {
+                            String::new()
+                        } else {
+                            crate::project::pending_status(store.pending(&a.id)?.as_ref())
+                        },
                     });
                 }
                 Ok((revisions, rows, assets))

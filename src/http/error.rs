@@ -189,6 +189,7 @@ impl From<crate::portal::PortalError> for ApiError {
             P::Search(s) => s.into(),
             P::Store(s) => s.into(),
             P::BadRequest(detail) => ApiError::bad_request(detail),
+            P::Internal(detail) => ApiError::internal(format_args!("{detail}")),
             P::Render(r) => ApiError::internal(format_args!("rendering a page: {r}")),
         }
     }

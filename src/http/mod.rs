@@ -3,6 +3,7 @@
 //! Handlers parse requests and render responses; what an asset is and who may see it is decided
 //! below, in `catalog`, `access` and `model`.
 
+pub mod account;
 pub mod assets;
 pub mod auth;
 pub mod conneg;
@@ -14,6 +15,7 @@ pub mod ops;
 pub mod portal;
 pub mod routes;
 pub mod search;
+pub mod session;
 pub mod sparql;
 pub mod tap;
 pub mod uws;
@@ -193,6 +195,20 @@ pub fn api_routes() -> Vec<Route<AppState>> {
         route(M::GET, "/datasets", portal::datasets),
         route(M::GET, "/volumes", portal::volumes),
         route(M::GET, "/assets/{id}", portal::landing),
+        route(M::GET, "/login", account::login_form),
+        route(M::POST, "/login", account::login),
+        route(M::POST, "/logout", account::logout),
+        route(M::GET, "/me", account::me),
+        route(M::POST, "/me/new", account::create),
+        route(M::GET, "/review", account::queue),
+        route(M::GET, "/assets/{id}/edit", account::edit_form),
+        route(M::POST, "/assets/{id}/edit", account::edit),
+        route(M::GET, "/assets/{id}/sharing", account::sharing_form),
+        route(M::POST, "/assets/{id}/sharing", account::share),
+        route(M::POST, "/assets/{id}/submit", account::submit),
+        route(M::POST, "/assets/{id}/approve", account::approve),
+        route(M::POST, "/assets/{id}/reject", account::reject),
+        route(M::GET, "/assets/{id}/review", account::review),
         route(M::GET, "/search.atom", portal::atom),
         route(M::GET, "/search.csv", portal::csv),
         route(M::GET, "/search.jsonl", portal::jsonl),

@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{assets, crawl, error, oai, ops, portal, search, sparql, tap, uws, vocab, write};
+use super::{account, assets, crawl, error, oai, ops, portal, search, sparql, tap, uws, vocab, write};
 use crate::model::asset;
 use crate::model::document::Problem;
 
@@ -26,6 +26,9 @@ use crate::model::document::Problem;
         portal::catalog_jsonld, portal::home, portal::datalabs, portal::pipelines, portal::datasets,
         portal::volumes, portal::landing, portal::atom, portal::csv, portal::jsonl,
         portal::opensearch, portal::static_file,
+        account::login_form, account::login, account::logout, account::me, account::create,
+        account::queue, account::edit_form, account::edit, account::sharing_form, account::share,
+        account::submit, account::approve, account::reject, account::review,
         vocab::list, vocab::scheme, vocab::licenses,
         ops::healthz, ops::metrics,
     ),

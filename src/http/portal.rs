@@ -5,17 +5,17 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::auth::Auth;
+use super::session::{Browser, page_response};
 use super::error::{ApiError, ApiResult};
 use super::search::{on_search_pool, server_timing};
 use crate::access::Caller;
 use crate::portal::export::Format;
 use crate::portal::state::Catalogue;
-use crate::portal::{Page, statics};
+use crate::portal::{Page, Viewer, statics};
 
 /// Where the catalogue lives, for the schema.org mapping.
 pub fn site(state: &AppState) -> crate::linked::schemaorg::Site<'_> {
@@ -42,23 +42,24 @@ pub async fn catalog_jsonld(State(state): State<AppState>) -> axum::response::Re
         .into_response()
 }
 
-fn html(page: Page, took: std::time::Duration) -> Response {
-    let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
-    server_timing((status, Html(page.html)).into_response(), "page", took)
+/// A page for `viewer`: one for a signed-in reader is neither stored nor framed.
+fn html(page: Page, took: std::time::Duration, viewer: &Viewer) -> Response {
+    server_timing(page_response(page, viewer.csrf.is_some()), "page", took)
 }
 
 async fn search_page(
     state: AppState,
-    caller: Caller,
+    viewer: Viewer,
     raw: Option<String>,
     preset: Option<Catalogue>,
 ) -> ApiResult<Response> {
     let portal = state.portal.clone();
+    let who = viewer.clone();
     let (page, took) = on_search_pool(&state, move || {
-        portal.search_page(&caller, raw.as_deref(), preset)
+        portal.search_page(&who, raw.as_deref(), preset)
     })
     .await?;
-    Ok(html(page, took))
+    Ok(html(page, took, &viewer))
 }
 
 /// The search page of the Data Discovery Portal.
@@ -74,10 +75,10 @@ async fn search_page(
               (status = 414, description = "a query string over 4,096 characters", content_type = "text/html")))]
 pub async fn home(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Browser(viewer): Browser,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    search_page(state, caller, raw, None).await
+    search_page(state, viewer, raw, None).await
 }
 
 /// The datalabs catalogue.
@@ -85,10 +86,10 @@ pub async fn home(
     responses((status = 200, description = "the search page preset to datalabs, as cards with Launch", content_type = "text/html")))]
 pub async fn datalabs(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Browser(viewer): Browser,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    search_page(state, caller, raw, Some(Catalogue::Datalabs)).await
+    search_page(state, viewer, raw, Some(Catalogue::Datalabs)).await
 }
 
 /// The pipelines catalogue.
@@ -96,10 +97,10 @@ pub async fn datalabs(
     responses((status = 200, description = "the search page preset to pipelines, as cards with keywords, author and date", content_type = "text/html")))]
 pub async fn pipelines(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Browser(viewer): Browser,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    search_page(state, caller, raw, Some(Catalogue::Pipelines)).await
+    search_page(state, viewer, raw, Some(Catalogue::Pipelines)).await
 }
 
 /// The datasets catalogue.
@@ -107,10 +108,10 @@ pub async fn pipelines(
     responses((status = 200, description = "the search page preset to datasets", content_type = "text/html")))]
 pub async fn datasets(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Browser(viewer): Browser,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    search_page(state, caller, raw, Some(Catalogue::Datasets)).await
+    search_page(state, viewer, raw, Some(Catalogue::Datasets)).await
 }
 
 /// The data volumes catalogue.
@@ -118,10 +119,10 @@ pub async fn datasets(
     responses((status = 200, description = "the search page preset to data volumes, with their mount paths", content_type = "text/html")))]
 pub async fn volumes(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Browser(viewer): Browser,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    search_page(state, caller, raw, Some(Catalogue::Volumes)).await
+    search_page(state, viewer, raw, Some(Catalogue::Volumes)).await
 }
 
 /// An asset's landing page.
@@ -131,12 +132,13 @@ pub async fn volumes(
               (status = 404, description = "no such asset, or not one the caller may see", content_type = "text/html")))]
 pub async fn landing(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Browser(viewer): Browser,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let portal = state.portal.clone();
-    let (page, took) = on_search_pool(&state, move || portal.asset_page(&caller, &id)).await?;
-    Ok(html(page, took))
+    let who = viewer.clone();
+    let (page, took) = on_search_pool(&state, move || portal.asset_page(&who, &id)).await?;
+    Ok(html(page, took, &viewer))
 }
 
 /// Any search as an Atom feed.
@@ -145,11 +147,11 @@ pub async fn landing(
               (status = 400, description = "a parameter or value the search does not know, or a query that does not parse", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn atom(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Browser(viewer): Browser,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let portal = state.portal.clone();
-    let (body, took) = on_search_pool(&state, move || portal.atom(&caller, raw.as_deref())).await?;
+    let (body, took) = on_search_pool(&state, move || portal.atom(&viewer.caller, raw.as_deref())).await?;
     let response = (
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         body,
@@ -250,10 +252,10 @@ async fn export(
               (status = 503, description = "as many exports as cores are streaming; Retry-After says when to try again", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn csv(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Browser(viewer): Browser,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    export(state, caller, raw, Format::Csv).await
+    export(state, viewer.caller, raw, Format::Csv).await
 }
 
 /// The whole result set of any search as JSON Lines.
@@ -263,10 +265,10 @@ pub async fn csv(
               (status = 503, description = "as many exports as cores are streaming; Retry-After says when to try again", body = super::error::ProblemDetails, content_type = "application/problem+json")))]
 pub async fn jsonl(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Browser(viewer): Browser,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    export(state, caller, raw, Format::JsonLines).await
+    export(state, viewer.caller, raw, Format::JsonLines).await
 }
 
 /// The portal's stylesheet and script, named by their content's hash.

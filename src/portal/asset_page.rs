@@ -111,6 +111,20 @@ pub struct AssetTemplate {
     pub og_url: String,
     /// The JSON-LD, every `<` written `\u003c` so that nothing in it can close the script.
     pub jsonld: String,
+    /// For its owner and curators: where to manage it.
+    pub manage: Option<ManageView>,
+    /// For its owner, moderators and sciapps: every change and transition, newest first.
+    pub history: Option<Vec<super::history::EventView>>,
+}
+
+/// What an asset's page offers those who manage it.
+pub struct ManageView {
+    pub id: String,
+    pub audience: String,
+    /// The state of a pending revision, in words.
+    pub pending: Option<String>,
+    /// Whether the reader reviews it (a moderator, the asset in review).
+    pub review: bool,
 }
 
 /// A value of a facet as a link to the search that selects it.
@@ -197,9 +211,11 @@ fn status_label(s: Status) -> Option<&'static str> {
 
 impl Portal {
     /// The page of asset `id` as `caller` may see it, or the 404 page. Blocking.
-    pub fn asset_page(&self, caller: &Caller, id: &str) -> Result<Page> {
+    pub fn asset_page(&self, viewer: &super::Viewer, id: &str) -> Result<Page> {
+        let caller = &viewer.caller;
         let missing = || {
-            self.not_found(
+            self.message(
+                viewer,
                 404,
                 "No such asset",
                 "There is no asset at this address, or it is not one you may see.",
@@ -212,7 +228,9 @@ impl Portal {
         let Some(a) = access::read_asset(store, caller, id)? else {
             return Ok(missing());
         };
-        let template = self.asset_template(caller, &a)?;
+        let mut template = self.asset_template(caller, &a)?;
+        template.layout.account = viewer.nav();
+        self.manage(viewer, &a, &mut template)?;
         Ok(Page {
             status: 200,
             html: template.render()?,
@@ -406,7 +424,51 @@ impl Portal {
             og_description: short,
             og_url: page_url,
             jsonld,
+            manage: None,
+            history: None,
         })
+    }
+
+    /// Adds what the page shows those who manage the asset: links to its editor and review,
+    /// its pending revision, and its history (for its owner, moderators and sciapps).
+    fn manage(&self, viewer: &super::Viewer, a: &Asset, t: &mut AssetTemplate) -> Result<()> {
+        use crate::model::fields::Role;
+        if access::grant(&viewer.caller, a) != Some(access::Grant::Full) {
+            return Ok(());
+        }
+        let owns = a.owner.is_some() && a.owner.as_deref() == viewer.user();
+        let curator = viewer.has(Role::Moderator) || viewer.has(Role::Sciapps);
+        if !(owns || curator || viewer.caller == Caller::Operator) {
+            return Ok(());
+        }
+        let store = &self.catalog.store;
+        let pending = store.pending(&a.id)?;
+        let in_review = pending.as_ref().map_or(a.status, |p| p.status) == Some(Status::InReview);
+        t.manage = Some(ManageView {
+            id: a.id.clone(),
+            audience: super::account::audience_text(a),
+            pending: pending.as_ref().map(|p| {
+                format!(
+                    "An edit of this asset is {}: readers see the published version below until a moderator approves it.",
+                    match p.status {
+                        Some(Status::InReview) => "in review",
+                        _ => "in draft",
+                    }
+                )
+            }),
+            review: in_review && viewer.has(Role::Moderator),
+        });
+        if let Some(p) = &pending
+            && p.moderator_comment.is_some()
+        {
+            t.moderator_comment = p.moderator_comment.clone();
+        }
+        t.history = Some(super::history::events(&store.history(&a.id)?));
+        t.tabs.push(Tab {
+            id: "history",
+            label: "History",
+        });
+        Ok(())
     }
 
     /// Every public field of the asset, vocabulary values as links to their searches.

@@ -10,11 +10,15 @@
 //! Every page answers for a caller through the same search and the same visibility decision as
 //! the API: a page shows exactly what its reader may see, counts included.
 
+pub mod account;
 pub mod asset_page;
+pub mod editor;
 pub mod export;
 pub mod feeds;
 pub mod graph;
+pub mod history;
 pub mod markdown;
+pub mod review;
 pub mod search_page;
 pub mod state;
 pub mod statics;
@@ -23,7 +27,9 @@ use std::sync::Arc;
 
 use askama::Template;
 
+use crate::access::Caller;
 use crate::catalog::Catalog;
+use crate::model::fields::Role;
 use crate::search::SearchError;
 use crate::store::StoreError;
 
@@ -39,6 +45,9 @@ pub enum PortalError {
     /// What the reader asked for cannot be answered as asked (the message says why).
     #[error("{0}")]
     BadRequest(String),
+    /// Something below the page failed (a database, a task).
+    #[error("{0}")]
+    Internal(String),
 }
 
 pub type Result<T> = std::result::Result<T, PortalError>;
@@ -78,6 +87,53 @@ pub struct Page {
     pub html: String,
 }
 
+/// Who reads a page: the caller, and for a person signed in through the browser, the CSRF
+/// token their session's forms carry.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub caller: Caller,
+    pub csrf: Option<String>,
+}
+
+impl Viewer {
+    pub fn anonymous() -> Viewer {
+        Viewer {
+            caller: Caller::Anonymous,
+            csrf: None,
+        }
+    }
+
+    /// The account's name, when the reader holds one.
+    pub fn user(&self) -> Option<&str> {
+        match &self.caller {
+            Caller::Account { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        matches!(&self.caller, Caller::Account { roles, .. } if roles.contains(&role))
+    }
+
+    /// What the header shows of the reader's account.
+    pub fn nav(&self) -> Option<AccountNav> {
+        Some(AccountNav {
+            user: self.user()?.to_owned(),
+            csrf: self.csrf.clone(),
+            moderator: self.has(Role::Moderator),
+        })
+    }
+}
+
+/// The header's account links: my assets, the review queue for moderators, sign-out (for a
+/// browser session; a bearer token's caller has nothing to sign out of).
+#[derive(Debug, Clone)]
+pub struct AccountNav {
+    pub user: String,
+    pub csrf: Option<String>,
+    pub moderator: bool,
+}
+
 /// One link of the header's navigation.
 #[derive(Debug, Clone)]
 pub struct NavLink {
@@ -102,6 +158,8 @@ pub struct Layout {
     pub skip_to: &'static str,
     pub skip_label: &'static str,
     pub nav: Vec<NavLink>,
+    /// The signed-in reader; `None` shows "Sign in".
+    pub account: Option<AccountNav>,
 }
 
 impl Portal {
@@ -117,6 +175,11 @@ impl Portal {
     /// A page saying that something is not here (or not for this reader), with `status`.
     pub fn not_found(&self, status: u16, heading: &str, message: &str) -> Page {
         message_page(&self.site.name, status, heading, message)
+    }
+
+    /// `not_found` with the reader's account in the header.
+    pub fn message(&self, viewer: &Viewer, status: u16, heading: &str, message: &str) -> Page {
+        message_for(&self.site.name, viewer, status, heading, message)
     }
 }
 
@@ -151,19 +214,32 @@ fn layout(site_name: &str, title: String, description: String, current: &str) ->
         skip_to: "main",
         skip_label: "Skip to content",
         nav,
+        account: None,
     }
 }
 
 /// A page of the catalogue `site_name` saying that something is not here (or not for this
 /// reader), answered with `status`.
 pub fn message_page(site_name: &str, status: u16, heading: &str, message: &str) -> Page {
+    message_for(site_name, &Viewer::anonymous(), status, heading, message)
+}
+
+fn message_for(
+    site_name: &str,
+    viewer: &Viewer,
+    status: u16,
+    heading: &str,
+    message: &str,
+) -> Page {
+    let mut frame = layout(
+        site_name,
+        format!("{heading} · {site_name}"),
+        message.to_owned(),
+        "",
+    );
+    frame.account = viewer.nav();
     let page = NotFound {
-        layout: layout(
-            site_name,
-            format!("{heading} · {site_name}"),
-            message.to_owned(),
-            "",
-        ),
+        layout: frame,
         heading,
         message,
     };

@@ -267,12 +267,14 @@ impl Portal {
     /// The search page, or a catalogue, for `raw` (the query string) as `caller`. Blocking.
     pub fn search_page(
         &self,
-        caller: &Caller,
+        viewer: &super::Viewer,
         raw: Option<&str>,
         preset: Option<Catalogue>,
     ) -> Result<Page> {
+        let caller = &viewer.caller;
         if raw.is_some_and(|r| r.len() > MAX_QUERY_STRING) {
-            return Ok(self.not_found(
+            return Ok(self.message(
+                viewer,
                 414,
                 "That search is too long",
                 &format!(
@@ -287,7 +289,8 @@ impl Portal {
             Some(r) if r.total == 0 => self.relaxations(caller, &searched.state, preset)?,
             _ => Vec::new(),
         };
-        let template = self.build(caller, preset, searched, relax)?;
+        let mut template = self.build(caller, preset, searched, relax)?;
+        template.layout.account = viewer.nav();
         Ok(Page {
             status: 200,
             html: template.render()?,

@@ -6,7 +6,7 @@ use sqlx::{Row as _, SqlitePool};
 use super::{Projection, Result, Row};
 
 /// Bumped when the table's shape changes: an older table is dropped and rebuilt from the store.
-const VERSION: i64 = 4;
+const VERSION: i64 = 5;
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS projection_state (name TEXT PRIMARY KEY, revision INTEGER NOT NULL)",
@@ -20,12 +20,28 @@ const SCHEMA: &[&str] = &[
         public INTEGER NOT NULL DEFAULT 0,
         public_datestamp TEXT NOT NULL DEFAULT '',
         ever_public INTEGER NOT NULL DEFAULT 0,
-        published_here INTEGER NOT NULL DEFAULT 0
+        published_here INTEGER NOT NULL DEFAULT 0,
+        owner TEXT NOT NULL DEFAULT '',
+        pending TEXT NOT NULL DEFAULT ''
     )",
     "CREATE INDEX IF NOT EXISTS assets_datestamp ON assets (datestamp)",
     "CREATE INDEX IF NOT EXISTS assets_revision ON assets (revision)",
     "CREATE INDEX IF NOT EXISTS assets_public ON assets (public, id)",
+    "CREATE INDEX IF NOT EXISTS assets_owner ON assets (owner, revision)",
+    "CREATE INDEX IF NOT EXISTS assets_review ON assets (status, pending)",
 ];
+
+/// An asset as the signed-in pages list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    /// The status of its pending revision (empty when none).
+    pub pending: String,
+    pub owner: String,
+    pub datestamp: String,
+}
 
 /// The relational projection of asset states.
 #[derive(Clone)]
@@ -75,7 +91,7 @@ impl AssetsTable {
     /// Every row, ordered by id.
     pub async fn rows(&self) -> Result<Vec<Row>> {
         let rows = sqlx::query(
-            "SELECT id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public, published_here FROM assets ORDER BY id",
+            "SELECT id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public, published_here, owner, pending FROM assets ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -92,8 +108,50 @@ impl AssetsTable {
                 public_datestamp: r.get(7),
                 ever_public: r.get::<i64, _>(8) != 0,
                 published_here: r.get::<i64, _>(9) != 0,
+                owner: r.get(10),
+                pending: r.get(11),
             })
             .collect())
+    }
+
+    fn listed(rows: Vec<sqlx::sqlite::SqliteRow>) -> Vec<Listed> {
+        rows.into_iter()
+            .map(|r| Listed {
+                id: r.get(0),
+                kind: r.get(1),
+                status: r.get(2),
+                pending: r.get(3),
+                owner: r.get(4),
+                datestamp: r.get(5),
+            })
+            .collect()
+    }
+
+    /// Up to `limit` live assets `owner` owns, most recently changed first.
+    pub async fn owned_by(&self, owner: &str, limit: i64) -> Result<Vec<Listed>> {
+        let rows = sqlx::query(
+            "SELECT id, type, status, pending, owner, datestamp FROM assets
+             WHERE owner = ? AND deleted = 0 ORDER BY revision DESC LIMIT ?",
+        )
+        .bind(owner)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Self::listed(rows))
+    }
+
+    /// Up to `limit` live assets waiting for a moderator (submitted, or with a submitted
+    /// pending revision), longest waiting first.
+    pub async fn awaiting_review(&self, limit: i64) -> Result<Vec<Listed>> {
+        let rows = sqlx::query(
+            "SELECT id, type, status, pending, owner, datestamp FROM assets
+             WHERE deleted = 0 AND (status = 'in_review' OR pending = 'in_review')
+             ORDER BY revision LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Self::listed(rows))
     }
 
     /// Ids of live assets with the given status, most recently changed first.
@@ -173,12 +231,13 @@ impl Projection for AssetsTable {
         let mut tx = self.pool.begin().await?;
         for r in rows {
             sqlx::query(
-                "INSERT INTO assets (id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public, published_here)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                "INSERT INTO assets (id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public, published_here, owner, pending)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (id) DO UPDATE SET type = excluded.type, status = excluded.status,
                  revision = excluded.revision, datestamp = excluded.datestamp, deleted = excluded.deleted,
                  public = excluded.public, public_datestamp = excluded.public_datestamp,
-                 ever_public = excluded.ever_public, published_here = excluded.published_here
+                 ever_public = excluded.ever_public, published_here = excluded.published_here,
+                 owner = excluded.owner, pending = excluded.pending
                  WHERE excluded.revision > assets.revision",
             )
             .bind(&r.id)
@@ -191,6 +250,8 @@ impl Projection for AssetsTable {
             .bind(&r.public_datestamp)
             .bind(r.ever_public as i64)
             .bind(r.published_here as i64)
+            .bind(&r.owner)
+            .bind(&r.pending)
             .execute(&mut *tx)
             .await?;
         }

@@ -49,6 +49,10 @@ pub struct Row {
     pub ever_public: bool,
     /// Whether this registry publishes its record (public, and not another registry's resource).
     pub published_here: bool,
+    /// The account that owns it (empty when none does).
+    pub owner: String,
+    /// The publication status of its pending revision (empty when it has none).
+    pub pending: String,
 }
 
 impl Row {
@@ -58,6 +62,14 @@ impl Row {
             (String::new(), String::new(), false)
         } else {
             store.summary(&change.id)?
+        };
+        let (owner, pending) = if change.deleted {
+            (String::new(), String::new())
+        } else {
+            (
+                store.owner(&change.id)?,
+                pending_status(store.pending(&change.id)?.as_ref()),
+            )
         };
         let public = !change.deleted
             && crate::model::Asset::publication_state(&status, audience_public).is_public();
@@ -73,8 +85,17 @@ impl Row {
             public_datestamp: change.public_datestamp,
             ever_public: change.ever_public,
             published_here,
+            owner,
+            pending,
         })
     }
+}
+
+/// The publication status of a pending revision, as a row keeps it.
+pub fn pending_status(pending: Option<&crate::model::Asset>) -> String {
+    pending
+        .map(|p| p.status.map(|s| s.as_str()).unwrap_or("draft").to_owned())
+        .unwrap_or_default()
 }
 
 /// A read model fed by store revision.

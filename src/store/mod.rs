@@ -554,6 +554,22 @@ impl Store {
         Ok((kind, status, public))
     }
 
+    /// The account that owns an asset (empty when none does), read directly.
+    pub fn owner(&self, id: &str) -> Result<String> {
+        let iris = AssetIris::new(&self.base, id);
+        let owner_p = NamedNode::new_unchecked(format!("{}owner", ns::ESADO));
+        let mut owner = String::new();
+        for q in self.db.quads_for_pattern(
+            Some(iris.subject.as_ref().into()),
+            Some(owner_p.as_ref()),
+            None,
+            Some(iris.private.as_ref().into()),
+        ) {
+            owner = literal_str(&q?.object).unwrap_or_default().to_owned();
+        }
+        Ok(owner)
+    }
+
     /// The ids of every live asset.
     pub fn live_ids(&self) -> Result<Vec<String>> {
         Ok(self
