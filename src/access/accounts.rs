@@ -39,7 +39,19 @@ const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS tokens (
         created TEXT NOT NULL,
         expires TEXT,
         revoked TEXT
-    )"];
+    )",
+    // Browser sessions (`access::sessions`): the cookie's SHA-256, what opened it, its CSRF
+    // token and end.
+    "CREATE TABLE IF NOT EXISTS sessions (
+        hash TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        token_id TEXT,
+        csrf TEXT NOT NULL,
+        created TEXT NOT NULL,
+        expires TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS sessions_token ON sessions (token_id)",
+];
 
 /// What a new token grants.
 #[derive(Debug, Clone)]
@@ -161,7 +173,7 @@ impl Accounts {
     /// Opens (creating if needed) the accounts tables in the database file at `path`.
     pub async fn open(path: &Path) -> Result<Accounts> {
         let pool = crate::store::sqlite::open(path).await?;
-        for stmt in SCHEMA.iter().chain(super::sessions::SCHEMA) {
+        for stmt in SCHEMA {
             sqlx::query(*stmt).execute(&pool).await?;
         }
         Ok(Accounts { pool })
@@ -195,10 +207,11 @@ impl Accounts {
 
     /// Who the token `id` grants, while it is neither revoked nor expired.
     pub(super) async fn token_caller(&self, id: &str) -> Result<Option<Caller>> {
-        let row = sqlx::query("SELECT user, roles, groups, expires, revoked FROM tokens WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT user, roles, groups, expires, revoked FROM tokens WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else {
             return Ok(None);
         };

@@ -21,17 +21,6 @@ use crate::access::Caller;
 /// How long a session lasts at most, whatever its token's lifetime.
 pub const MAX_AGE: Duration = Duration::hours(12);
 
-pub(super) const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS sessions (
-        hash TEXT PRIMARY KEY,
-        source TEXT NOT NULL,
-        token_id TEXT,
-        csrf TEXT NOT NULL,
-        created TEXT NOT NULL,
-        expires TEXT NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS sessions_token ON sessions (token_id)",
-];
 
 /// How a person proves who they are when signing in.
 pub enum SignIn<'a> {
@@ -219,10 +208,7 @@ mod tests {
             .unwrap();
         assert!(stored.iter().all(|h| *h != opened.cookie));
         // A forged cookie of the right shape, and junk, name no session.
-        assert_eq!(
-            a.session(&"A".repeat(43)).await.unwrap(),
-            Lookup::Ended
-        );
+        assert_eq!(a.session(&"A".repeat(43)).await.unwrap(), Lookup::Ended);
         assert_eq!(a.session("junk").await.unwrap(), Lookup::Ended);
         // Revoking the token ends the session at once.
         assert!(a.revoke(&info.id).await.unwrap());
@@ -241,7 +227,10 @@ mod tests {
         assert!(a.close_session(&opened.cookie).await.unwrap());
         assert_eq!(a.session(&opened.cookie).await.unwrap(), Lookup::Ended);
         assert_eq!(
-            a.open_session(SignIn::Token("orr_nope")).await.unwrap().err(),
+            a.open_session(SignIn::Token("orr_nope"))
+                .await
+                .unwrap()
+                .err(),
             Some(Authentication::Unknown)
         );
         let (_, old) = a

@@ -51,19 +51,22 @@ fn login_answer(
     status: u16,
 ) -> ApiResult<Response> {
     let token = fresh_token()?;
-    let page = state.portal.login_page(
-        &Viewer::anonymous(),
-        next,
-        &token,
-        error,
-        notice,
-        status,
-    )?;
+    let page =
+        state
+            .portal
+            .login_page(&Viewer::anonymous(), next, &token, error, notice, status)?;
     let mut r = page_response(page, true);
     let h = r.headers_mut();
     h.append(
         header::SET_COOKIE,
-        set_cookie(LOGIN, &token, 3600, "/login", SameSite::Strict, secure(state)),
+        set_cookie(
+            LOGIN,
+            &token,
+            3600,
+            "/login",
+            SameSite::Strict,
+            secure(state),
+        ),
     );
     Ok(r)
 }
@@ -96,8 +99,8 @@ pub async fn login_form(
             }
         }
     }
-    let notice = query(raw.as_deref(), "ended")
-        .map(|_| "Your session has ended. Sign in again.".to_owned());
+    let notice =
+        query(raw.as_deref(), "ended").map(|_| "Your session has ended. Sign in again.".to_owned());
     login_answer(&state, &next, None, notice, 200)
 }
 
@@ -121,7 +124,9 @@ pub async fn login(
     };
     let next = session::local_path(get("next"));
     let ours = cookie(&headers, LOGIN);
-    let csrf_ok = ours.as_deref().is_some_and(|o| !o.is_empty() && o == get("_csrf"));
+    let csrf_ok = ours
+        .as_deref()
+        .is_some_and(|o| !o.is_empty() && o == get("_csrf"));
     if !csrf_ok || cross_site(&headers, &state) {
         return Ok(session::refused(&state, &Viewer::anonymous()));
     }
@@ -278,7 +283,13 @@ pub async fn edit(
     body: Bytes,
 ) -> ApiResult<Response> {
     let form = fields(&body);
-    if let Err(r) = verify(&state, &viewer, &headers, &form, &format!("/assets/{id}/edit")) {
+    if let Err(r) = verify(
+        &state,
+        &viewer,
+        &headers,
+        &form,
+        &format!("/assets/{id}/edit"),
+    ) {
         return Ok(r);
     }
     Ok(answer(state.portal.save(&viewer, &id, &form).await?))
@@ -321,7 +332,13 @@ pub async fn share(
     body: Bytes,
 ) -> ApiResult<Response> {
     let form = fields(&body);
-    if let Err(r) = verify(&state, &viewer, &headers, &form, &format!("/assets/{id}/sharing")) {
+    if let Err(r) = verify(
+        &state,
+        &viewer,
+        &headers,
+        &form,
+        &format!("/assets/{id}/sharing"),
+    ) {
         return Ok(r);
     }
     Ok(answer(state.portal.share(&viewer, &id, &form).await?))

@@ -5,7 +5,9 @@
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{account, assets, crawl, error, oai, ops, portal, search, sparql, tap, uws, vocab, write};
+use super::{
+    account, assets, crawl, error, oai, ops, portal, search, sparql, tap, uws, vocab, write,
+};
 use crate::model::asset;
 use crate::model::document::Problem;
 

@@ -9,9 +9,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::session::{Browser, page_response};
 use super::error::{ApiError, ApiResult};
 use super::search::{on_search_pool, server_timing};
+use super::session::{Browser, page_response};
 use crate::access::Caller;
 use crate::portal::export::Format;
 use crate::portal::state::Catalogue;
@@ -151,7 +151,8 @@ pub async fn atom(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let portal = state.portal.clone();
-    let (body, took) = on_search_pool(&state, move || portal.atom(&viewer.caller, raw.as_deref())).await?;
+    let (body, took) =
+        on_search_pool(&state, move || portal.atom(&viewer.caller, raw.as_deref())).await?;
     let response = (
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         body,

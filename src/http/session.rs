@@ -74,7 +74,11 @@ pub fn local_path(next: &str) -> String {
         && !next.starts_with("//")
         && !next.contains('\\')
         && !next.chars().any(char::is_control);
-    if ok { next.to_owned() } else { "/me".to_owned() }
+    if ok {
+        next.to_owned()
+    } else {
+        "/me".to_owned()
+    }
 }
 
 /// The sign-in page's address for a reader who was at `path`.
@@ -136,7 +140,9 @@ fn same(a: &str, b: &str) -> bool {
 /// The origin (`scheme://host[:port]`) of an absolute URL.
 fn origin(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
-    let end = rest.find('/').map_or(url.len(), |i| url.len() - rest.len() + i);
+    let end = rest
+        .find('/')
+        .map_or(url.len(), |i| url.len() - rest.len() + i);
     Some(&url[..end])
 }
 
@@ -154,9 +160,8 @@ pub fn cross_site(headers: &HeaderMap, state: &AppState) -> bool {
     };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     let ours = origin(&state.config.base_url);
-    let same_host = host.is_some_and(|h| {
-        sent == format!("http://{h}") || sent == format!("https://{h}")
-    });
+    let same_host =
+        host.is_some_and(|h| sent == format!("http://{h}") || sent == format!("https://{h}"));
     !(Some(sent) == ours || same_host)
 }
 
@@ -224,7 +229,13 @@ mod tests {
     #[test]
     fn only_local_paths_are_gone_back_to() {
         assert_eq!(local_path("/assets/a/edit?x=1"), "/assets/a/edit?x=1");
-        for bad in ["//evil.example/", "https://evil.example/", "/\\evil", "me", ""] {
+        for bad in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil",
+            "me",
+            "",
+        ] {
             assert_eq!(local_path(bad), "/me", "{bad}");
         }
         assert_eq!(login_address("/me", true), "/login?next=%2Fme&ended=1");
@@ -232,15 +243,28 @@ mod tests {
 
     #[test]
     fn origins_and_cookies() {
-        assert_eq!(origin("http://127.0.0.1:8080/x/y"), Some("http://127.0.0.1:8080"));
+        assert_eq!(
+            origin("http://127.0.0.1:8080/x/y"),
+            Some("http://127.0.0.1:8080")
+        );
         assert_eq!(origin("https://a.example"), Some("https://a.example"));
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; orrery_session=abc; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; orrery_session=abc; b=2"),
+        );
         assert_eq!(cookie(&h, SESSION).as_deref(), Some("abc"));
         assert_eq!(cookie(&h, LOGIN), None);
         let set = set_cookie(SESSION, "v", 60, "/", SameSite::Lax, true);
         let text = set.to_str().unwrap();
-        for part in ["orrery_session=v", "HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age=60"] {
+        for part in [
+            "orrery_session=v",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+            "Max-Age=60",
+        ] {
             assert!(text.contains(part), "{text}");
         }
     }

@@ -101,7 +101,10 @@ pub fn audience_text(a: &Asset) -> String {
             if !groups.is_empty() {
                 parts.push(format!("groups {}", groups.join(", ")));
             }
-            format!("Private: shared with {} once published.", parts.join(" and "))
+            format!(
+                "Private: shared with {} once published.",
+                parts.join(" and ")
+            )
         }
     }
 }
@@ -291,9 +294,7 @@ fn refusal(e: WriteError, state: &mut FormState) -> Result<(u16, Vec<String>)> {
 }
 
 fn form_value<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    form.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 fn form_revision(form: &[(String, String)]) -> Option<u64> {
@@ -595,7 +596,11 @@ impl Portal {
             }
         });
         EditTemplate {
-            layout: self.frame(viewer, &format!("Edit {}", target.name), "The metadata editor."),
+            layout: self.frame(
+                viewer,
+                &format!("Edit {}", target.name),
+                "The metadata editor.",
+            ),
             id: target.id.clone(),
             name: target.name.clone(),
             type_label: type_label(&target.kind).to_owned(),
@@ -620,7 +625,12 @@ impl Portal {
     }
 
     /// The editor of asset `id`, with a notice after a save or a transition.
-    pub async fn edit_page(&self, viewer: &Viewer, id: &str, notice: Option<String>) -> Result<Page> {
+    pub async fn edit_page(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        notice: Option<String>,
+    ) -> Result<Page> {
         let Some(loaded) = self.load(&viewer.caller, id).await? else {
             return Ok(self.missing(viewer));
         };
@@ -628,7 +638,13 @@ impl Portal {
             return Ok(self.not_yours(viewer));
         }
         let doc = to_map(loaded.target());
-        let mut t = self.edit_template(viewer, &loaded, &doc, &FormState::default(), loaded.revision);
+        let mut t = self.edit_template(
+            viewer,
+            &loaded,
+            &doc,
+            &FormState::default(),
+            loaded.revision,
+        );
         t.notice = notice;
         Ok(Page {
             status: 200,
@@ -645,7 +661,12 @@ impl Portal {
     }
 
     /// The editor's form sent: preview, or save with `If-Match` on the form's revision.
-    pub async fn save(&self, viewer: &Viewer, id: &str, form: &[(String, String)]) -> Result<Outcome> {
+    pub async fn save(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        form: &[(String, String)],
+    ) -> Result<Outcome> {
         let Some(loaded) = self.load(&viewer.caller, id).await? else {
             return Ok(Outcome::Page(self.missing(viewer)));
         };
@@ -672,8 +693,10 @@ impl Portal {
             state.preview = preview;
             let mut t = self.edit_template(viewer, &loaded, &doc, &state, revision);
             if !t.field_errors().is_empty() {
-                t.errors
-                    .push("Some fields need changing: see the messages next to them. Nothing was saved.".into());
+                t.errors.push(
+                    "Some fields need changing: see the messages next to them. Nothing was saved."
+                        .into(),
+                );
             } else {
                 t.notice = Some("A preview: nothing is saved until you press Save.".into());
             }
@@ -718,7 +741,11 @@ impl Portal {
     ) -> SharingTemplate {
         let target = loaded.target();
         SharingTemplate {
-            layout: self.frame(viewer, &format!("Visibility of {}", target.name), "Who may see the asset."),
+            layout: self.frame(
+                viewer,
+                &format!("Visibility of {}", target.name),
+                "Who may see the asset.",
+            ),
             id: target.id.clone(),
             name: target.name.clone(),
             tabs: manage_tabs(
@@ -740,7 +767,12 @@ impl Portal {
     }
 
     /// The visibility form of asset `id`.
-    pub async fn sharing_page(&self, viewer: &Viewer, id: &str, notice: Option<String>) -> Result<Page> {
+    pub async fn sharing_page(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        notice: Option<String>,
+    ) -> Result<Page> {
         let Some(loaded) = self.load(&viewer.caller, id).await? else {
             return Ok(self.missing(viewer));
         };
@@ -767,7 +799,12 @@ impl Portal {
     }
 
     /// The visibility form sent.
-    pub async fn share(&self, viewer: &Viewer, id: &str, form: &[(String, String)]) -> Result<Outcome> {
+    pub async fn share(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        form: &[(String, String)],
+    ) -> Result<Outcome> {
         let Some(loaded) = self.load(&viewer.caller, id).await? else {
             return Ok(Outcome::Page(self.missing(viewer)));
         };
@@ -787,7 +824,11 @@ impl Portal {
         };
         let (users, groups) = (lines("users"), lines("groups"));
         let input = (public, users.join("\n"), groups.join("\n"));
-        let bad: Vec<&String> = users.iter().chain(&groups).filter(|n| !is_valid_name(n)).collect();
+        let bad: Vec<&String> = users
+            .iter()
+            .chain(&groups)
+            .filter(|n| !is_valid_name(n))
+            .collect();
         let mut t = self.sharing_template(viewer, &loaded, revision, input);
         if !bad.is_empty() {
             t.errors.push(format!(
@@ -848,7 +889,16 @@ impl Portal {
         let revision = form_revision(form);
         let comment = form_value(form, "comment").map(str::to_owned);
         let pre = revision.map(|r| IfMatch::Revisions(vec![r]));
-        match write::transition(&self.catalog, &viewer.caller, id, which, comment.clone(), pre.as_ref()).await {
+        match write::transition(
+            &self.catalog,
+            &viewer.caller,
+            id,
+            which,
+            comment.clone(),
+            pre.as_ref(),
+        )
+        .await
+        {
             Ok(w) => Ok(Outcome::Redirect(match which {
                 Transition::Submit => format!("/assets/{id}/edit?submitted={}", w.revision),
                 Transition::Approve => format!("/review?approved={id}"),
@@ -870,8 +920,13 @@ impl Portal {
                 };
                 let page = if which == Transition::Submit {
                     let doc = to_map(loaded.target());
-                    let mut t =
-                        self.edit_template(viewer, &loaded, &doc, &FormState::default(), loaded.revision);
+                    let mut t = self.edit_template(
+                        viewer,
+                        &loaded,
+                        &doc,
+                        &FormState::default(),
+                        loaded.revision,
+                    );
                     t.errors = general;
                     Page {
                         status,
@@ -947,11 +1002,18 @@ impl Portal {
     fn review_template(&self, viewer: &Viewer, loaded: &Loaded) -> ReviewTemplate {
         let target = loaded.target();
         let (published, what) = match &loaded.pending {
-            Some(_) => (Some(&loaded.asset), "An edit of a published asset: the fields it changes"),
+            Some(_) => (
+                Some(&loaded.asset),
+                "An edit of a published asset: the fields it changes",
+            ),
             None => (None, "A new asset: every field it sets"),
         };
         ReviewTemplate {
-            layout: self.frame(viewer, &format!("Review {}", target.name), "A submission to review."),
+            layout: self.frame(
+                viewer,
+                &format!("Review {}", target.name),
+                "A submission to review.",
+            ),
             id: target.id.clone(),
             name: target.name.clone(),
             owner: loaded.asset.owner.clone().unwrap_or_default(),

@@ -51,7 +51,12 @@ struct Spec {
     only: Option<&'static str>,
 }
 
-const fn spec(key: &'static str, label: &'static str, help: &'static str, control: Control) -> Spec {
+const fn spec(
+    key: &'static str,
+    label: &'static str,
+    help: &'static str,
+    control: Control,
+) -> Spec {
     Spec {
         key,
         label,
@@ -80,33 +85,142 @@ const fn only(
 /// The editor's fields in the order they are shown.
 const SPECS: &[Spec] = &[
     spec("name", "Name", "", Control::Line),
-    spec("alternateName", "Alternate name", "A short or former name.", Control::Line),
-    spec("type", "Type of asset", "", Control::One(Scheme::AssetTypes)),
-    spec("abstract", "Abstract", "One or two sentences, shown in search results. Markdown.", Control::Markdown),
-    spec("description", "Description", "The overview on the asset's page. Markdown.", Control::Markdown),
+    spec(
+        "alternateName",
+        "Alternate name",
+        "A short or former name.",
+        Control::Line,
+    ),
+    spec(
+        "type",
+        "Type of asset",
+        "",
+        Control::One(Scheme::AssetTypes),
+    ),
+    spec(
+        "abstract",
+        "Abstract",
+        "One or two sentences, shown in search results. Markdown.",
+        Control::Markdown,
+    ),
+    spec(
+        "description",
+        "Description",
+        "The overview on the asset's page. Markdown.",
+        Control::Markdown,
+    ),
     spec("keywords", "Keywords", "One per line.", Control::Lines),
     spec("domain", "Domain", "", Control::Many(Scheme::Domains)),
-    spec("property", "Properties", "", Control::Many(Scheme::Properties)),
+    spec(
+        "property",
+        "Properties",
+        "",
+        Control::Many(Scheme::Properties),
+    ),
     spec("mission", "Missions", "", Control::Many(Scheme::Missions)),
-    spec("waveband", "Wavebands", "", Control::Many(Scheme::Wavebands)),
-    spec("associatedFileType", "File types", "The file types it works with or contains.", Control::Many(Scheme::FileTypes)),
-    spec("audienceType", "Audience", "", Control::Many(Scheme::Audiences)),
-    spec("ESAOfficial", "ESA official", "Whether the European Space Agency maintains it.", Control::YesNo),
-    spec("license", "Licence", "Required to publish.", Control::Licence),
+    spec(
+        "waveband",
+        "Wavebands",
+        "",
+        Control::Many(Scheme::Wavebands),
+    ),
+    spec(
+        "associatedFileType",
+        "File types",
+        "The file types it works with or contains.",
+        Control::Many(Scheme::FileTypes),
+    ),
+    spec(
+        "audienceType",
+        "Audience",
+        "",
+        Control::Many(Scheme::Audiences),
+    ),
+    spec(
+        "ESAOfficial",
+        "ESA official",
+        "Whether the European Space Agency maintains it.",
+        Control::YesNo,
+    ),
+    spec(
+        "license",
+        "Licence",
+        "Required to publish.",
+        Control::Licence,
+    ),
     spec("version", "Version", "", Control::Line),
     spec("url", "Web page", "https://…", Control::Url),
     spec("citation", "How to cite", "", Control::Text),
-    spec("identifier", "DOI", "e.g. 10.5270/esa-abc123", Control::Line),
-    spec("creator", "Creators", r#"A JSON list: [{"name": "…", "orcid": "https://orcid.org/…", "affiliation": "…", "email": "…"}]"#, Control::Json),
-    spec("publisher", "Publisher", r#"JSON: {"name": "…", "type": "Organization"}"#, Control::Json),
-    spec("analysableWith", "Analysable with", "Ids of the datalabs that open it, one per line.", Control::Lines),
-    spec("coverage", "Coverage", r#"JSON: {"temporal": {"start": "…", "end": "…"}, "sky": {…}}"#, Control::Json),
-    spec("distribution", "Distributions", r#"A JSON list: [{"title": "…", "accessURL": "https://…", "mediaType": "…"}]"#, Control::Json),
-    only("pipeline", "Pipeline", "JSON: entry point, steps, inputs, outputs, execution engine.", Control::Json, "Pipeline"),
-    only("volume", "Volume", r#"JSON: {"mountPath": "/data/…"}"#, Control::Json, "DataVolume"),
-    only("datalabImage", "Datalab image", r#"JSON: {"id": …, "platform": …, "keyword": […]}; developers write "keyword", the build service the rest."#, Control::Json, "Datalab"),
-    only("build", "Last build", "Written by the build service.", Control::Json, "Datalab"),
-    spec("moderatorComment", "Moderator's comment", "What the moderator asks the owner to change.", Control::Text),
+    spec(
+        "identifier",
+        "DOI",
+        "e.g. 10.5270/esa-abc123",
+        Control::Line,
+    ),
+    spec(
+        "creator",
+        "Creators",
+        r#"A JSON list: [{"name": "…", "orcid": "https://orcid.org/…", "affiliation": "…", "email": "…"}]"#,
+        Control::Json,
+    ),
+    spec(
+        "publisher",
+        "Publisher",
+        r#"JSON: {"name": "…", "type": "Organization"}"#,
+        Control::Json,
+    ),
+    spec(
+        "analysableWith",
+        "Analysable with",
+        "Ids of the datalabs that open it, one per line.",
+        Control::Lines,
+    ),
+    spec(
+        "coverage",
+        "Coverage",
+        r#"JSON: {"temporal": {"start": "…", "end": "…"}, "sky": {…}}"#,
+        Control::Json,
+    ),
+    spec(
+        "distribution",
+        "Distributions",
+        r#"A JSON list: [{"title": "…", "accessURL": "https://…", "mediaType": "…"}]"#,
+        Control::Json,
+    ),
+    only(
+        "pipeline",
+        "Pipeline",
+        "JSON: entry point, steps, inputs, outputs, execution engine.",
+        Control::Json,
+        "Pipeline",
+    ),
+    only(
+        "volume",
+        "Volume",
+        r#"JSON: {"mountPath": "/data/…"}"#,
+        Control::Json,
+        "DataVolume",
+    ),
+    only(
+        "datalabImage",
+        "Datalab image",
+        r#"JSON: {"id": …, "platform": …, "keyword": […]}; developers write "keyword", the build service the rest."#,
+        Control::Json,
+        "Datalab",
+    ),
+    only(
+        "build",
+        "Last build",
+        "Written by the build service.",
+        Control::Json,
+        "Datalab",
+    ),
+    spec(
+        "moderatorComment",
+        "Moderator's comment",
+        "What the moderator asks the owner to change.",
+        Control::Text,
+    ),
     spec("popularity", "Popularity", "", Control::Line),
     spec("dateCreated", "Created", "", Control::Line),
     spec("datePublished", "Published", "", Control::Line),
@@ -197,7 +311,9 @@ pub fn writable(caller: &Caller, owner: Option<&str>, key: &str) -> bool {
 /// Why `caller` may not change `key`, in words.
 pub fn why_not(key: &str) -> String {
     match field(key).map(|f| f.write) {
-        Some(WriteRule::Workflow) => "Set by the publication workflow (publish, approve, reject).".into(),
+        Some(WriteRule::Workflow) => {
+            "Set by the publication workflow (publish, approve, reject).".into()
+        }
         Some(WriteRule::ReadOnly) | None => "Set by the service.".into(),
         Some(WriteRule::OnCreate) => "Fixed once the asset is created.".into(),
         Some(WriteRule::Roles(&[Role::Application])) => {
@@ -342,15 +458,18 @@ pub fn fields(
                 .get(s.key)
                 .cloned()
                 .unwrap_or_else(|| text_of(s.control, v));
-            let preview = (state.preview && s.control == Control::Markdown && !text.trim().is_empty())
-                .then(|| super::markdown::render(&text));
+            let preview =
+                (state.preview && s.control == Control::Markdown && !text.trim().is_empty())
+                    .then(|| super::markdown::render(&text));
             FieldView {
                 key: s.key,
                 label: s.label,
                 help: s.help,
                 kind: kind_name(s.control),
                 options: match s.control {
-                    Control::One(scheme) | Control::Many(scheme) => options(vocab, scheme, &selected),
+                    Control::One(scheme) | Control::Many(scheme) => {
+                        options(vocab, scheme, &selected)
+                    }
                     _ => Vec::new(),
                 },
                 groups: if s.control == Control::Licence {
@@ -360,7 +479,11 @@ pub fn fields(
                 },
                 text,
                 writable,
-                why: if writable { String::new() } else { why_not(s.key) },
+                why: if writable {
+                    String::new()
+                } else {
+                    why_not(s.key)
+                },
                 error: state.errors.get(s.key).cloned(),
                 preview,
             }
@@ -402,7 +525,8 @@ fn value_of(control: Control, values: &[&str]) -> std::result::Result<Option<Val
                 .filter(|v| !v.is_empty())
                 .collect();
             items.dedup();
-            (!items.is_empty()).then(|| Value::Array(items.into_iter().map(Value::String).collect()))
+            (!items.is_empty())
+                .then(|| Value::Array(items.into_iter().map(Value::String).collect()))
         }
         Control::YesNo => match first {
             "" => None,
@@ -415,7 +539,11 @@ fn value_of(control: Control, values: &[&str]) -> std::result::Result<Option<Val
                 None
             } else {
                 Some(serde_json::from_str(first).map_err(|e| {
-                    format!("This is not JSON: line {}, column {}: {e}", e.line(), e.column())
+                    format!(
+                        "This is not JSON: line {}, column {}: {e}",
+                        e.line(),
+                        e.column()
+                    )
                 })?)
             }
         }
@@ -424,7 +552,10 @@ fn value_of(control: Control, values: &[&str]) -> std::result::Result<Option<Val
 
 /// A form's fields (name, value pairs, in order) applied to `base`: the document the form asks
 /// for, with what could not be read kept for the form to show again.
-pub fn apply(base: &Map<String, Value>, form: &[(String, String)]) -> (Map<String, Value>, FormState) {
+pub fn apply(
+    base: &Map<String, Value>,
+    form: &[(String, String)],
+) -> (Map<String, Value>, FormState) {
     let mut doc = base.clone();
     let mut state = FormState::default();
     let mut carried: Vec<&str> = form
@@ -443,7 +574,9 @@ pub fn apply(base: &Map<String, Value>, form: &[(String, String)]) -> (Map<Strin
             Some(control) => value_of(control, &values),
             // A field the editor does not draw (added to the form by hand) goes as written, to
             // be judged by the write path.
-            None if field(key).is_some() => Ok(values.first().map(|v| Value::String((*v).to_owned()))),
+            None if field(key).is_some() => {
+                Ok(values.first().map(|v| Value::String((*v).to_owned())))
+            }
             None => continue,
         };
         match result {
@@ -454,9 +587,10 @@ pub fn apply(base: &Map<String, Value>, form: &[(String, String)]) -> (Map<Strin
                 doc.remove(key);
             }
             Err(message) => {
-                state
-                    .raw
-                    .insert(key.to_owned(), values.first().copied().unwrap_or("").to_owned());
+                state.raw.insert(
+                    key.to_owned(),
+                    values.first().copied().unwrap_or("").to_owned(),
+                );
                 state.errors.insert(key.to_owned(), message);
             }
         }
@@ -498,10 +632,7 @@ pub fn place(problems: &[Problem], state: &mut FormState) -> Vec<String> {
 
 /// The label of a field, for messages.
 pub fn label(key: &str) -> &str {
-    SPECS
-        .iter()
-        .find(|s| s.key == key)
-        .map_or(key, |s| s.label)
+    SPECS.iter().find(|s| s.key == key).map_or(key, |s| s.label)
 }
 
 #[cfg(test)]
@@ -558,7 +689,12 @@ mod tests {
         let base = Map::new();
         let (doc, state) = apply(
             &base,
-            &form(&[("_fields", "coverage"), ("coverage", "{nope"), ("_fields", "status"), ("status", "published")]),
+            &form(&[
+                ("_fields", "coverage"),
+                ("coverage", "{nope"),
+                ("_fields", "status"),
+                ("status", "published"),
+            ]),
         );
         assert!(!doc.contains_key("coverage"));
         assert_eq!(state.raw["coverage"], "{nope");
@@ -606,7 +742,10 @@ mod tests {
 
     #[test]
     fn the_reason_names_who_may_write() {
-        assert_eq!(why_not("domain"), "Only moderators and the science-applications team may change this.");
+        assert_eq!(
+            why_not("domain"),
+            "Only moderators and the science-applications team may change this."
+        );
         assert_eq!(
             why_not("name"),
             "Only the owner, moderators and the science-applications team may change this."

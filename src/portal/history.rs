@@ -65,11 +65,7 @@ fn what(e: &Value) -> String {
         (other, _) => other.to_owned(),
     };
     if let (Some(from), Some(to)) = (e["status"]["from"].as_str(), to) {
-        words.push_str(&format!(
-            " ({} → {})",
-            status_words(from),
-            status_words(to)
-        ));
+        words.push_str(&format!(" ({} → {})", status_words(from), status_words(to)));
     }
     if pending {
         words.push_str(", on the pending revision");

@@ -70,7 +70,11 @@ mod tests {
         assert_eq!(r[0].after.as_deref(), Some("New"));
         // A first submission shows every field it sets.
         let first = rows(None, &pending);
-        assert!(first.iter().any(|r| r.field == "keywords" && r.after.as_deref() == Some("x")));
+        assert!(
+            first
+                .iter()
+                .any(|r| r.field == "keywords" && r.after.as_deref() == Some("x"))
+        );
         assert!(first.iter().all(|r| r.before.is_none()));
     }
 }
