@@ -30,7 +30,8 @@ pub enum AccountsError {
 
 pub type Result<T> = std::result::Result<T, AccountsError>;
 
-const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS tokens (
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS tokens (
         id TEXT PRIMARY KEY,
         hash TEXT NOT NULL,
         user TEXT NOT NULL,

@@ -21,7 +21,6 @@ use crate::access::Caller;
 /// How long a session lasts at most, whatever its token's lifetime.
 pub const MAX_AGE: Duration = Duration::hours(12);
 
-
 /// How a person proves who they are when signing in.
 pub enum SignIn<'a> {
     /// A bearer token issued by `orrery token create`.

@@ -168,12 +168,17 @@ fn canary_doc(id: &str, audience: &str, users: &[&str], groups: &[&str]) -> Valu
 
 struct Probe<'a> {
     s: &'a Server,
+    /// A signed-in reader's session cookie; anonymous without one.
+    session: Option<&'a crate::common::Session>,
 }
 
 impl Probe<'_> {
-    /// GET anonymously: status, content type and body.
+    /// GET (anonymously, or with the session): status, content type and body.
     fn get(&self, path: &str, accept: Option<&str>) -> (u16, String, String) {
         let mut req = self.s.client.get(format!("{}{path}", self.s.base));
+        if let Some(session) = self.session {
+            req = req.header("Cookie", format!("orrery_session={}", session.cookie));
+        }
         if let Some(a) = accept {
             req = req.header("Accept", a);
         }
@@ -253,9 +258,15 @@ fn links(base: &str, body: &str) -> Vec<String> {
 
 /// Crawls from `SURFACES`; returns every page fetched (path, status, body).
 fn crawl(s: &Server, limit: usize) -> Vec<(String, u16, String)> {
-    let p = Probe { s };
-    let mut seen: BTreeSet<String> = SURFACES.iter().map(|x| x.to_string()).collect();
-    let mut queue: VecDeque<String> = SURFACES.iter().map(|x| x.to_string()).collect();
+    let start: Vec<String> = SURFACES.iter().map(|x| x.to_string()).collect();
+    crawl_from(Probe { s, session: None }, &start, limit)
+}
+
+/// Crawls from `start` as the probe's reader; returns every page fetched.
+fn crawl_from(p: Probe, start: &[String], limit: usize) -> Vec<(String, u16, String)> {
+    let s = p.s;
+    let mut seen: BTreeSet<String> = start.iter().cloned().collect();
+    let mut queue: VecDeque<String> = start.iter().cloned().collect();
     let mut pages = Vec::new();
     while let Some(path) = queue.pop_front() {
         assert!(
@@ -301,9 +312,10 @@ fn normalised(body: &str) -> String {
     }
 }
 
-/// Paths whose answers legitimately change with any write (operations counters).
+/// Paths whose answers legitimately change with any write (operations counters) or with
+/// every request (the sign-in form's fresh token).
 fn volatile(path: &str) -> bool {
-    path.starts_with("/metrics")
+    path.starts_with("/metrics") || path.starts_with("/login")
 }
 
 #[test]
@@ -476,6 +488,60 @@ fn nothing_private_reaches_anonymous_readers() {
             );
         }
     }
+    // 2. Signed in as another developer (carol: no asset of hers, nothing shared with her),
+    //    every page the crawl reaches, her own pages and each secret's editor, visibility,
+    //    review and landing pages: no canary, no secret id.
+    let carol_session = s.sign_in(&carol);
+    let mut start: Vec<String> = SURFACES.iter().map(|x| x.to_string()).collect();
+    start.extend(["/me".to_owned(), "/review".to_owned()]);
+    for secret in SECRETS.iter().map(|x| x.id).chain(["zqxid-deleted"]) {
+        for tail in ["", "/edit", "/sharing", "/review"] {
+            start.push(format!("/assets/{secret}{tail}"));
+        }
+    }
+    start.push(format!("/assets/{public_id}/edit"));
+    start.push(format!("/assets/{public_id}/review"));
+    let signed_in = crawl_from(
+        Probe {
+            s: &s,
+            session: Some(&carol_session),
+        },
+        &start,
+        5000,
+    );
+    assert!(
+        signed_in
+            .iter()
+            .any(|(p, st, b)| p == "/me" && *st == 200 && b.contains("carol")),
+        "the crawl is signed in"
+    );
+    for (path, status, body) in &signed_in {
+        if !path.contains(CANARY) && !path.contains(SECRET_ID) {
+            assert!(
+                !body.contains(CANARY),
+                "canary in {path} ({status}) signed in as carol: {body}"
+            );
+            assert!(
+                !body.contains("zqxid-"),
+                "a secret id in {path} ({status}) signed in as carol: {body}"
+            );
+        } else {
+            // A request naming the canary is echoed (the box, the title); field values are not.
+            for field in [
+                "name",
+                "abstract",
+                "description",
+                "citation",
+                "creator",
+                "build log",
+            ] {
+                assert!(
+                    !body.contains(&format!("{CANARY} {field}")),
+                    "the {field} of a secret in {path} ({status}) signed in as carol: {body}"
+                );
+            }
+        }
+    }
     let before_pages: std::collections::BTreeMap<&str, (u16, String)> = before
         .iter()
         .map(|(p, st, b)| (p.as_str(), (*st, normalised(b))))
@@ -542,7 +608,10 @@ fn nothing_private_reaches_anonymous_readers() {
 
     // 2. Direct probes of each secret: every representation answers exactly as for an id that
     //    never existed.
-    let p = Probe { s: &s };
+    let p = Probe {
+        s: &s,
+        session: None,
+    };
     let ids: Vec<&str> = SECRETS
         .iter()
         .map(|x| x.id)

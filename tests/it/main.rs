@@ -3,6 +3,7 @@
 //! CLI — and talks to it as its clients do, with the real clients where there are some.
 
 mod api;
+mod authoring;
 mod browser;
 mod cli;
 mod common;

@@ -209,6 +209,81 @@ impl Server {
     }
 }
 
+/// A browser's session: the session cookie set at sign-in.
+pub struct Session {
+    pub cookie: String,
+}
+
+/// The value of the hidden input `name` in a page (the first one).
+pub fn hidden(body: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker)? + marker.len();
+    let end = body[start..].find('"')?;
+    Some(body[start..start + end].to_owned())
+}
+
+/// The value a `Set-Cookie` header of `r` gives cookie `name`.
+pub fn set_cookie(r: &reqwest::blocking::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let first = v.split(';').next()?;
+            let (n, value) = first.split_once('=')?;
+            (n.trim() == name).then(|| value.trim().to_owned())
+        })
+}
+
+impl Server {
+    /// Signs in through the sign-in form with `token`, as a browser does.
+    pub fn sign_in(&self, token: &str) -> Session {
+        let r = self.get("/login");
+        assert_eq!(r.status(), 200, "GET /login");
+        let login = set_cookie(&r, "orrery_login").expect("the sign-in cookie");
+        let csrf = hidden(&r.text().expect("body"), "_csrf").expect("the sign-in form's token");
+        assert_eq!(csrf, login, "the form's token is the sign-in cookie's");
+        let r = self
+            .client
+            .post(format!("{}/login", self.base))
+            .header("Cookie", format!("orrery_login={login}"))
+            .form(&[("token", token), ("_csrf", &csrf), ("next", "/me")])
+            .send()
+            .expect("POST /login");
+        assert_eq!(r.status(), 303, "sign-in answers with a redirect");
+        Session {
+            cookie: set_cookie(&r, "orrery_session").expect("the session cookie"),
+        }
+    }
+
+    /// `GET` with a session cookie.
+    pub fn get_as(&self, s: &Session, path: &str) -> reqwest::blocking::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", format!("orrery_session={}", s.cookie))
+            .send()
+            .expect("GET")
+    }
+
+    /// A form `POST` with a session cookie.
+    pub fn post_as(
+        &self,
+        s: &Session,
+        path: &str,
+        form: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> reqwest::blocking::Response {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", format!("orrery_session={}", s.cookie));
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        req.form(form).send().expect("POST")
+    }
+}
+
 /// The demo catalogue's documents as JSON.
 pub fn fixtures() -> Vec<serde_json::Value> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/assets");
