@@ -37,6 +37,25 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
+def report(rows, width=12):
+    """Prints p50, p99 and mean of each (name, values) row."""
+    for name, xs in rows:
+        print(f"  {name:{width}} p50 {percentile(xs, 50):7.2f}  p99 {percentile(xs, 99):7.2f}"
+              f"  mean {statistics.mean(xs):7.2f}")
+
+
+def paired(queries, first, second):
+    """Asks each query of the log two ways alternately, twice over (the first pass warms the
+    caches); returns the second pass's times of each and their per-query difference."""
+    a_ms, b_ms = [], []
+    for entry in queries * 2:
+        qs = params(entry)
+        a_ms.append(first(qs))
+        b_ms.append(second(qs))
+    a_ms, b_ms = a_ms[len(queries):], b_ms[len(queries):]
+    return a_ms, b_ms, [b - a for a, b in zip(a_ms, b_ms)]
+
+
 def timing(headers, name):
     for part in headers.get("server-timing", "").split(","):
         m = re.match(rf"\s*{name};dur=([0-9.]+)", part)
@@ -112,21 +131,12 @@ def main():
 
     server, base = serve(orrery, data, "--no-tap")
     try:
-        api_ms, page_ms, diff = [], [], []
-        for entry in queries * 2:  # the first pass warms the caches; the second is measured
-            qs = params(entry)
-            h, _ = get(f"{base}/api/v1/assets?{qs}&limit=20")
-            a = timing(h, "search")
-            h, _ = get(f"{base}/?{qs}")
-            p = timing(h, "page")
-            api_ms.append(a)
-            page_ms.append(p)
-            diff.append(p - a)
-        api_ms, page_ms, diff = (x[len(queries):] for x in (api_ms, page_ms, diff))
+        api_ms, page_ms, diff = paired(
+            queries,
+            lambda qs: timing(get(f"{base}/api/v1/assets?{qs}&limit=20")[0], "search"),
+            lambda qs: timing(get(f"{base}/?{qs}")[0], "page"))
         print(f"{args.n} assets, {len(queries)} queries of the generator's log, server-side ms:")
-        for name, xs in [("JSON API", api_ms), ("search page", page_ms), ("page - API", diff)]:
-            print(f"  {name:12} p50 {percentile(xs, 50):7.2f}  p99 {percentile(xs, 99):7.2f}"
-                  f"  mean {statistics.mean(xs):7.2f}")
+        report([("JSON API", api_ms), ("search page", page_ms), ("page - API", diff)])
 
         headers, body = get(base + "/?q=gaia", gz=True)
         html = gzip.decompress(body).decode() if headers.get("content-encoding") == "gzip" else body.decode()

@@ -99,7 +99,7 @@ pub(super) fn hash(token: &str) -> String {
 }
 
 /// Compares two strings in time independent of where they differ.
-fn same(a: &str, b: &str) -> bool {
+pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

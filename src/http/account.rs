@@ -137,6 +137,8 @@ pub async fn login(
         .await?;
     match opened {
         Ok(o) => {
+            // Sessions that have ended are forgotten as new ones open.
+            state.catalog.accounts.sweep_sessions().await?;
             let secs = (o.expires - Utc::now()).num_seconds();
             let mut r = Redirect::to(&next).into_response();
             let h = r.headers_mut();
@@ -173,7 +175,7 @@ pub async fn logout(
     body: Bytes,
 ) -> ApiResult<Response> {
     let form = fields(&body);
-    if let Err(r) = verify(&state, &viewer, &headers, &form, "/") {
+    if let Some(r) = verify(&state, &viewer, &headers, &form, "/") {
         return Ok(r);
     }
     if let Some(c) = cookie(&headers, SESSION) {
@@ -225,7 +227,7 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Response> {
     let form = fields(&body);
-    if let Err(r) = verify(&state, &viewer, &headers, &form, "/me") {
+    if let Some(r) = verify(&state, &viewer, &headers, &form, "/me") {
         return Ok(r);
     }
     Ok(answer(state.portal.create(&viewer, &form).await?))
@@ -283,7 +285,7 @@ pub async fn edit(
     body: Bytes,
 ) -> ApiResult<Response> {
     let form = fields(&body);
-    if let Err(r) = verify(
+    if let Some(r) = verify(
         &state,
         &viewer,
         &headers,
@@ -332,7 +334,7 @@ pub async fn share(
     body: Bytes,
 ) -> ApiResult<Response> {
     let form = fields(&body);
-    if let Err(r) = verify(
+    if let Some(r) = verify(
         &state,
         &viewer,
         &headers,
@@ -353,7 +355,7 @@ async fn workflow(
     which: Transition,
 ) -> ApiResult<Response> {
     let form = fields(&body);
-    if let Err(r) = verify(&state, &viewer, &headers, &form, &format!("/assets/{id}")) {
+    if let Some(r) = verify(&state, &viewer, &headers, &form, &format!("/assets/{id}")) {
         return Ok(r);
     }
     Ok(answer(

@@ -16,6 +16,7 @@ use super::AppState;
 use super::auth::Auth;
 use super::error::ApiError;
 use crate::access::Caller;
+use crate::access::accounts::same;
 use crate::access::sessions::Lookup;
 use crate::portal::Viewer;
 
@@ -128,15 +129,6 @@ impl FromRequestParts<AppState> for Browser {
     }
 }
 
-/// Compares two strings in time independent of where they differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// The origin (`scheme://host[:port]`) of an absolute URL.
 fn origin(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
@@ -176,17 +168,17 @@ pub fn refused(state: &AppState, viewer: &Viewer) -> Response {
     page_response(page, true)
 }
 
-/// Checks a signed-in page's form: a session, its CSRF token, and a same-site origin. The
-/// error is the answer to give instead.
+/// Checks a signed-in page's form: a session, its CSRF token, and a same-site origin. `Some`
+/// is the answer to give instead.
 pub fn verify(
     state: &AppState,
     viewer: &Viewer,
     headers: &HeaderMap,
     form: &[(String, String)],
     path: &str,
-) -> Result<(), Response> {
+) -> Option<Response> {
     if viewer.caller == Caller::Anonymous {
-        return Err(Redirect::to(&login_address(path, false)).into_response());
+        return Some(Redirect::to(&login_address(path, false)).into_response());
     }
     let sent = form
         .iter()
@@ -196,10 +188,7 @@ pub fn verify(
         (Some(ours), Some(sent)) => same(ours, sent),
         _ => false,
     };
-    if !ok || cross_site(headers, state) {
-        return Err(refused(state, viewer));
-    }
-    Ok(())
+    (!ok || cross_site(headers, state)).then(|| refused(state, viewer))
 }
 
 /// A form body as its fields, in order.

@@ -109,15 +109,13 @@ pub fn audience_text(a: &Asset) -> String {
     }
 }
 
-fn blocking<T: Send + 'static>(
+async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> std::result::Result<T, crate::store::StoreError> + Send + 'static,
-) -> impl std::future::Future<Output = Result<T>> {
-    async move {
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| PortalError::Internal(format!("a task failed: {e}")))?
-            .map_err(PortalError::from)
-    }
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| PortalError::Internal(format!("a task failed: {e}")))?
+        .map_err(PortalError::from)
 }
 
 /// The sign-in page.
@@ -816,7 +814,7 @@ impl Portal {
         let lines = |key: &str| -> Vec<String> {
             form_value(form, key)
                 .unwrap_or("")
-                .split(|c: char| c == '\n' || c == ',')
+                .split(['\n', ','])
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)

@@ -53,7 +53,19 @@ fn what(e: &Value) -> String {
     let action = e["action"].as_str().unwrap_or("change");
     let pending = e["pending"].as_bool() == Some(true);
     let to = e["status"]["to"].as_str();
+    let changes = e["changes"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let build_only = !changes.is_empty()
+        && changes
+            .iter()
+            .all(|c| c["field"].as_str().is_some_and(|f| f == "build"));
     let mut words = match (action, to) {
+        ("update", _) if build_only => match changes[0]["to"]["status"].as_str() {
+            Some(status) => format!("Build recorded with status {status}"),
+            None => "Build recorded".to_owned(),
+        },
         ("create", _) => "Created".to_owned(),
         ("update", _) if e["via"] == "ingest" => "Loaded from a file".to_owned(),
         ("update", _) => "Edited".to_owned(),
@@ -145,6 +157,11 @@ mod tests {
         assert_eq!(e[1].comment.as_deref(), Some("add a licence"));
         assert_eq!(e[3].what, "Created");
         assert_eq!(e[3].changes[0].from, None);
+        let build = events(&[
+            json!({"revision": 5, "action": "update", "by": "build-service",
+            "changes": [{"field": "build", "to": {"status": "BUILD_SUCCESS"}}]}),
+        ]);
+        assert_eq!(build[0].what, "Build recorded with status BUILD_SUCCESS");
         let later: Vec<u64> = since(&h, 2).iter().map(|e| e.revision).collect();
         assert_eq!(later, [3, 4]);
     }

@@ -177,6 +177,10 @@ impl PageState {
             )));
             state.page = deepest;
         }
+        // A sort that is the default order is no choice: the state is the same without it.
+        if state.sort.is_some() && state.sort == state.default_sort() {
+            state.sort = None;
+        }
         (state, notices)
     }
 
@@ -365,6 +369,12 @@ mod tests {
         );
         let (again, _) = PageState::parse(Some(&s.query_string()), None);
         assert_eq!(again, s);
+        // The default order named is the same state as no order named (found by fuzzing).
+        let (named, _) = PageState::parse(Some("q=gravity&sort=relevance"), None);
+        let (unnamed, _) = PageState::parse(Some("q=gravity"), None);
+        assert_eq!(named, unnamed);
+        let (named, _) = PageState::parse(Some("sort=dateModified"), None);
+        assert_eq!(named.sort, None);
     }
 
     #[test]
