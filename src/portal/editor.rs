@@ -37,8 +37,28 @@ pub enum Control {
     Licence,
     /// Yes, no, or not said.
     YesNo,
+    /// People and organisations, a row each (name, kind, ORCID, affiliation, email, web
+    /// page), with empty rows to add more.
+    Agents,
     /// A structured value, written as JSON.
     Json,
+}
+
+/// The columns of an `Agents` row: the form's sub-key and the document's key.
+const AGENT_COLUMNS: [&str; 6] = ["name", "type", "orcid", "affiliation", "email", "url"];
+
+/// Empty rows offered after the existing ones.
+const NEW_ROWS: usize = 2;
+
+/// One person or organisation of an `Agents` control.
+#[derive(Debug, Clone, Default)]
+pub struct AgentRow {
+    pub name: String,
+    pub kind: String,
+    pub orcid: String,
+    pub affiliation: String,
+    pub email: String,
+    pub url: String,
 }
 
 /// One editable field: where it sits in the document and how it is edited.
@@ -160,8 +180,8 @@ const SPECS: &[Spec] = &[
     spec(
         "creator",
         "Creators",
-        r#"A JSON list: [{"name": "…", "orcid": "https://orcid.org/…", "affiliation": "…", "email": "…"}]"#,
-        Control::Json,
+        "Every author, in order. Empty a row to remove it; save to get more empty rows.",
+        Control::Agents,
     ),
     spec(
         "publisher",
@@ -254,6 +274,8 @@ pub struct FieldView {
     pub text: String,
     pub options: Vec<Opt>,
     pub groups: Vec<OptGroup>,
+    /// The rows of an `Agents` control, with empty ones to add.
+    pub agents: Vec<AgentRow>,
     pub writable: bool,
     /// Why a read-only field may not be changed by this reader.
     pub why: String,
@@ -279,6 +301,7 @@ fn kind_name(c: Control) -> &'static str {
         Control::Many(_) => "many",
         Control::Licence => "licence",
         Control::YesNo => "yesno",
+        Control::Agents => "agents",
         Control::Json => "json",
     }
 }
@@ -342,6 +365,11 @@ fn text_of(control: Control, v: Option<&Value>) -> String {
         return String::new();
     };
     match (control, v) {
+        (Control::Agents, Value::Array(items)) => items
+            .iter()
+            .map(|a| a["name"].as_str().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("; "),
         (Control::Json, v) => serde_json::to_string_pretty(v).unwrap_or_default(),
         (_, Value::String(s)) => s.clone(),
         (_, Value::Array(items)) => items
@@ -435,6 +463,109 @@ pub struct FormState {
     pub errors: HashMap<String, String>,
     /// Whether Markdown fields show their preview.
     pub preview: bool,
+    /// Rows of an `Agents` control as typed, when they could not all become values.
+    pub agents: HashMap<String, Vec<AgentRow>>,
+}
+
+/// The rows an `Agents` control shows: as typed, or from the document; then empty ones.
+fn agent_rows(typed: Option<&Vec<AgentRow>>, v: Option<&Value>) -> Vec<AgentRow> {
+    let mut rows: Vec<AgentRow> = match typed {
+        Some(t) => t.iter().filter(|r| !r.is_empty()).cloned().collect(),
+        None => v
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|a| {
+                        let text = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+                        AgentRow {
+                            name: text("name"),
+                            kind: text("type"),
+                            orcid: text("orcid"),
+                            affiliation: text("affiliation"),
+                            email: text("email"),
+                            url: text("url"),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    rows.extend(std::iter::repeat_n(AgentRow::default(), NEW_ROWS));
+    rows
+}
+
+impl AgentRow {
+    fn is_empty(&self) -> bool {
+        [
+            &self.name,
+            &self.orcid,
+            &self.affiliation,
+            &self.email,
+            &self.url,
+        ]
+        .iter()
+        .all(|t| t.trim().is_empty())
+    }
+
+    fn column(&self, i: usize) -> &str {
+        match i {
+            0 => &self.name,
+            1 => &self.kind,
+            2 => &self.orcid,
+            3 => &self.affiliation,
+            4 => &self.email,
+            _ => &self.url,
+        }
+    }
+
+    fn set(&mut self, i: usize, text: String) {
+        match i {
+            0 => self.name = text,
+            1 => self.kind = text,
+            2 => self.orcid = text,
+            3 => self.affiliation = text,
+            4 => self.email = text,
+            _ => self.url = text,
+        }
+    }
+}
+
+/// The rows of an `Agents` control as the form sent them (`{key}.{column}`, one per row).
+fn typed_agents(key: &str, form: &[(String, String)]) -> Vec<AgentRow> {
+    let mut rows: Vec<AgentRow> = Vec::new();
+    for (i, column) in AGENT_COLUMNS.iter().enumerate() {
+        let name = format!("{key}.{column}");
+        for (n, (_, v)) in form.iter().filter(|(k, _)| *k == name).enumerate() {
+            if rows.len() <= n {
+                rows.resize_with(n + 1, AgentRow::default);
+            }
+            rows[n].set(i, v.trim().to_owned());
+        }
+    }
+    rows
+}
+
+/// Typed rows as the document's list; a row without a name is an error.
+fn agents_value(rows: &[AgentRow]) -> std::result::Result<Option<Value>, String> {
+    let mut out = Vec::new();
+    for (n, row) in rows.iter().filter(|r| !r.is_empty()).enumerate() {
+        if row.name.trim().is_empty() {
+            return Err(format!(
+                "Row {} has no name: every creator needs one.",
+                n + 1
+            ));
+        }
+        let mut m = Map::new();
+        for (i, column) in AGENT_COLUMNS.iter().enumerate() {
+            let text = row.column(i).trim();
+            if !text.is_empty() {
+                m.insert((*column).to_owned(), Value::String(text.to_owned()));
+            }
+        }
+        out.push(Value::Object(m));
+    }
+    Ok((!out.is_empty()).then_some(Value::Array(out)))
 }
 
 /// The editor's fields for an asset of type `kind` whose document is `doc`.
@@ -474,6 +605,11 @@ pub fn fields(
                 },
                 groups: if s.control == Control::Licence {
                     licence_groups(vocab, &selected)
+                } else {
+                    Vec::new()
+                },
+                agents: if s.control == Control::Agents {
+                    agent_rows(state.agents.get(s.key), v)
                 } else {
                     Vec::new()
                 },
@@ -534,6 +670,8 @@ fn value_of(control: Control, values: &[&str]) -> std::result::Result<Option<Val
             "false" => Some(Value::Bool(false)),
             _ => return Err("Choose yes, no or not said.".into()),
         },
+        // Read by `typed_agents`: its values come under its own sub-keys.
+        Control::Agents => return Ok(None),
         Control::Json => {
             if first.is_empty() {
                 None
@@ -571,6 +709,14 @@ pub fn apply(
             .map(|(_, v)| v.as_str())
             .collect();
         let result = match control_of(key) {
+            Some(Control::Agents) => {
+                let rows = typed_agents(key, form);
+                let value = agents_value(&rows);
+                if value.is_err() {
+                    state.agents.insert(key.to_owned(), rows);
+                }
+                value
+            }
             Some(control) => value_of(control, &values),
             // A field the editor does not draw (added to the form by hand) goes as written, to
             // be judged by the write path.
@@ -666,7 +812,18 @@ mod tests {
                 ("_fields", "ESAOfficial"),
                 ("ESAOfficial", "true"),
                 ("_fields", "creator"),
-                ("creator", "[{\"name\": \"Ada\"}]"),
+                ("creator.name", "Ada"),
+                ("creator.type", "Person"),
+                ("creator.orcid", "0000-0002-1825-0097"),
+                ("creator.affiliation", ""),
+                ("creator.email", ""),
+                ("creator.url", ""),
+                ("creator.name", ""),
+                ("creator.type", ""),
+                ("creator.orcid", ""),
+                ("creator.affiliation", ""),
+                ("creator.email", ""),
+                ("creator.url", ""),
                 ("_fields", "abstract"),
                 ("abstract", "  "),
             ]),
@@ -681,7 +838,21 @@ mod tests {
         assert_eq!(doc["domain"], json!(["Astronomy"]));
         assert_eq!(doc["license"], "CC-BY-4.0");
         assert_eq!(doc["ESAOfficial"], true);
-        assert_eq!(doc["creator"], json!([{"name": "Ada"}]));
+        assert_eq!(
+            doc["creator"],
+            json!([{"name": "Ada", "type": "Person", "orcid": "0000-0002-1825-0097"}])
+        );
+        // A row with no name is refused, and shown again as typed.
+        let (_, state) = apply(
+            &base,
+            &form(&[
+                ("_fields", "creator"),
+                ("creator.name", ""),
+                ("creator.email", "a@b.org"),
+            ]),
+        );
+        assert!(state.errors["creator"].contains("no name"));
+        assert_eq!(state.agents["creator"][0].email, "a@b.org");
     }
 
     #[test]

@@ -176,6 +176,47 @@ fn sessions_forms_and_the_editor() {
     let a = api(s, &ann_token, "ann-lab");
     assert_eq!(a["keywords"], json!(["euclid", "jupyter"]));
     assert_eq!(a["license"], "CC-BY-4.0");
+    // Creators as rows: the empty ones offered to add more are left out.
+    let (csrf, rev, body) = editor(s, &ann, "ann-lab");
+    assert_eq!(
+        body.matches("name=\"creator.name\"").count(),
+        2,
+        "two empty rows to fill"
+    );
+    let r = s.post_as(
+        &ann,
+        "/assets/ann-lab/edit",
+        &[
+            ("_csrf", &csrf),
+            ("revision", &rev),
+            ("_fields", "creator"),
+            ("creator.name", "Ann Author"),
+            ("creator.type", "Person"),
+            ("creator.orcid", "0000-0002-1825-0097"),
+            ("creator.affiliation", "ESAC"),
+            ("creator.email", ""),
+            ("creator.url", ""),
+            ("creator.name", ""),
+            ("creator.type", ""),
+            ("creator.orcid", ""),
+            ("creator.affiliation", ""),
+            ("creator.email", ""),
+            ("creator.url", ""),
+        ],
+        &[],
+    );
+    assert_eq!(r.status(), 303, "{}", r.text().unwrap_or_default());
+    assert_eq!(
+        api(s, &ann_token, "ann-lab")["creator"],
+        json!([{"name": "Ann Author", "type": "Person",
+                "orcid": "0000-0002-1825-0097", "affiliation": "ESAC"}])
+    );
+    let (_, _, body) = editor(s, &ann, "ann-lab");
+    assert_eq!(
+        body.matches("name=\"creator.name\"").count(),
+        3,
+        "the row and two empty ones"
+    );
 
     // Refusals, each changing nothing.
     let unchanged = |what: &str| {
@@ -278,8 +319,8 @@ fn sessions_forms_and_the_editor() {
         &[
             ("_csrf", &csrf),
             ("revision", &rev),
-            ("_fields", "creator"),
-            ("creator", "[{"),
+            ("_fields", "coverage"),
+            ("coverage", "[{"),
             ("_fields", "name"),
             ("name", "X"),
         ],
