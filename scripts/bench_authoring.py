@@ -45,19 +45,26 @@ def hidden(body, name):
     return m.group(1)
 
 
+def lowered(headers):
+    """Headers by lower-case name; several `Set-Cookie` are kept, joined by newlines."""
+    out = {k.lower(): v for k, v in headers.items()}
+    out["set-cookie"] = "\n".join(headers.get_all("Set-Cookie") or [])
+    return out
+
+
 def request(url, data=None, headers=None, method=None):
     req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(req) as r:
-            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read().decode()
+            return r.status, lowered(r.headers), r.read().decode()
     except urllib.error.HTTPError as e:
-        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode()
+        return e.code, lowered(e.headers), e.read().decode()
 
 
 def sign_in(base, token):
     status, h, body = request(base + "/login")
-    login = re.search(r"orrery_login=([^;]+)", h.get("set-cookie", "")).group(1)
+    login = re.search(r"orrery_login=([^;]+)", h["set-cookie"]).group(1)
     form = urllib.parse.urlencode({"token": token, "_csrf": hidden(body, "_csrf"), "next": "/me"})
     status, h, _ = request(base + "/login", form.encode(), {"Cookie": f"orrery_login={login}"})
     if status != 303:
@@ -138,12 +145,22 @@ def main():
         print(f"{args.n} assets, {args.saves} saves each, write to searchable (client-side ms):")
         report([("editor save", editor_ms), ("API PATCH", api_ms), ("editor - API", diff)], 14)
 
-        anon, signed, delta = paired(
-            queries,
-            lambda qs: timing(request(f"{base}/?{qs}")[1], "page"),
-            lambda qs: timing(request(f"{base}/?{qs}", headers=jar)[1], "page"))
-        print(f"{len(queries)} queries of the generator's log, search page server-side ms:")
+        wall = {"anonymous": [], "signed in": []}
+
+        def page(qs, who, headers):
+            t0 = time.monotonic()
+            _, h, _ = request(f"{base}/?{qs}", headers=headers)
+            wall[who].append((time.monotonic() - t0) * 1000)
+            return timing(h, "page")
+
+        anon, signed, delta = paired(queries, lambda qs: page(qs, "anonymous", {}),
+                                     lambda qs: page(qs, "signed in", jar))
+        print(f"{len(queries)} queries of the generator's log, search page server-side ms "
+              "(the page's work; the session's lookup comes before it):")
         report([("anonymous", anon), ("signed in", signed), ("signed - anon", delta)], 14)
+        a, b = (wall[k][len(queries):] for k in ("anonymous", "signed in"))
+        print("the same requests, client-side ms (session lookup, page and transfer):")
+        report([("anonymous", a), ("signed in", b), ("signed - anon", [y - x for x, y in zip(a, b)])], 14)
         request(f"{base}/api/v1/assets/{ID}", method="DELETE",
                 headers={"Authorization": f"Bearer {token}"})
     finally:
