@@ -189,10 +189,19 @@ pub struct EditTemplate {
 }
 
 impl EditTemplate {
-    pub fn field_errors(&self) -> Vec<(&'static str, &'static str, &str)> {
+    /// Each field's message with where it links: the control, or the field's box when it
+    /// is read-only.
+    pub fn field_errors(&self) -> Vec<(String, &'static str, &str)> {
         self.fields
             .iter()
-            .filter_map(|f| f.error.as_deref().map(|e| (f.key, f.label, e)))
+            .filter_map(|f| {
+                let anchor = if f.writable {
+                    format!("i-{}", f.key)
+                } else {
+                    format!("f-{}", f.key)
+                };
+                f.error.as_deref().map(|e| (anchor, f.label, e))
+            })
             .collect()
     }
 }
@@ -492,7 +501,7 @@ impl Portal {
                 } else {
                     "Private"
                 },
-                modified: a.date_modified.clone().unwrap_or(l.datestamp),
+                modified: super::history::when(&a.date_modified.clone().unwrap_or(l.datestamp)),
                 id: l.id,
             });
         }
@@ -977,7 +986,7 @@ impl Portal {
                     } else {
                         "Edit of a published asset"
                     },
-                    since: l.datestamp,
+                    since: super::history::when(&l.datestamp),
                     own: l.owner == me,
                     owner: l.owner,
                     id: l.id,

@@ -120,8 +120,8 @@ const SPECS: &[Spec] = &[
     spec(
         "abstract",
         "Abstract",
-        "One or two sentences, shown in search results. Markdown.",
-        Control::Markdown,
+        "One or two sentences of plain text, shown in search results.",
+        Control::Text,
     ),
     spec(
         "description",
@@ -776,9 +776,38 @@ pub fn place(problems: &[Problem], state: &mut FormState) -> Vec<String> {
     general
 }
 
-/// The label of a field, for messages.
-pub fn label(key: &str) -> &str {
-    SPECS.iter().find(|s| s.key == key).map_or(key, |s| s.label)
+/// Labels of the fields the editor does not draw as controls.
+const OTHER_LABELS: &[(&str, &str)] = &[
+    ("id", "Id"),
+    ("visibility", "Visibility"),
+    ("status", "Status"),
+    ("owner", "Owner"),
+    ("ivoid", "IVOA identifier"),
+    ("voresource", "VOResource record"),
+];
+
+/// The label of a field, for messages, diffs and histories (`datalabImage.keyword` is the
+/// label of `datalabImage` and the sub-key).
+pub fn label(key: &str) -> String {
+    let (top, sub) = match key.split_once('.') {
+        Some((t, s)) => (t, Some(s)),
+        None => (key, None),
+    };
+    let name = SPECS
+        .iter()
+        .find(|s| s.key == top)
+        .map(|s| s.label)
+        .or_else(|| {
+            OTHER_LABELS
+                .iter()
+                .find(|(k, _)| *k == top)
+                .map(|(_, l)| *l)
+        })
+        .unwrap_or(top);
+    match sub {
+        Some(sub) => format!("{name}: {sub}"),
+        None => name.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,10 @@ pub struct ChangeView {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventView {
     pub revision: u64,
+    /// RFC 3339, for `<time datetime>`.
     pub at: String,
+    /// As people read it.
+    pub at_text: String,
     pub by: String,
     /// What happened, in words ("Submitted for review", "Edited (pending review)").
     pub what: String,
@@ -25,7 +28,8 @@ pub struct EventView {
     pub comment: Option<String>,
 }
 
-/// A JSON value as one line of text: strings as they are, lists joined, anything else as JSON.
+/// A JSON value as one line of text: strings as they are, lists joined with commas, objects
+/// as `key: value` pairs joined with semicolons (empty ones left out).
 pub fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -34,8 +38,31 @@ pub fn value_text(v: &Value) -> String {
             .filter_map(Value::as_str)
             .collect::<Vec<_>>()
             .join(", "),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Object(_) => format!("({})", value_text(i)),
+                other => value_text(other),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| (k, value_text(v)))
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
         Value::Null => String::new(),
         other => other.to_string(),
+    }
+}
+
+/// An RFC 3339 time as people read it: `2026-12-05 12:51 UTC`.
+pub fn when(at: &str) -> String {
+    match (at.get(..10), at.get(11..16)) {
+        (Some(day), Some(time)) if at.ends_with('Z') => format!("{day} {time} UTC"),
+        _ => at.to_owned(),
     }
 }
 
@@ -92,6 +119,7 @@ pub fn events(history: &[Value]) -> Vec<EventView> {
         .map(|e| EventView {
             revision: e["revision"].as_u64().unwrap_or(0),
             at: e["at"].as_str().unwrap_or("").to_owned(),
+            at_text: when(e["at"].as_str().unwrap_or("")),
             by: e["by"].as_str().unwrap_or("").to_owned(),
             what: what(e),
             changes: e["changes"]
@@ -99,7 +127,7 @@ pub fn events(history: &[Value]) -> Vec<EventView> {
                 .map(|cs| {
                     cs.iter()
                         .map(|c| ChangeView {
-                            field: c["field"].as_str().unwrap_or("").to_owned(),
+                            field: super::editor::label(c["field"].as_str().unwrap_or("")),
                             from: c.get("from").map(value_text),
                             to: c.get("to").map(value_text),
                         })
@@ -110,7 +138,7 @@ pub fn events(history: &[Value]) -> Vec<EventView> {
                 .as_array()
                 .map(|fs| {
                     fs.iter()
-                        .filter_map(|f| f.as_str().map(str::to_owned))
+                        .filter_map(|f| f.as_str().map(super::editor::label))
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -153,6 +181,12 @@ mod tests {
         assert_eq!(e[0].revision, 4);
         assert_eq!(e[0].what, "Edited, on the pending revision");
         assert_eq!(e[0].changes[0].from.as_deref(), Some("a, b"));
+        assert_eq!(e[0].changes[0].field, "Keywords");
+        assert_eq!(e[3].at_text, "2026-01-01 00:00 UTC");
+        assert_eq!(
+            value_text(&json!({"audience": "private", "users": ["ben"], "groups": []})),
+            "audience: private; users: ben"
+        );
         assert_eq!(e[1].what, "Sent back to draft (in review → draft)");
         assert_eq!(e[1].comment.as_deref(), Some("add a licence"));
         assert_eq!(e[3].what, "Created");

@@ -29,18 +29,11 @@ pub fn rows(published: Option<&Asset>, submitted: &Asset) -> Vec<DiffRow> {
     diff(published, Some(submitted))
         .into_iter()
         .filter(|c| !bookkeeping(&c.field))
-        .map(|c| {
-            let key = c.field.split('.').next().unwrap_or(&c.field).to_owned();
-            DiffRow {
-                label: if c.field.contains('.') {
-                    c.field.clone()
-                } else {
-                    editor::label(&key).to_owned()
-                },
-                field: c.field,
-                before: c.from.as_ref().map(value_text),
-                after: c.to.as_ref().map(value_text),
-            }
+        .map(|c| DiffRow {
+            label: editor::label(&c.field),
+            field: c.field,
+            before: c.from.as_ref().map(value_text),
+            after: c.to.as_ref().map(value_text),
         })
         .collect()
 }

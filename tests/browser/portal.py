@@ -13,6 +13,7 @@ Exits non-zero, naming every failed check, when any check fails.
 import csv
 import io
 import json
+import os
 import sys
 import urllib.error
 import urllib.parse
@@ -21,30 +22,11 @@ import xml.etree.ElementTree as ET
 
 from playwright.sync_api import sync_playwright
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ARGS, CHROMIUM, check, finish  # noqa: E402
+from harness import axe as run_axe  # noqa: E402
+
 BASE, SHOTS, AXE, OWNER, SHARED, PRIVATE_ID = sys.argv[1:7]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-
-failures = []
-
-
-def check(ok, what):
-    if ok:
-        print(f"ok    {what}")
-    else:
-        print(f"FAIL  {what}")
-        failures.append(what)
-
-
 def api(path, token=None):
     req = urllib.request.Request(BASE + path)
     if token:
@@ -124,15 +106,7 @@ def shot(page, name):
 
 
 def axe(page, what):
-    page.add_script_tag(path=AXE)
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    bad = [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-    ]
-    check(not bad, f"axe-core finds no violation on {what}: {bad}")
+    run_axe(page, AXE, what)
 
 
 def flows(browser, js):
@@ -391,12 +365,7 @@ def main():
             exports()
         finally:
             browser.close()
-    if failures:
-        print(f"\n{len(failures)} check(s) failed:")
-        for f in failures:
-            print(f"  - {f}")
-        sys.exit(1)
-    print("\nevery browser check passed")
+    finish()
 
 
 if __name__ == "__main__":
