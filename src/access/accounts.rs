@@ -170,6 +170,47 @@ pub fn is_valid_name(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
+/// The columns `token_of` reads, the secret's hash last (a macro, so that queries stay
+/// literal SQL).
+macro_rules! token_columns {
+    () => {
+        "id, user, roles, groups, created, expires, revoked, hash"
+    };
+}
+
+/// A row of `token_columns!` as a stored token.
+fn token_of(r: &sqlx::sqlite::SqliteRow) -> TokenInfo {
+    TokenInfo {
+        id: r.get(0),
+        user: r.get(1),
+        roles: parse_roles(&r.get::<String, _>(2)),
+        groups: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
+        created: r.get(4),
+        expires: r.get(5),
+        revoked: r.get(6),
+    }
+}
+
+/// Whether an RFC 3339 time has passed (one that cannot be read has).
+pub(super) fn passed(time: &str) -> bool {
+    DateTime::parse_from_rfc3339(time).map_or(true, |t| t.with_timezone(&Utc) <= Utc::now())
+}
+
+/// What a stored token grants now.
+fn standing(info: &TokenInfo) -> Authentication {
+    if info.revoked.is_some() {
+        return Authentication::Revoked;
+    }
+    if info.expires.as_deref().is_some_and(passed) {
+        return Authentication::Expired;
+    }
+    Authentication::Valid(Caller::Account {
+        user: info.user.clone(),
+        roles: info.roles.clone(),
+        groups: info.groups.clone(),
+    })
+}
+
 impl Accounts {
     /// Opens (creating if needed) the accounts tables in the database file at `path`.
     pub async fn open(path: &Path) -> Result<Accounts> {
@@ -184,53 +225,46 @@ impl Accounts {
         &self.pool
     }
 
-    /// The stored token `token` is (whether or not it is still valid).
-    pub(super) async fn token_info(&self, token: &str) -> Result<Option<TokenInfo>> {
-        let Some(id) = token_id(token) else {
-            return Ok(None);
-        };
-        let row = sqlx::query(
-            "SELECT id, user, roles, groups, created, expires, revoked FROM tokens WHERE id = ?",
-        )
+    /// The stored token `id`, with the hash of its secret.
+    async fn stored(&self, id: &str) -> Result<Option<(TokenInfo, String)>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM tokens WHERE id = ?"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| TokenInfo {
-            id: r.get(0),
-            user: r.get(1),
-            roles: parse_roles(&r.get::<String, _>(2)),
-            groups: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
-            created: r.get(4),
-            expires: r.get(5),
-            revoked: r.get(6),
-        }))
+        Ok(row.map(|r| (token_of(&r), r.get(7))))
+    }
+
+    /// The stored token a bearer token is, when it is one this service issued, and what it
+    /// grants now.
+    pub(super) async fn presented(
+        &self,
+        token: &str,
+    ) -> Result<(Option<TokenInfo>, Authentication)> {
+        let Some(id) = token_id(token) else {
+            return Ok((None, Authentication::Unknown));
+        };
+        Ok(match self.stored(id).await? {
+            Some((info, stored_hash)) if same(&stored_hash, &hash(token)) => {
+                let standing = standing(&info);
+                (Some(info), standing)
+            }
+            _ => (None, Authentication::Unknown),
+        })
     }
 
     /// Who the token `id` grants, while it is neither revoked nor expired.
     pub(super) async fn token_caller(&self, id: &str) -> Result<Option<Caller>> {
-        let row =
-            sqlx::query("SELECT user, roles, groups, expires, revoked FROM tokens WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        if row.get::<Option<String>, _>(4).is_some() {
-            return Ok(None);
-        }
-        if let Some(expires) = row.get::<Option<String>, _>(3) {
-            let expired = DateTime::parse_from_rfc3339(&expires)
-                .map_or(true, |e| e.with_timezone(&Utc) <= Utc::now());
-            if expired {
-                return Ok(None);
-            }
-        }
-        Ok(Some(Caller::Account {
-            user: row.get(0),
-            roles: parse_roles(&row.get::<String, _>(1)),
-            groups: serde_json::from_str(&row.get::<String, _>(2)).unwrap_or_default(),
-        }))
+        Ok(match self.stored(id).await? {
+            Some((info, _)) => match standing(&info) {
+                Authentication::Valid(caller) => Some(caller),
+                _ => None,
+            },
+            None => None,
+        })
     }
 
     /// Issues a token; returns what was stored and the token itself (shown once, never stored).
@@ -286,23 +320,14 @@ impl Accounts {
 
     /// Every token, oldest first.
     pub async fn list(&self) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query(
-            "SELECT id, user, roles, groups, created, expires, revoked FROM tokens ORDER BY created, id",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM tokens ORDER BY created, id"
+        ))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| TokenInfo {
-                id: r.get(0),
-                user: r.get(1),
-                roles: parse_roles(&r.get::<String, _>(2)),
-                groups: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
-                created: r.get(4),
-                expires: r.get(5),
-                revoked: r.get(6),
-            })
-            .collect())
+        Ok(rows.iter().map(token_of).collect())
     }
 
     /// Revokes a token given by its id or as the token itself. Returns false when there is no
@@ -319,36 +344,7 @@ impl Accounts {
 
     /// Who presents this bearer token.
     pub async fn authenticate(&self, token: &str) -> Result<Authentication> {
-        let Some(id) = token_id(token) else {
-            return Ok(Authentication::Unknown);
-        };
-        let row = sqlx::query(
-            "SELECT hash, user, roles, groups, expires, revoked FROM tokens WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(Authentication::Unknown);
-        };
-        if !same(&row.get::<String, _>(0), &hash(token)) {
-            return Ok(Authentication::Unknown);
-        }
-        if row.get::<Option<String>, _>(5).is_some() {
-            return Ok(Authentication::Revoked);
-        }
-        if let Some(expires) = row.get::<Option<String>, _>(4) {
-            let expired = DateTime::parse_from_rfc3339(&expires)
-                .map_or(true, |e| e.with_timezone(&Utc) <= Utc::now());
-            if expired {
-                return Ok(Authentication::Expired);
-            }
-        }
-        Ok(Authentication::Valid(Caller::Account {
-            user: row.get(1),
-            roles: parse_roles(&row.get::<String, _>(2)),
-            groups: serde_json::from_str(&row.get::<String, _>(3)).unwrap_or_default(),
-        }))
+        Ok(self.presented(token).await?.1)
     }
 
     pub async fn close(&self) {
@@ -357,10 +353,11 @@ impl Accounts {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    async fn accounts() -> (tempfile::TempDir, Accounts) {
+    /// Accounts in a fresh database file.
+    pub(crate) async fn accounts() -> (tempfile::TempDir, Accounts) {
         let dir = tempfile::tempdir().unwrap();
         let a = Accounts::open(&dir.path().join("catalog.sqlite"))
             .await

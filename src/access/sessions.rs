@@ -77,12 +77,9 @@ impl Accounts {
     ) -> Result<std::result::Result<Opened, Authentication>> {
         let SignIn::Token(token) = proof;
         let token = token.trim();
-        match self.authenticate(token).await? {
-            Authentication::Valid(_) => {}
-            other => return Ok(Err(other)),
-        }
-        let Some(info) = self.token_info(token).await? else {
-            return Ok(Err(Authentication::Unknown));
+        let (info, standing) = self.presented(token).await?;
+        let (Some(info), Authentication::Valid(_)) = (info, &standing) else {
+            return Ok(Err(standing));
         };
         let now = Utc::now();
         let mut expires = now + MAX_AGE;
@@ -119,9 +116,7 @@ impl Accounts {
         let Some(row) = row else {
             return Ok(Lookup::Ended);
         };
-        let expires: String = row.get(2);
-        let ended = DateTime::parse_from_rfc3339(&expires)
-            .map_or(true, |e| e.with_timezone(&Utc) <= Utc::now());
+        let ended = super::accounts::passed(&row.get::<String, _>(2));
         let token_id: Option<String> = row.get(0);
         let caller = match token_id {
             Some(id) if !ended => self.token_caller(&id).await?,
@@ -159,15 +154,8 @@ impl Accounts {
 mod tests {
     use super::*;
     use crate::access::accounts::NewToken;
+    use crate::access::accounts::tests::accounts;
     use crate::model::fields::Role;
-
-    async fn accounts() -> (tempfile::TempDir, Accounts) {
-        let dir = tempfile::tempdir().unwrap();
-        let a = Accounts::open(&dir.path().join("catalog.sqlite"))
-            .await
-            .unwrap();
-        (dir, a)
-    }
 
     fn new(user: &str, expires: Option<DateTime<Utc>>) -> NewToken {
         NewToken {

@@ -381,13 +381,16 @@ impl Portal {
             let Some(grant) = access::grant(&caller, &full) else {
                 return Ok(None);
             };
-            let pending = if grant == Grant::Full {
-                store.pending(&id)?
-            } else {
-                None
-            };
-            let Some(asset) = access::read_asset(&store, &caller, &id)? else {
-                return Ok(None);
+            // A reader of the whole asset has it already; any other reads its public graph.
+            let (asset, pending) = match grant {
+                Grant::Full => {
+                    let pending = store.pending(&id)?;
+                    (full, pending)
+                }
+                Grant::Public => match access::read_asset(&store, &caller, &id)? {
+                    Some(asset) => (asset, None),
+                    None => return Ok(None),
+                },
             };
             Ok(Some(Loaded {
                 asset,
@@ -397,6 +400,22 @@ impl Portal {
             }))
         })
         .await
+    }
+
+    /// Asset `id` for a reader who manages it (its owner or a curator); otherwise the page to
+    /// answer instead: 404, or 403 for a reader who may only see it.
+    async fn managed(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+    ) -> Result<std::result::Result<Loaded, Page>> {
+        let Some(loaded) = self.load(&viewer.caller, id).await? else {
+            return Ok(Err(self.missing(viewer)));
+        };
+        if !may_manage(&viewer.caller, &loaded) {
+            return Ok(Err(self.not_yours(viewer)));
+        }
+        Ok(Ok(loaded))
     }
 
     fn missing(&self, viewer: &Viewer) -> Page {
@@ -638,12 +657,10 @@ impl Portal {
         id: &str,
         notice: Option<String>,
     ) -> Result<Page> {
-        let Some(loaded) = self.load(&viewer.caller, id).await? else {
-            return Ok(self.missing(viewer));
+        let loaded = match self.managed(viewer, id).await? {
+            Ok(loaded) => loaded,
+            Err(page) => return Ok(page),
         };
-        if !may_manage(&viewer.caller, &loaded) {
-            return Ok(self.not_yours(viewer));
-        }
         let doc = to_map(loaded.target());
         let mut t = self.edit_template(
             viewer,
@@ -674,12 +691,10 @@ impl Portal {
         id: &str,
         form: &[(String, String)],
     ) -> Result<Outcome> {
-        let Some(loaded) = self.load(&viewer.caller, id).await? else {
-            return Ok(Outcome::Page(self.missing(viewer)));
+        let loaded = match self.managed(viewer, id).await? {
+            Ok(loaded) => loaded,
+            Err(page) => return Ok(Outcome::Page(page)),
         };
-        if !may_manage(&viewer.caller, &loaded) {
-            return Ok(Outcome::Page(self.not_yours(viewer)));
-        }
         let Some(revision) = form_revision(form) else {
             return Ok(Outcome::Page(self.message(
                 viewer,
@@ -780,12 +795,10 @@ impl Portal {
         id: &str,
         notice: Option<String>,
     ) -> Result<Page> {
-        let Some(loaded) = self.load(&viewer.caller, id).await? else {
-            return Ok(self.missing(viewer));
+        let loaded = match self.managed(viewer, id).await? {
+            Ok(loaded) => loaded,
+            Err(page) => return Ok(page),
         };
-        if !may_manage(&viewer.caller, &loaded) {
-            return Ok(self.not_yours(viewer));
-        }
         let target = loaded.target();
         let v = target.visibility.clone().unwrap_or_default();
         let mut t = self.sharing_template(
@@ -812,12 +825,10 @@ impl Portal {
         id: &str,
         form: &[(String, String)],
     ) -> Result<Outcome> {
-        let Some(loaded) = self.load(&viewer.caller, id).await? else {
-            return Ok(Outcome::Page(self.missing(viewer)));
+        let loaded = match self.managed(viewer, id).await? {
+            Ok(loaded) => loaded,
+            Err(page) => return Ok(Outcome::Page(page)),
         };
-        if !may_manage(&viewer.caller, &loaded) {
-            return Ok(Outcome::Page(self.not_yours(viewer)));
-        }
         let revision = form_revision(form).unwrap_or(0);
         let public = form_value(form, "audience") != Some("private");
         let lines = |key: &str| -> Vec<String> {
