@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     &["access"],
     &["project"],
-    &["search", "linked", "ivoa"],
+    &["search", "linked", "ivoa", "artefact"],
     &["catalog"],
     &["portal"],
     &["telemetry"],
@@ -23,7 +23,7 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 /// The protocols: layer-5 modules that may not name one another.
-const PROTOCOLS: &[&str] = &["search", "linked", "ivoa"];
+const PROTOCOLS: &[&str] = &["search", "linked", "ivoa", "artefact"];
 
 /// The parts of `ivoa` by layer, bottom first (the map of `ivoa/mod.rs`).
 const IVOA: &[&[&str]] = &[

@@ -10,7 +10,7 @@
 //! | 2 | `store` | oxigraph (the single source of truth), its revision log, the SQLite files |
 //! | 3 | `access` | the one visibility decision; accounts and bearer tokens |
 //! | 4 | `project` | read models fed by store revision: the projection trait, assets table, OAI log |
-//! | 5 | `search`, `linked`, `ivoa` | the protocols: the tantivy index and its queries; schema.org, DCAT and SPARQL; VOResource, OAI-PMH, RegTAP, ADQL, TAP, UWS, VOSI |
+//! | 5 | `search`, `linked`, `ivoa`, `artefact` | the protocols: the tantivy index and its queries; schema.org, DCAT and SPARQL; VOResource, OAI-PMH, RegTAP, ADQL, TAP, UWS, VOSI; CWL documents and bundles |
 //! | 6 | `catalog` | the service core: the store with its projections, the write path and workflow, harvest, launch links |
 //! | 7 | `portal` | the pages for people: search, catalogues, asset pages, feeds and exports, from compiled templates |
 //! | 8 | `telemetry` | logs and metrics |
@@ -22,6 +22,7 @@
 //! parts (see its own map).
 
 pub mod access;
+pub mod artefact;
 pub mod catalog;
 pub mod cli;
 pub mod clock;

@@ -21,9 +21,14 @@ use crate::model::{Asset, Vocabularies, document};
 #[derive(Args)]
 pub struct IngestArgs {
     /// Files (.json: one document or an array; .jsonl/.ndjson: one document per line; .xml: a
-    /// VOResource record of another registry) and directories.
+    /// VOResource record of another registry; .cwl: a CWL pipeline, with the files it names
+    /// beside it) and directories.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    /// Read documents a CWL file names under the URL PREFIX from DIR (`PREFIX=DIR`; say, the
+    /// EOAP schemas). Nothing is ever fetched.
+    #[arg(long = "mirror", value_name = "PREFIX=DIR")]
+    mirrors: Vec<String>,
     /// Documents per transaction.
     #[arg(long, default_value_t = 1000)]
     batch: usize,
@@ -47,7 +52,16 @@ impl std::fmt::Display for Source {
 
 type Parsed = Vec<(Source, Result<Asset, String>)>;
 /// Raw documents (or a read error) with where they came from.
-type RawChunk = Vec<(Source, Result<Vec<u8>, String>)>;
+type RawChunk = Vec<(Source, Result<Raw, String>)>;
+
+/// One document to read: its bytes, or a CWL file read with the files it names.
+enum Raw {
+    Document(Vec<u8>),
+    Cwl(PathBuf),
+}
+
+/// URL prefixes read from local folders.
+type Mirrors = Arc<Vec<(String, PathBuf)>>;
 
 fn collect_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for p in paths {
@@ -69,7 +83,7 @@ fn collect_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<(
 fn is_document_file(p: &Path) -> bool {
     p.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson" | "xml"))
+        .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson" | "xml" | "cwl"))
 }
 
 /// Splits a file into raw documents with their line numbers.
@@ -84,6 +98,9 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
         .and_then(|e| e.to_str())
         .is_some_and(|e| e == "jsonl" || e == "ndjson");
     let mut buf = Vec::with_capacity(chunk);
+    if path.extension().is_some_and(|e| e == "cwl") {
+        return send(vec![(at(1), Ok(Raw::Cwl(path.to_path_buf())))]);
+    }
     if lines_mode {
         let mut reader = match std::fs::File::open(path) {
             Ok(f) => std::io::BufReader::with_capacity(1 << 20, f),
@@ -103,7 +120,7 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            buf.push((at(line_no), Ok(line)));
+            buf.push((at(line_no), Ok(Raw::Document(line))));
             if buf.len() == chunk {
                 send(std::mem::take(&mut buf));
             }
@@ -126,7 +143,7 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
                             .iter()
                             .filter(|&&b| b == b'\n')
                             .count();
-                        buf.push((at(line), Ok(raw.get().as_bytes().to_vec())));
+                        buf.push((at(line), Ok(Raw::Document(raw.get().as_bytes().to_vec()))));
                         if buf.len() == chunk {
                             send(std::mem::take(&mut buf));
                         }
@@ -138,7 +155,7 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
                 )),
             }
         } else {
-            buf.push((at(1), Ok(bytes)));
+            buf.push((at(1), Ok(Raw::Document(bytes))));
         }
     }
     if !buf.is_empty() {
@@ -146,10 +163,10 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
     }
 }
 
-fn parse_chunk(raw: RawChunk, vocab: &Vocabularies) -> Parsed {
+fn parse_chunk(raw: RawChunk, vocab: &Vocabularies, mirrors: &Mirrors) -> Parsed {
     raw.into_iter()
         .map(|(src, r)| {
-            let parsed = r.and_then(|bytes| parse_guarded(bytes, vocab));
+            let parsed = r.and_then(|raw| parse_guarded(raw, vocab, mirrors));
             (src, parsed)
         })
         .collect()
@@ -157,9 +174,44 @@ fn parse_chunk(raw: RawChunk, vocab: &Vocabularies) -> Parsed {
 
 /// Parses one document; a parser that panics fails this document alone, with a message that
 /// says so, instead of taking its worker (and the documents queued for it) down.
-fn parse_guarded(bytes: Vec<u8>, vocab: &Vocabularies) -> Result<Asset, String> {
-    crate::panics::catch(|| parse_one(bytes, vocab))
-        .unwrap_or_else(|panic| Err(format!("internal error while reading: {panic}")))
+fn parse_guarded(raw: Raw, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<Asset, String> {
+    crate::panics::catch(|| match raw {
+        Raw::Document(bytes) => parse_one(bytes, vocab),
+        Raw::Cwl(path) => pipeline(&path, vocab, mirrors),
+    })
+    .unwrap_or_else(|panic| Err(format!("internal error while reading: {panic}")))
+}
+
+/// A CWL file, with the files it names in its folder, as a pipeline asset.
+fn pipeline(path: &Path, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<Asset, String> {
+    use crate::artefact::cwl::{self, Directory, Limits, Mirror};
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let entry = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| "the file name is not UTF-8".to_owned())?;
+    let folders: Vec<Directory> = mirrors.iter().map(|(_, d)| Directory(d.clone())).collect();
+    let mirrors: Vec<Mirror<'_>> = mirrors
+        .iter()
+        .zip(&folders)
+        .map(|((prefix, _), files)| Mirror {
+            prefix: prefix.clone(),
+            files,
+        })
+        .collect();
+    let reading = cwl::read(
+        &Directory(dir.to_path_buf()),
+        entry,
+        &mirrors,
+        Limits::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    let (asset, notices) = cwl::to_asset(&reading, vocab);
+    for n in notices {
+        eprintln!("{}: {n}", path.display());
+    }
+    let bytes = serde_json::to_vec(&asset).map_err(|e| e.to_string())?;
+    parse_one(bytes, vocab)
 }
 
 fn parse_one(bytes: Vec<u8>, vocab: &Vocabularies) -> Result<Asset, String> {
@@ -206,6 +258,16 @@ fn voresource(bytes: &[u8], vocab: &Vocabularies) -> Result<Asset, String> {
 
 /// Runs the ingest; the exit code is non-zero when any document failed.
 pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let mirrors: Mirrors = Arc::new(
+        args.mirrors
+            .iter()
+            .map(|m| {
+                m.split_once('=')
+                    .map(|(p, d)| (p.to_owned(), PathBuf::from(d)))
+                    .ok_or_else(|| anyhow::anyhow!("--mirror takes PREFIX=DIR, not {m:?}"))
+            })
+            .collect::<anyhow::Result<_>>()?,
+    );
     let mut files = Vec::new();
     collect_files(&args.paths, &mut files)?;
     let chunk = args.batch.clamp(1, 100_000);
@@ -228,11 +290,15 @@ pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode
     let mut parsers = Vec::new();
     for _ in 0..workers {
         let (rx, tx, vocab) = (raw_rx.clone(), parsed_tx.clone(), catalog.vocab.clone());
+        let mirrors = mirrors.clone();
         parsers.push(std::thread::spawn(move || {
             loop {
                 let next = rx.lock().map(|r| r.recv());
                 let Ok(Ok((seq, raw))) = next else { break };
-                if tx.blocking_send((seq, parse_chunk(raw, &vocab))).is_err() {
+                if tx
+                    .blocking_send((seq, parse_chunk(raw, &vocab, &mirrors)))
+                    .is_err()
+                {
                     break;
                 }
             }

@@ -222,6 +222,9 @@ impl From<crate::catalog::write::WriteError> for ApiError {
                         closest: Vec::new(),
                         parameter: None,
                         position: None,
+                        file: None,
+                        line: None,
+                        column: None,
                     })
                     .collect(),
             ),

@@ -17,7 +17,7 @@ use crate::model::document::Problem;
     paths(
         search::search, search::suggest,
         assets::get_asset, assets::get_iri, assets::resolve,
-        write::create, write::replace, write::patch, write::delete,
+        write::create, write::push, write::replace, write::patch, write::delete,
         write::submit, write::approve, write::reject, write::history,
         oai::get, oai::post, tap::root, tap::sync_get, tap::sync_post, tap::capabilities,
         tap::availability, tap::tables, tap::table, uws::list, uws::create, uws::job, uws::post_job,
@@ -36,13 +36,13 @@ use crate::model::document::Problem;
     ),
     components(schemas(
         asset::Asset, asset::Agent, asset::AgentKind, asset::Coverage, asset::SkyRegion, asset::Place,
-        asset::Distribution, asset::DatalabImage, asset::PipelineInfo, asset::Parameter, asset::Volume,
+        asset::Distribution, asset::DatalabImage, asset::PipelineInfo, asset::Step, asset::Parameter, asset::Volume,
         asset::Sharing, asset::Audience, asset::Build, asset::Status,
         assets::AssetView, assets::AssetLinks, crate::catalog::launch::LaunchLink,
         error::ProblemDetails, Problem, vocab::SchemeView, vocab::SchemeList, vocab::SchemeSummary, vocab::License,
         crate::model::vocab::Concept, ops::Health,
         crate::search::SearchResponse, crate::search::Hit, crate::search::Highlight, crate::search::HitLinks,
-        write::TransitionBody, write::History,
+        write::TransitionBody, write::History, write::PushAnswer, write::PushedVersion, write::PushedFile,
         crate::search::FacetCounts, crate::search::FacetValue, search::Suggestions, crate::search::suggest::Suggestion,
     )),
     tags(

@@ -91,17 +91,15 @@ fn etag(revision: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
-/// The asset as the write left it, with the write's `ETag`; read afresh when the caller may
-/// not read it whole.
-async fn answer(
+/// The asset as the write left it, read afresh when the caller may not read it whole.
+async fn written_view(
     state: &AppState,
     caller: Caller,
     id: String,
     written: Written,
-    status: StatusCode,
-) -> ApiResult<Response> {
+) -> ApiResult<super::assets::AssetView> {
     let st = state.clone();
-    let v = tokio::task::spawn_blocking(move || match written.asset {
+    tokio::task::spawn_blocking(move || match written.asset {
         Some(asset) if access::grant(&caller, &asset) == Some(access::Grant::Full) => {
             view_at(&st, &caller, asset, written.revision, written.pending)
         }
@@ -111,8 +109,20 @@ async fn answer(
         }
     })
     .await
-    .map_err(ApiError::internal)??;
-    let mut response = (status, [(header::ETAG, etag(v.revision))], Json(&v)).into_response();
+    .map_err(ApiError::internal)?
+}
+
+/// The asset as the write left it, with the write's `ETag` (and `Location` when made).
+async fn answer(
+    state: &AppState,
+    caller: Caller,
+    id: String,
+    written: Written,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let revision = written.revision;
+    let v = written_view(state, caller, id, written).await?;
+    let mut response = (status, [(header::ETAG, etag(revision))], Json(&v)).into_response();
     if status == StatusCode::CREATED
         && let Ok(loc) = HeaderValue::from_str(&v.links.self_)
     {
@@ -349,4 +359,182 @@ pub async fn history(
     let caller = auth.account()?;
     let events = write::history(&state.catalog, &caller, &id).await?;
     Ok(Json(History { id, events }).into_response())
+}
+
+/// What a push says beside its body (all optional; `manifest.json` and the CWL say the rest).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct PushParams {
+    /// The asset id (else the manifest's, else made from the pipeline's name).
+    id: Option<String>,
+    /// The version name (else the manifest's, else the CWL's `s:softwareVersion`).
+    version: Option<String>,
+    /// What changed in this version.
+    version_description: Option<String>,
+    /// The default engine: `cwltool` or `Calrissian`.
+    engine: Option<String>,
+    /// The CWL file the pipeline starts from (with `#process` for a packed document).
+    entry: Option<String>,
+    /// The name of a single pushed file (default `pipeline.cwl`).
+    file_name: Option<String>,
+}
+
+/// What a push stored.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PushAnswer {
+    pub id: String,
+    /// Whether this push made the asset.
+    pub created: bool,
+    pub version: PushedVersion,
+    /// What the push left out, and why (a licence the catalogue does not know…).
+    pub notices: Vec<String>,
+    /// The asset as the caller now sees it.
+    pub asset: super::assets::AssetView,
+}
+
+/// The version a push stored.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PushedVersion {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub published: bool,
+    pub revision: u64,
+    pub entry: Option<String>,
+    /// Every file of the bundle, as it came.
+    pub files: Vec<PushedFile>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PushedFile {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// The media types a push may carry (the content itself is told by its first bytes).
+const PUSH_TYPES: &[&str] = &[
+    "application/zip",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-tar",
+    "application/x-compressed-tar",
+    "application/yaml",
+    "application/x-yaml",
+    "text/yaml",
+    "text/x-yaml",
+    "application/json",
+    "application/cwl",
+    "application/cwl+yaml",
+    "application/cwl+json",
+    "text/plain",
+    "application/octet-stream",
+];
+
+/// Push a CWL pipeline as a new version: one `.cwl` file (YAML or JSON), a packed `$graph`
+/// document, or a zip or tar.gz bundle with `manifest.json` (see
+/// `schemas/pipeline-manifest.schema.json`).
+#[utoipa::path(post, path = "/api/v1/pipelines", tag = "write",
+    params(PushParams),
+    request_body(content = Vec<u8>, description = "a CWL document, or a zip or tar.gz bundle", content_type = "application/zip"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "a new pipeline; Location names it", body = PushAnswer),
+        (status = 200, description = "a new version of an existing pipeline (of a published public one, pending review)", body = PushAnswer),
+        (status = 400, description = "a parameter this push does not know", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "no valid token", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "the caller may not write this pipeline", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "the version is published (immutable), or the id is another's", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "the body is over the size limit", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "not a CWL document or a bundle", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "invalid CWL, a bad bundle or manifest: each problem names the file, line and column", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn push(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let caller = auth.account()?;
+    if let Some(t) = media_type(&headers)
+        && !PUSH_TYPES.contains(&t.as_str())
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("a push is a CWL document or a zip or tar.gz bundle, not {t}"),
+        ));
+    }
+    let mut params = PushParams::default();
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        let v = Some(v.into_owned());
+        match k.as_ref() {
+            "id" => params.id = v,
+            "version" => params.version = v,
+            "versionDescription" => params.version_description = v,
+            "engine" => params.engine = v,
+            "entry" => params.entry = v,
+            "fileName" => params.file_name = v,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{other:?} is not a parameter of a push (id, version, versionDescription, engine, entry, fileName)"
+                )));
+            }
+        }
+    }
+    let pushed = write::push(
+        &state.catalog,
+        &caller,
+        write::Push {
+            bytes: body.to_vec(),
+            file_name: params.file_name,
+            id: params.id,
+            version: params.version,
+            version_description: params.version_description,
+            engine: params.engine,
+            entry: params.entry,
+        },
+    )
+    .await?;
+    let id = pushed.version.asset.clone();
+    let status = if pushed.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let revision = pushed.written.revision;
+    let asset = written_view(&state, caller, id.clone(), pushed.written).await?;
+    let v = pushed.version;
+    let out = PushAnswer {
+        id,
+        created: pushed.created,
+        version: PushedVersion {
+            name: v.name,
+            description: v.description,
+            published: v.published,
+            revision: v.revision,
+            entry: v.entry,
+            files: v
+                .files
+                .into_iter()
+                .map(|f| PushedFile {
+                    path: f.path,
+                    sha256: f.sha256,
+                    size: f.size,
+                })
+                .collect(),
+        },
+        notices: pushed.notices,
+        asset,
+    };
+    let mut response = (status, [(header::ETAG, etag(revision))], Json(&out)).into_response();
+    if status == StatusCode::CREATED
+        && let Ok(loc) = HeaderValue::from_str(&out.asset.links.self_)
+    {
+        response.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(response)
 }

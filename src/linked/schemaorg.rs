@@ -277,7 +277,7 @@ pub fn asset(a: &Asset, site: &Site, vocab: &Vocabularies) -> Value {
                     .iter()
                     .enumerate()
                     .map(|(i, s)| {
-                        json!({"@type": "SoftwareApplication", "name": s, "position": i + 1})
+                        json!({"@type": "SoftwareApplication", "name": s.id, "position": i + 1})
                     })
                     .collect();
                 put(&mut m, "hasPart", Value::Array(steps));

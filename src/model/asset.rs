@@ -192,6 +192,7 @@ pub struct DatalabImage {
     pub keyword: Vec<String>,
 }
 
+/// What a pipeline's CWL says of it (extracted on push; typed by hand in older documents).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PipelineInfo {
@@ -199,13 +200,95 @@ pub struct PipelineInfo {
     pub entry_point: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_engine: Option<String>,
-    /// Step names in order; repeats allowed.
+    /// `v1.0`, `v1.1` or `v1.2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwl_version: Option<String>,
+    /// The entry process's class: `Workflow`, `CommandLineTool`, `ExpressionTool`, `Operation`.
+    #[serde(default, rename = "class", skip_serializing_if = "Option::is_none")]
+    pub process_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_repository: Option<String>,
+    /// The steps in order; repeats allowed. A bare string is a step known by its name only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub steps: Vec<String>,
+    pub steps: Vec<Step>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<Parameter>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<Parameter>,
+    /// The classes of the entry process's requirements and hints (sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<String>,
+    /// Every container image the pipeline's processes run in (sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+}
+
+/// One step of a workflow.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(from = "StepForm", rename_all = "camelCase")]
+pub struct Step {
+    pub id: String,
+    /// What the step runs: a file of the bundle, `#id` in a packed document, or `inline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// The class of the process it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scatter: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scatter_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+}
+
+impl Step {
+    pub fn named(id: &str) -> Step {
+        Step {
+            id: id.to_owned(),
+            ..Step::default()
+        }
+    }
+}
+
+/// A step as written: its name alone, or the whole object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StepForm {
+    Name(String),
+    Full(StepFields),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct StepFields {
+    id: String,
+    #[serde(default)]
+    run: Option<String>,
+    #[serde(default)]
+    runs: Option<String>,
+    #[serde(default)]
+    scatter: Vec<String>,
+    #[serde(default)]
+    scatter_method: Option<String>,
+    #[serde(default)]
+    when: Option<String>,
+}
+
+impl From<StepForm> for Step {
+    fn from(form: StepForm) -> Step {
+        match form {
+            StepForm::Name(id) => Step::named(&id),
+            StepForm::Full(f) => Step {
+                id: f.id,
+                run: f.run,
+                runs: f.runs,
+                scatter: f.scatter,
+                scatter_method: f.scatter_method,
+                when: f.when,
+            },
+        }
+    }
 }
 
 /// A workflow input or output.
@@ -213,10 +296,22 @@ pub struct PipelineInfo {
 #[serde(deny_unknown_fields)]
 pub struct Parameter {
     pub id: String,
+    /// The CWL type in its short form (`File`, `string?`, `File[]`, `record`…).
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    /// The default value, as JSON text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// The expected file format (an IRI such as an EDAM format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Whether the parameter may be left out (its type admits null).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]

@@ -30,6 +30,14 @@ pub struct Problem {
     /// For problems inside a parameter's value: the 1-based character position.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<usize>,
+    /// For problems inside an uploaded file (a pipeline's CWL): the file, and the 1-based
+    /// line and column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
 }
 
 impl Problem {
@@ -40,6 +48,19 @@ impl Problem {
             closest: Vec::new(),
             parameter: None,
             position: None,
+            file: None,
+            line: None,
+            column: None,
+        }
+    }
+
+    /// A problem at a place in an uploaded file (line and column 0 when unknown).
+    pub fn in_file(file: &str, line: u64, column: u64, message: impl Into<String>) -> Problem {
+        Problem {
+            file: Some(file.to_owned()),
+            line: (line > 0).then_some(line),
+            column: (column > 0).then_some(column),
+            ..Problem::new("", message)
         }
     }
 
@@ -56,6 +77,9 @@ impl Problem {
             closest,
             parameter: Some(name.into()),
             position,
+            file: None,
+            line: None,
+            column: None,
         }
     }
 }
@@ -157,6 +181,9 @@ fn canonical(
                 closest,
                 parameter: None,
                 position: None,
+                file: None,
+                line: None,
+                column: None,
             });
             value.to_owned()
         }
@@ -295,6 +322,10 @@ pub fn normalize(mut a: Asset, vocab: &Vocabularies) -> Result<Asset, DocumentEr
     if let Some(img) = &mut a.datalab_image {
         sort_dedup(&mut img.keyword);
     }
+    if let Some(p) = &mut a.pipeline {
+        sort_dedup(&mut p.requirements);
+        sort_dedup(&mut p.images);
+    }
     if let Some(v) = &mut a.visibility {
         sort_dedup(&mut v.users);
         sort_dedup(&mut v.groups);
@@ -350,10 +381,14 @@ mod tests {
         let a = parse(doc, &vocab()).unwrap();
         assert_eq!(a.waveband, vec!["Infrared", "Optical"]);
         assert_eq!(a.analysable_with, vec!["aladin", "jl-esdc"]);
-        assert_eq!(
-            a.pipeline.unwrap().steps,
-            vec!["figlet", "figlet", "command"]
-        );
+        let steps: Vec<String> = a
+            .pipeline
+            .unwrap()
+            .steps
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(steps, vec!["figlet", "figlet", "command"]);
     }
 
     #[test]

@@ -75,11 +75,59 @@ fn agent() -> impl Strategy<Value = Agent> {
 }
 
 fn param() -> impl Strategy<Value = Parameter> {
-    (txt(), option::of(txt()), option::of(txt())).prop_map(|(id, kind, label)| Parameter {
-        id,
-        kind,
-        label,
-    })
+    (
+        txt(),
+        option::of(txt()),
+        option::of(txt()),
+        option::of(txt()),
+        option::of(prop_oneof![
+            Just("\"Hello\"".to_owned()),
+            Just("[1, 2]".to_owned()),
+            txt()
+        ]),
+        option::of(url()),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(id, kind, label, doc, default, format, optional)| Parameter {
+                id,
+                kind,
+                label,
+                doc,
+                default,
+                format,
+                optional,
+            },
+        )
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    (
+        prop_oneof![Just("figlet".to_owned()), txt()],
+        option::of(prop_oneof![
+            Just("figlet.cwl".to_owned()),
+            Just("#main".to_owned()),
+            txt()
+        ]),
+        option::of(prop_oneof![
+            Just("CommandLineTool".to_owned()),
+            Just("Workflow".to_owned())
+        ]),
+        vec("[a-z_]{1,8}", 0..3),
+        option::of(prop_oneof![
+            Just("dotproduct".to_owned()),
+            Just("flat_crossproduct".to_owned())
+        ]),
+        option::of(txt()),
+    )
+        .prop_map(|(id, run, runs, scatter, scatter_method, when)| Step {
+            id,
+            run,
+            runs,
+            scatter,
+            scatter_method,
+            when,
+        })
 }
 
 fn coverage() -> impl Strategy<Value = Coverage> {
@@ -172,22 +220,50 @@ fn asset() -> impl Strategy<Value = Asset> {
         },
     );
     let pipeline = (
-        option::of(txt()),
-        option::of(prop_oneof![
-            Just("cwltool".to_owned()),
-            Just("Calrissian".to_owned())
-        ]),
-        vec(prop_oneof![Just("figlet".to_owned()), txt()], 0..4),
+        (
+            option::of(txt()),
+            option::of(prop_oneof![
+                Just("cwltool".to_owned()),
+                Just("Calrissian".to_owned())
+            ]),
+            option::of(prop_oneof![
+                Just("v1.0".to_owned()),
+                Just("v1.2".to_owned())
+            ]),
+            option::of(prop_oneof![
+                Just("Workflow".to_owned()),
+                Just("CommandLineTool".to_owned())
+            ]),
+            option::of(prop_oneof![
+                url(),
+                Just("git@github.com:esa/x.git".to_owned())
+            ]),
+        ),
+        vec(step(), 0..4),
         vec(param(), 0..3),
         vec(param(), 0..3),
+        vec(txt(), 0..3),
+        vec(txt(), 0..3),
     )
         .prop_map(
-            |(entry_point, default_engine, steps, inputs, outputs)| PipelineInfo {
-                entry_point,
-                default_engine,
+            |(
+                (entry_point, default_engine, cwl_version, process_class, code_repository),
                 steps,
                 inputs,
                 outputs,
+                requirements,
+                images,
+            )| PipelineInfo {
+                entry_point,
+                default_engine,
+                cwl_version,
+                process_class,
+                code_repository,
+                steps,
+                inputs,
+                outputs,
+                requirements,
+                images,
             },
         );
     let sharing = (

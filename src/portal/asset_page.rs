@@ -295,7 +295,7 @@ impl Portal {
         let pipeline = a.pipeline.as_ref().map(|p| PipelineView {
             entry_point: p.entry_point.clone(),
             engine: p.default_engine.clone(),
-            steps: p.steps.clone(),
+            steps: p.steps.iter().map(|s| s.id.clone()).collect(),
             inputs: params(&p.inputs),
             outputs: params(&p.outputs),
             graph: graph::layout(p),

@@ -118,7 +118,7 @@ pub fn layout(p: &PipelineInfo) -> Option<Graph> {
     }
     let mut steps = Vec::new();
     for s in &p.steps {
-        steps.extend(row(std::slice::from_ref(s), y, Kind::Step));
+        steps.extend(row(std::slice::from_ref(&s.id), y, Kind::Step));
         y += ROW;
     }
     let outputs = if p.outputs.is_empty() {
@@ -162,7 +162,7 @@ pub fn layout(p: &PipelineInfo) -> Option<Graph> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::asset::Parameter;
+    use crate::model::asset::{Parameter, Step};
 
     fn param(id: &str) -> Parameter {
         Parameter {
@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn inputs_flow_through_the_steps_to_the_outputs() {
         let p = PipelineInfo {
-            steps: vec!["figlet".into(), "figlet".into(), "command".into()],
+            steps: ["figlet", "figlet", "command"].map(Step::named).to_vec(),
             inputs: vec![param("file"), param("text")],
             outputs: vec![param("output")],
             ..PipelineInfo::default()
@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn many_inputs_are_summed_up() {
         let p = PipelineInfo {
-            steps: vec!["s".into()],
+            steps: vec![Step::named("s")],
             inputs: (0..20).map(|i| param(&format!("in{i}"))).collect(),
             ..PipelineInfo::default()
         };

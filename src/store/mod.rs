@@ -19,8 +19,10 @@ use crate::model::{Asset, Vocabularies};
 
 mod public;
 pub mod sqlite;
+mod versions;
 mod write;
 pub use public::{PUBLIC_GRAPH, vocabulary_graphs};
+pub use versions::{NewVersion, Version, VersionFile, sha256_hex};
 pub use write::{Body, Conflict, Expect, Mutation};
 
 /// Errors of the storage layer.
@@ -151,6 +153,7 @@ impl Store {
             ))?;
         }
         store.init_ontologies()?;
+        store.init_implied_classes()?;
         store.init_public_graph()?;
         Ok(store)
     }
@@ -229,6 +232,94 @@ impl Store {
             t.commit()?;
         }
         Ok(())
+    }
+
+    /// Gives the assets of a store written before assets carried the schema.org, DCAT and
+    /// Bioschemas classes their own class implies (`rdf::implied_classes`) those classes, once,
+    /// in the graph that holds their own class; the public graph is then rebuilt from them.
+    fn init_implied_classes(&self) -> Result<()> {
+        if self.meta_value("impliedClasses")?.is_some() {
+            return Ok(());
+        }
+        let _guard = self.lock();
+        let rdf_type = NamedNode::new_unchecked(ns::RDF_TYPE);
+        let mut t = self.db.start_transaction()?;
+        let typed: Vec<Quad> = t
+            .quads_for_pattern(None, Some(rdf_type.as_ref()), None, None)
+            .collect::<std::result::Result<_, _>>()?;
+        let mut upgraded = false;
+        for q in typed {
+            let Term::NamedNode(class) = &q.object else {
+                continue;
+            };
+            if q.graph_name.to_string().contains(ns::ORR) {
+                continue;
+            }
+            for implied in crate::model::rdf::implied_classes(class.as_str()) {
+                upgraded = true;
+                t.insert(QuadRef::new(
+                    q.subject.as_ref(),
+                    rdf_type.as_ref(),
+                    NamedNodeRef::new_unchecked(implied),
+                    q.graph_name.as_ref(),
+                ));
+            }
+        }
+        let (s, p, g) = (orr("store"), orr("impliedClasses"), Self::meta_graph());
+        t.insert(QuadRef::new(
+            s.as_ref(),
+            p.as_ref(),
+            &Term::from(Literal::new_simple_literal("1")),
+            g.as_ref(),
+        ));
+        if upgraded {
+            // The public graph is a copy: the next step rebuilds it with the new triples.
+            let (p, g) = (orr("publicGraph"), Self::meta_graph());
+            remove_all(&mut t, s.as_ref(), Some(p.as_ref()), g.as_ref())?;
+        }
+        t.commit()?;
+        Ok(())
+    }
+
+    /// The text of every literal `s p ?o` in graph `g`.
+    fn texts(
+        &self,
+        s: NamedNodeRef<'_>,
+        p: NamedNodeRef<'_>,
+        g: NamedNodeRef<'_>,
+    ) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for q in self
+            .db
+            .quads_for_pattern(Some(s.into()), Some(p), None, Some(g.into()))
+        {
+            out.push(literal_str(&q?.object).unwrap_or_default().to_owned());
+        }
+        Ok(out)
+    }
+
+    /// The records of an asset in a bookkeeping graph: the text of `?x record ?o` for every
+    /// `?x asset "{id}"` in `g` (history events, versions).
+    fn records_of(
+        &self,
+        g: NamedNodeRef<'_>,
+        id: &str,
+        record: NamedNodeRef<'_>,
+    ) -> Result<Vec<String>> {
+        let asset_p = orr("asset");
+        let lit: Term = Literal::new_simple_literal(id).into();
+        let mut out = Vec::new();
+        for q in self.db.quads_for_pattern(
+            None,
+            Some(asset_p.as_ref()),
+            Some(lit.as_ref()),
+            Some(g.into()),
+        ) {
+            if let oxigraph::model::NamedOrBlankNode::NamedNode(s) = &q?.subject {
+                out.extend(self.texts(s.as_ref(), record, g)?);
+            }
+        }
+        Ok(out)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -362,6 +453,7 @@ impl Store {
                 body: Body::Delete,
                 pending: None,
                 event: event.clone(),
+                version: None,
             };
             if let Ok(rev) = self.mutate(&m, datestamp)? {
                 return Ok(Some(rev));

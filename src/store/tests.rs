@@ -215,6 +215,7 @@ fn mutations_are_compare_and_set_with_pending_revisions_and_history() {
         body: Body::Put(Box::new(a.clone())),
         pending: None,
         event: serde_json::json!({"action": "create"}),
+        version: None,
     };
     assert_eq!(
         store.mutate(&create, "2024-01-01T00:00:00Z").unwrap(),
@@ -233,6 +234,7 @@ fn mutations_are_compare_and_set_with_pending_revisions_and_history() {
         body: Body::Keep,
         pending: Some(Some(Box::new(b.clone()))),
         event: serde_json::json!({"action": "update", "pending": true}),
+        version: None,
     };
     assert_eq!(store.mutate(&edit, "2024-01-02T00:00:00Z").unwrap(), Ok(2));
     // A stale revision changes nothing.
@@ -249,6 +251,7 @@ fn mutations_are_compare_and_set_with_pending_revisions_and_history() {
         body: Body::Put(Box::new(b)),
         pending: Some(None),
         event: serde_json::json!({"action": "approve"}),
+        version: None,
     };
     assert_eq!(
         store.mutate(&approve, "2024-01-03T00:00:00Z").unwrap(),

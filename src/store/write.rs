@@ -11,7 +11,7 @@
 //! A `Mutation` is compare-and-set: it names the revision it was computed from, and it commits
 //! only if the asset is still there, under the store's write lock.
 
-use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::model::{Literal, NamedNode, Quad};
 
 use super::{Result, Store, StoreError, int, literal_str, orr, remove_all, state_subject};
 use crate::model::Asset;
@@ -51,6 +51,8 @@ pub struct Mutation {
     pub pending: Option<Option<Box<Asset>>>,
     /// The history entry (a JSON object); the store adds `revision` and `at`.
     pub event: serde_json::Value,
+    /// A version pushed with the change (a pipeline's files and what was read of them).
+    pub version: Option<Box<super::NewVersion>>,
 }
 
 /// The asset was not in the expected state; `current` is the live revision, if any.
@@ -181,9 +183,23 @@ impl Store {
                 Body::Keep => self.stored_public(&m.id)? && !self.is_harvested(&m.id)?,
                 Body::Delete => false,
             };
+        if let Some(v) = &m.version {
+            self.put_version(&mut t, &m.id, v, rev, datestamp)?;
+        }
+        // A version becomes published (and immutable) when the asset is written published at it.
+        if let Body::Put(a) = &m.body
+            && a.status == Some(crate::model::Status::Published)
+            && let Some(name) = &a.version
+        {
+            self.publish_version(&mut t, &m.id, name)?;
+        }
         Self::set_state(&mut t, &m.id, rev, datestamp, deleted, public, ever_public)?;
         Self::set_revision(&mut t, rev)?;
-        t.extend(&event_quads(&m.id, rev, datestamp, &m.event));
+        let mut event = m.event.clone();
+        if let (Some(v), Some(o)) = (&m.version, event.as_object_mut()) {
+            o.insert("version".into(), v.name.clone().into());
+        }
+        t.extend(&event_quads(&m.id, rev, datestamp, &event));
         t.commit()?;
         Ok(Ok(rev))
     }
@@ -232,32 +248,11 @@ impl Store {
 
     /// Every history event of an asset (also of a deleted one), oldest first.
     pub fn history(&self, id: &str) -> Result<Vec<serde_json::Value>> {
-        let g = history_graph();
-        let (asset_p, event_p) = (orr("asset"), orr("event"));
-        let lit: Term = Literal::new_simple_literal(id).into();
         let mut out = Vec::new();
-        for q in self.db.quads_for_pattern(
-            None,
-            Some(asset_p.as_ref()),
-            Some(lit.as_ref()),
-            Some(g.as_ref().into()),
-        ) {
-            let q = q?;
-            let NamedOrBlankNode::NamedNode(s) = &q.subject else {
-                continue;
-            };
-            for e in self.db.quads_for_pattern(
-                Some(s.as_ref().into()),
-                Some(event_p.as_ref()),
-                None,
-                Some(g.as_ref().into()),
-            ) {
-                let e = e?;
-                let text = literal_str(&e.object).unwrap_or_default();
-                let v: serde_json::Value = serde_json::from_str(text)
-                    .map_err(|err| StoreError::Corrupt(format!("history of {id}: {err}")))?;
-                out.push(v);
-            }
+        for text in self.records_of(history_graph().as_ref(), id, orr("event").as_ref())? {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|err| StoreError::Corrupt(format!("history of {id}: {err}")))?;
+            out.push(v);
         }
         out.sort_by_key(|v| v["revision"].as_u64().unwrap_or(0));
         Ok(out)

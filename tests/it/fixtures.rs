@@ -176,7 +176,8 @@ fn pipelines_match_their_cwl_files() {
             .iter()
             .map(|r| r.trim_end_matches(".cwl").to_owned())
             .collect();
-        assert_eq!(p.steps, stems, "{}", a.id);
+        let ids: Vec<String> = p.steps.iter().map(|s| s.id.clone()).collect();
+        assert_eq!(ids, stems, "{}", a.id);
         let inputs: Vec<(String, String)> = p
             .inputs
             .iter()

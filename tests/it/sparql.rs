@@ -373,3 +373,42 @@ fn the_endpoint_describes_itself() {
     );
     assert!(!rows.is_empty());
 }
+
+/// A SPARQL user who knows schema.org and DCAT, not esado, finds every asset by the classes
+/// its own class specialises: datasets and volumes as `schema:Dataset` and `dcat:Dataset`,
+/// datalabs as `schema:SoftwareApplication`, pipelines as `schema:SoftwareSourceCode` and
+/// Bioschemas `ComputationalWorkflow`; and the typing follows the asset's own class exactly.
+#[test]
+fn assets_are_typed_with_the_schema_org_and_dcat_classes_they_specialise() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let prefixes = "PREFIX schema: <https://schema.org/> PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX bioschemas: <https://bioschemas.org/>";
+    let n = |pattern: &str| -> u64 {
+        let rows = select(
+            &s,
+            &format!("{ESADO} {prefixes} SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"),
+        );
+        rows[0]["n"]["value"].as_str().unwrap().parse().unwrap()
+    };
+    let (datasets, volumes) = (n("?a a esado:Dataset"), n("?a a esado:DataVolume"));
+    let (datalabs, pipelines) = (n("?a a esado:Datalab"), n("?a a esado:Pipeline"));
+    assert!(datasets >= 9 && volumes > 0 && datalabs > 0 && pipelines > 0);
+    assert_eq!(n("?a a schema:Dataset"), datasets + volumes);
+    assert_eq!(n("?a a dcat:Dataset"), datasets + volumes);
+    assert_eq!(n("?a a schema:SoftwareApplication"), datalabs);
+    assert_eq!(n("?a a schema:WebApplication"), datalabs);
+    assert_eq!(n("?a a schema:SoftwareSourceCode"), pipelines);
+    assert_eq!(n("?a a bioschemas:ComputationalWorkflow"), pipelines);
+    // Nothing is typed twice over: a dataset is never a software application.
+    assert_eq!(
+        n("?a a schema:Dataset . ?a a schema:SoftwareApplication"),
+        0
+    );
+    // The asset's own representation carries the classes too.
+    let ttl = s
+        .get_accept("/api/v1/assets/goce-mission", "application/n-triples")
+        .text()
+        .unwrap();
+    assert!(ttl.contains("<https://schema.org/Dataset>"), "{ttl}");
+    s.stop();
+}

@@ -20,10 +20,12 @@ use crate::clock::now;
 use crate::model::diff::{FieldChange, diff};
 use crate::model::fields::{FIELDS, Role, SUBFIELDS};
 use crate::model::{Asset, Audience, DocumentError, Problem, Status, document};
-use crate::store::{Body, Expect, Mutation, Store, StoreError};
+use crate::store::{Body, Expect, Mutation, NewVersion, Store, StoreError};
 
+mod push;
 mod workflow;
 
+pub use push::{Push, Pushed, push};
 pub use workflow::{Transition, history, pending, transition};
 
 /// Why a write was refused.
@@ -344,8 +346,18 @@ fn changes_json(changes: &[FieldChange]) -> Value {
 
 /// `POST /api/v1/assets`: creates a draft owned by the caller. Returns id and revision.
 pub async fn create(catalog: &Catalog, caller: &Caller, body: &[u8]) -> Result<Written> {
+    let asset = parse(body, catalog)?;
+    create_asset(catalog, caller, asset, None).await
+}
+
+/// Creates a draft owned by the caller, with a pushed version if there is one.
+async fn create_asset(
+    catalog: &Catalog,
+    caller: &Caller,
+    mut asset: Asset,
+    version: Option<NewVersion>,
+) -> Result<Written> {
     let (user, _) = user_of(caller);
-    let mut asset = parse(body, catalog)?;
     match asset.status {
         None | Some(Status::Draft) => asset.status = Some(Status::Draft),
         Some(_) => return Err(forbidden_fields(vec!["status".into()])),
@@ -376,6 +388,7 @@ pub async fn create(catalog: &Catalog, caller: &Caller, body: &[u8]) -> Result<W
         body: Body::Put(Box::new(asset.clone())),
         pending: Some(None),
         event: Value::Object(e),
+        version: version.map(Box::new),
     };
     match catalog.commit(m).await? {
         Ok(revision) => Ok(Written {
@@ -418,7 +431,15 @@ pub async fn replace(
             )],
         ));
     }
-    edit(catalog, caller, id, Edit::Replace(Box::new(new)), if_match).await
+    edit(
+        catalog,
+        caller,
+        id,
+        Edit::Replace(Box::new(new)),
+        if_match,
+        None,
+    )
+    .await
 }
 
 /// `PATCH /api/v1/assets/{id}` with `application/merge-patch+json`.
@@ -436,7 +457,7 @@ pub async fn patch(
             Vec::new(),
         ));
     }
-    edit(catalog, caller, id, Edit::Patch(patch), if_match).await
+    edit(catalog, caller, id, Edit::Patch(patch), if_match, None).await
 }
 
 async fn edit(
@@ -445,8 +466,10 @@ async fn edit(
     id: &str,
     edit: Edit,
     if_match: Option<&IfMatch>,
+    version: Option<NewVersion>,
 ) -> Result<Written> {
-    retrying(catalog, caller, id, if_match, |cur| {
+    let pushed = version.is_some();
+    retrying(catalog, caller, id, if_match, version, |cur| {
         let base = cur.target().clone();
         let merged = match &edit {
             Edit::Replace(new) => keep_unwritable(caller, &base, (**new).clone(), catalog)?,
@@ -467,6 +490,13 @@ async fn edit(
         }
         let changes = diff(Some(&base), Some(&merged));
         if changes.is_empty() {
+            if pushed {
+                // The files of a version may change while what is read of them does not:
+                // the push is kept (with its history event), the asset stays as it is.
+                let mut e = event(caller, "update");
+                e.insert("changes".into(), changes_json(&changes));
+                return Ok(Plan::Commit(Body::Keep, None, e));
+            }
             return Ok(Plan::Unchanged);
         }
         let refused = policy::refused(
@@ -526,6 +556,7 @@ async fn retrying(
     caller: &Caller,
     id: &str,
     if_match: Option<&IfMatch>,
+    version: Option<NewVersion>,
     mut plan: impl FnMut(&Current) -> Result<Plan>,
 ) -> Result<Written> {
     for _ in 0..RETRIES {
@@ -557,6 +588,7 @@ async fn retrying(
             body,
             pending,
             event: Value::Object(event),
+            version: version.clone().map(Box::new),
         };
         if let Some(revision) = commit(catalog, m, if_match).await? {
             return Ok(Written { revision, ..after });
@@ -574,7 +606,7 @@ pub async fn delete(
     id: &str,
     if_match: Option<&IfMatch>,
 ) -> Result<Written> {
-    retrying(catalog, caller, id, if_match, |cur| {
+    retrying(catalog, caller, id, if_match, None, |cur| {
         let allowed = matches!(caller, Caller::Operator)
             || has(caller, Role::Moderator)
             || has(caller, Role::Sciapps)

@@ -45,7 +45,7 @@ pub async fn transition(
             vec![Problem::parameter("comment", None, "too long", Vec::new())],
         ));
     }
-    retrying(catalog, caller, id, if_match, |cur| {
+    retrying(catalog, caller, id, if_match, None, |cur| {
         let (user, _) = user_of(caller);
         let owns = cur.owner() == Some(user);
         match which {
@@ -105,6 +105,9 @@ pub async fn transition(
                     closest: Vec::new(),
                     parameter: None,
                     position: None,
+                    file: None,
+                    line: None,
+                    column: None,
                 }],
             ));
         }

@@ -58,6 +58,36 @@ pub enum MappingError {
     Stored { id: String, message: String },
 }
 
+/// The schema.org, DCAT and Bioschemas classes an asset class specialises (its `rdfs:subClassOf`
+/// outside esado in `ontologies/esado.ttl`). They are written beside the asset's own class, so
+/// that a SPARQL user asking for `?s a schema:Dataset` or `?s a dcat:Dataset` finds datasets and
+/// data volumes without a reasoner; reading an asset back passes over them.
+pub fn implied_classes(class: &str) -> &'static [&'static str] {
+    const DATASET: &[&str] = &[
+        "http://www.w3.org/ns/dcat#Dataset",
+        "https://schema.org/Dataset",
+    ];
+    match class.strip_prefix(ESADO) {
+        Some("Dataset" | "DataVolume") => DATASET,
+        Some("Datalab") => &[
+            "https://schema.org/SoftwareApplication",
+            "https://schema.org/WebApplication",
+        ],
+        Some("Pipeline") => &[
+            "https://bioschemas.org/ComputationalWorkflow",
+            "https://schema.org/SoftwareSourceCode",
+        ],
+        _ => &[],
+    }
+}
+
+/// Whether a class is one that [`implied_classes`] writes for some asset class.
+fn is_implied(class: &str) -> bool {
+    ["Dataset", "Datalab", "Pipeline"]
+        .iter()
+        .any(|c| implied_classes(&format!("{ESADO}{c}")).contains(&class))
+}
+
 fn p(ns: &str, local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{ns}{local}"))
 }
@@ -93,4 +123,54 @@ fn numbers(values: &[f64]) -> String {
         .map(f64::to_string)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use oxigraph::io::{RdfFormat, RdfParser};
+
+    use super::*;
+
+    /// The table of implied classes says what the ontology says, class by class.
+    #[test]
+    fn implied_classes_are_the_ontologys_superclasses() {
+        let ttl = include_str!("../../../ontologies/esado.ttl");
+        let mut declared: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for t in RdfParser::from_format(RdfFormat::Turtle).for_slice(ttl.as_bytes()) {
+            let t = t.expect("the ontology parses");
+            if t.predicate.as_str() == "http://www.w3.org/2000/01/rdf-schema#subClassOf" {
+                let (s, o) = (t.subject.to_string(), t.object.to_string());
+                let (s, o) = (s.trim_matches(['<', '>']), o.trim_matches(['<', '>']));
+                if !o.starts_with(ESADO) {
+                    declared
+                        .entry(s.to_owned())
+                        .or_default()
+                        .insert(o.to_owned());
+                }
+            }
+        }
+        for class in [
+            "Datalab",
+            "Pipeline",
+            "Dataset",
+            "DataVolume",
+            "Service",
+            "Resource",
+        ] {
+            let iri = format!("{ESADO}{class}");
+            let table: BTreeSet<String> = implied_classes(&iri)
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect();
+            assert_eq!(
+                table,
+                declared.remove(&iri).unwrap_or_default(),
+                "{class}: the table and esado.ttl disagree"
+            );
+        }
+        assert!(is_implied("https://schema.org/Dataset"));
+        assert!(!is_implied(&format!("{ESADO}Dataset")));
+    }
 }

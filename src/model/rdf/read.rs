@@ -90,6 +90,23 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    /// The asset classes of `s`, passing over the schema.org, DCAT and Bioschemas classes they
+    /// imply.
+    fn classes(&self, s: &str) -> Result<Vec<String>, MappingError> {
+        let mut out = Vec::new();
+        for iri in self.strings(s, ns::RDF_TYPE, "") {
+            if super::is_implied(&iri) {
+                continue;
+            }
+            let c = self
+                .vocab
+                .by_iri(Scheme::AssetTypes, &iri)
+                .ok_or_else(|| self.err(format!("unknown asset-types concept {iri}")))?;
+            out.push(c.value(Scheme::AssetTypes).to_owned());
+        }
+        Ok(out)
+    }
+
     /// The nodes linked from `s` by a positioned list property, in position order.
     fn positioned(&self, s: &str, ns: &str, local: &str) -> Result<Vec<String>, MappingError> {
         let mut nodes = Vec::new();
@@ -132,6 +149,28 @@ impl Reader<'_> {
                 id: self.one(n, SDO, "name").unwrap_or_default(),
                 kind: self.one(n, ESADO, "parameterType"),
                 label: self.one(n, SDO, "description"),
+                doc: self.one(n, ESADO, "doc"),
+                default: self.one(n, ESADO, "defaultValue"),
+                format: self.one(n, ESADO, "format"),
+                optional: self.one(n, ESADO, "optional").as_deref() == Some("true"),
+            })
+            .collect())
+    }
+
+    fn steps(&self, s: &str) -> Result<Vec<Step>, MappingError> {
+        Ok(self
+            .positioned(s, ESADO, "step")?
+            .iter()
+            .map(|n| Step {
+                id: self.one(n, SDO, "name").unwrap_or_default(),
+                run: self.one(n, ESADO, "run"),
+                runs: self.one(n, ESADO, "runs"),
+                scatter: self
+                    .one(n, ESADO, "scatter")
+                    .map(|v| v.split(' ').map(str::to_owned).collect())
+                    .unwrap_or_default(),
+                scatter_method: self.one(n, ESADO, "scatterMethod"),
+                when: self.one(n, ESADO, "when"),
             })
             .collect())
     }
@@ -163,11 +202,7 @@ pub fn from_quads(
         by_subject,
     };
     let s = &AssetIris::new(base, id).subject.into_string();
-    let Some(kind) = r
-        .concepts(s, ns::RDF_TYPE, "", Scheme::AssetTypes)?
-        .into_iter()
-        .next()
-    else {
+    let Some(kind) = r.classes(s)?.into_iter().next() else {
         return Ok(None);
     };
     let creator = r
@@ -229,25 +264,22 @@ pub fn from_quads(
         .collect();
     let entry_point = r.one(s, ESADO, "entryPoint");
     let default_engine = r.one(s, ESADO, "executionEngine");
-    let steps: Vec<String> = r
-        .positioned(s, ESADO, "step")?
-        .iter()
-        .map(|n| r.one(n, SDO, "name").unwrap_or_default())
-        .collect();
+    let steps = r.steps(s)?;
     let inputs = r.parameters(s, "input")?;
     let outputs = r.parameters(s, "output")?;
-    let pipeline = (entry_point.is_some()
-        || default_engine.is_some()
-        || !steps.is_empty()
-        || !inputs.is_empty()
-        || !outputs.is_empty())
-    .then_some(PipelineInfo {
+    let pipeline = PipelineInfo {
         entry_point,
         default_engine,
+        cwl_version: r.one(s, ESADO, "cwlVersion"),
+        process_class: r.one(s, ESADO, "processClass"),
+        code_repository: r.one(s, SDO, "codeRepository"),
         steps,
         inputs,
         outputs,
-    });
+        requirements: r.strings(s, ESADO, "requirement"),
+        images: r.strings(s, ESADO, "containerImage"),
+    };
+    let pipeline = (pipeline != PipelineInfo::default()).then_some(pipeline);
     let datalab_image = r.one(s, ESADO, "datalabImage").map(|n| DatalabImage {
         id: r.one(&n, SDO, "identifier"),
         platform: r.one(&n, SDO, "version"),

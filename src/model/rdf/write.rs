@@ -140,6 +140,27 @@ impl Writer<'_> {
                 &[p(SDO, "description")],
                 param.label.as_deref(),
             );
+            self.add_opt("pipeline", &node, &[p(ESADO, "doc")], param.doc.as_deref());
+            self.add_opt(
+                "pipeline",
+                &node,
+                &[p(ESADO, "defaultValue")],
+                param.default.as_deref(),
+            );
+            self.add_opt(
+                "pipeline",
+                &node,
+                &[p(ESADO, "format")],
+                param.format.as_deref(),
+            );
+            if param.optional {
+                self.add(
+                    "pipeline",
+                    &node,
+                    p(ESADO, "optional"),
+                    typed("true", "boolean"),
+                );
+            }
         }
     }
 }
@@ -159,6 +180,14 @@ pub fn to_quads(
     };
     let s = iris.subject.clone();
     let class = w.concept(Scheme::AssetTypes, "/type".into(), &asset.kind)?;
+    for implied in super::implied_classes(class.as_str()) {
+        w.add(
+            "type",
+            &s,
+            NamedNode::new_unchecked(ns::RDF_TYPE),
+            NamedNode::new_unchecked(*implied).into(),
+        );
+    }
     w.add(
         "type",
         &s,
@@ -481,9 +510,39 @@ impl Writer<'_> {
             &[p(ESADO, "executionEngine")],
             pl.default_engine.as_deref(),
         );
+        for (property, value) in [
+            ("cwlVersion", &pl.cwl_version),
+            ("processClass", &pl.process_class),
+        ] {
+            self.add_opt("pipeline", s, &[p(ESADO, property)], value.as_deref());
+        }
+        if let Some(repo) = &pl.code_repository {
+            // A web address as an IRI; anything else (an scp-like git address) as text.
+            let o: Term = match NamedNode::new(repo) {
+                Ok(iri) => iri.into(),
+                Err(_) => text(repo),
+            };
+            self.add("pipeline", s, p(SDO, "codeRepository"), o);
+        }
+        for r in &pl.requirements {
+            self.add("pipeline", s, p(ESADO, "requirement"), text(r));
+        }
+        for image in &pl.images {
+            self.add("pipeline", s, p(ESADO, "containerImage"), text(image));
+        }
         for (i, step) in pl.steps.iter().enumerate() {
             let node = self.positioned("pipeline", p(ESADO, "step"), "step", i);
-            self.add("pipeline", &node, p(SDO, "name"), text(step));
+            self.add("pipeline", &node, p(SDO, "name"), text(&step.id));
+            let scatter = (!step.scatter.is_empty()).then(|| step.scatter.join(" "));
+            for (property, value) in [
+                ("run", &step.run),
+                ("runs", &step.runs),
+                ("scatter", &scatter),
+                ("scatterMethod", &step.scatter_method),
+                ("when", &step.when),
+            ] {
+                self.add_opt("pipeline", &node, &[p(ESADO, property)], value.as_deref());
+            }
         }
         self.parameters("input", &pl.inputs);
         self.parameters("output", &pl.outputs);
