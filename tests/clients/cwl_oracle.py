@@ -119,9 +119,16 @@ def doc_text(d):
     return "\n".join(d) if isinstance(d, list) else d
 
 
+def fmt(f):
+    if f is None:
+        return None
+    return " ".join(f) if isinstance(f, list) else f
+
+
 def params(ps):
     return [{"id": last(p.id), "type": render(p.type_) if p.type_ is not None else None,
-             "optional": optional(p.type_), "label": p.label, "doc": doc_text(p.doc)} for p in ps]
+             "optional": optional(p.type_), "label": p.label, "doc": doc_text(p.doc),
+             "format": fmt(getattr(p, "format", None))} for p in ps]
 
 
 def images(proc, seen):

@@ -77,7 +77,7 @@ fn params(ps: &[orrery::model::asset::Parameter]) -> Value {
     Value::Array(
         ps.iter()
             .map(|p| {
-                json!({"id": p.id, "type": p.kind, "optional": p.optional, "label": p.label, "doc": p.doc})
+                json!({"id": p.id, "type": p.kind, "optional": p.optional, "label": p.label, "doc": p.doc, "format": p.format})
             })
             .collect(),
     )

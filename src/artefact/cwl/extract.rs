@@ -74,13 +74,7 @@ pub fn read(
         }
     };
     let checked = checker.check(&entry_proc)?;
-    let namespaces: Vec<(String, String)> = root
-        .get("$namespaces")
-        .and_then(Node::map)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|(k, v)| v.str().map(|iri| (k.clone(), iri.to_owned())))
-        .collect();
+    let namespaces = super::process::namespaces_of(&root);
     let node = &entry_proc.node;
     let metadata = meta::read(node, Some(&root), &namespaces);
     let pipeline = PipelineInfo {

@@ -249,8 +249,10 @@ impl<'l, 'a> Checker<'l, 'a> {
         }
         let requirements = self.requirements(node, &p.version)?;
         let mut images = images_of(node);
-        let inputs = self.parameters(node.get("inputs"), class, true, &p.version)?;
-        let outputs = self.parameters(node.get("outputs"), class, false, &p.version)?;
+        let namespaces = namespaces_of(&p.root);
+        let inputs = self.parameters(node.get("inputs"), class, true, &p.version, &namespaces)?;
+        let outputs =
+            self.parameters(node.get("outputs"), class, false, &p.version, &namespaces)?;
         let mut steps = Vec::new();
         if class == "Workflow" {
             let list = node
@@ -402,6 +404,7 @@ impl<'l, 'a> Checker<'l, 'a> {
         class: &str,
         input: bool,
         version: &str,
+        namespaces: &[(String, String)],
     ) -> Result<Vec<Parameter>, ArtefactError> {
         let Some(list) = list else {
             return Ok(Vec::new());
@@ -484,17 +487,10 @@ impl<'l, 'a> Checker<'l, 'a> {
                 label: p.get_str("label").map(str::to_owned),
                 doc: p.get("doc").and_then(doc_text),
                 default: p.get("default").map(|d| d.to_json().to_string()),
-                format: p.get("format").and_then(|f| match &f.value {
-                    Value::Str(s) => Some(s.clone()),
-                    Value::Seq(items) => Some(
-                        items
-                            .iter()
-                            .filter_map(Node::str)
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    ),
-                    _ => None,
-                }),
+                format: p
+                    .get("format")
+                    .and_then(|f| joined(f, " "))
+                    .map(|f| expand_prefixes(&f, namespaces)),
                 optional: t.is_some_and(types::optional),
             });
         }
@@ -732,6 +728,11 @@ fn last(id: &str) -> &str {
 
 /// Doc text: a string, or a list of strings joined by newlines.
 pub(super) fn doc_text(n: &Node) -> Option<String> {
+    joined(n, "\n")
+}
+
+/// A string, or a list of strings joined by `sep`.
+fn joined(n: &Node, sep: &str) -> Option<String> {
     match &n.value {
         Value::Str(s) => Some(s.clone()),
         Value::Seq(items) => Some(
@@ -739,10 +740,36 @@ pub(super) fn doc_text(n: &Node) -> Option<String> {
                 .iter()
                 .filter_map(Node::str)
                 .collect::<Vec<_>>()
-                .join("\n"),
+                .join(sep),
         ),
         _ => None,
     }
+}
+
+/// `edam:format_2572` → `http://edamontology.org/format_2572` when `$namespaces` binds `edam`
+/// (each of several space-separated formats; an expression or full IRI stays as it is).
+fn expand_prefixes(formats: &str, namespaces: &[(String, String)]) -> String {
+    formats
+        .split(' ')
+        .map(|f| match f.split_once(':') {
+            Some((prefix, local)) if !local.starts_with("//") => namespaces
+                .iter()
+                .find(|(p, _)| p == prefix)
+                .map_or_else(|| f.to_owned(), |(_, iri)| format!("{iri}{local}")),
+            _ => f.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The prefixes a document's `$namespaces` binds.
+pub(super) fn namespaces_of(root: &Node) -> Vec<(String, String)> {
+    root.get("$namespaces")
+        .and_then(Node::map)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(k, v)| v.str().map(|iri| (k.clone(), iri.to_owned())))
+        .collect()
 }
 
 /// The sources a `source`/`outputSource` names, with where.
