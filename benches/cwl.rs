@@ -95,6 +95,13 @@ fn reading(c: &mut Criterion) {
         |b| b.iter(read_all),
     );
     let zip = hello_zip();
+    let unpacked = archive::read(&zip, "hello.zip", Caps::default());
+    assert!(
+        unpacked.is_ok_and(
+            |b| cwl::read(&b, "Hello_PIPEMAN.pipeline.cwl", &[], Limits::default()).is_ok()
+        ),
+        "the Hello_PIPEMAN bundle reads"
+    );
     c.bench_function(
         "push reading: Hello_PIPEMAN zip (unpack + read 3 files)",
         |b| {
@@ -113,9 +120,13 @@ fn reading(c: &mut Criterion) {
     );
     // From disk, as `orrery ingest` reads a file and its neighbours.
     let dir = Directory(suite_root());
-    c.bench_function("ingest reading from disk: scatter-wf1.cwl", |b| {
-        b.iter(|| cwl::read(&dir, "scatter-wf1.cwl", &[], Limits::default()).ok())
-    });
+    let entry = "tests/count-lines1-wf.cwl";
+    let read = cwl::read(&dir, entry, &[], Limits::default());
+    assert!(read.is_ok(), "{entry}: {read:?}");
+    c.bench_function(
+        "ingest reading from disk: count-lines1-wf.cwl and its 2 tools",
+        |b| b.iter(|| cwl::read(&dir, entry, &[], Limits::default()).ok()),
+    );
 }
 
 criterion_group!(benches, reading);
