@@ -20,6 +20,9 @@ pub struct Config {
     pub authority: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Documents a pushed CWL file may name by URL, served from local folders (`PREFIX=DIR`,
+    /// the EOAP schemas say); nothing is ever fetched.
+    pub cwl_mirrors: Vec<String>,
     /// Who publishes the registry (its records' publisher and contact).
     pub publisher: String,
     /// The registry's contact address (OAI-PMH adminEmail).

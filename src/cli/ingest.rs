@@ -61,7 +61,7 @@ enum Raw {
 }
 
 /// URL prefixes read from local folders.
-type Mirrors = Arc<Vec<(String, PathBuf)>>;
+type Mirrors = Arc<crate::artefact::cwl::Mirrors>;
 
 fn collect_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for p in paths {
@@ -184,25 +184,16 @@ fn parse_guarded(raw: Raw, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<As
 
 /// A CWL file, with the files it names in its folder, as a pipeline asset.
 fn pipeline(path: &Path, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<Asset, String> {
-    use crate::artefact::cwl::{self, Directory, Limits, Mirror};
+    use crate::artefact::cwl::{self, Directory, Limits};
     let dir = path.parent().unwrap_or(Path::new("."));
     let entry = path
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| "the file name is not UTF-8".to_owned())?;
-    let folders: Vec<Directory> = mirrors.iter().map(|(_, d)| Directory(d.clone())).collect();
-    let mirrors: Vec<Mirror<'_>> = mirrors
-        .iter()
-        .zip(&folders)
-        .map(|((prefix, _), files)| Mirror {
-            prefix: prefix.clone(),
-            files,
-        })
-        .collect();
     let reading = cwl::read(
         &Directory(dir.to_path_buf()),
         entry,
-        &mirrors,
+        &mirrors.as_mirrors(),
         Limits::default(),
     )
     .map_err(|e| e.to_string())?;
@@ -259,14 +250,8 @@ fn voresource(bytes: &[u8], vocab: &Vocabularies) -> Result<Asset, String> {
 /// Runs the ingest; the exit code is non-zero when any document failed.
 pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let mirrors: Mirrors = Arc::new(
-        args.mirrors
-            .iter()
-            .map(|m| {
-                m.split_once('=')
-                    .map(|(p, d)| (p.to_owned(), PathBuf::from(d)))
-                    .ok_or_else(|| anyhow::anyhow!("--mirror takes PREFIX=DIR, not {m:?}"))
-            })
-            .collect::<anyhow::Result<_>>()?,
+        crate::artefact::cwl::Mirrors::parse(&args.mirrors)
+            .map_err(|e| anyhow::anyhow!("--mirror: {e}"))?,
     );
     let mut files = Vec::new();
     collect_files(&args.paths, &mut files)?;

@@ -109,6 +109,10 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "ORRERY_MAX_BODY", default_value_t = 1 << 20)]
     max_body_bytes: usize,
+    /// Serve documents a pushed CWL file names under the URL PREFIX from DIR (`PREFIX=DIR`,
+    /// repeatable; say, the EOAP schemas). Nothing is ever fetched.
+    #[arg(long = "cwl-mirror", value_name = "PREFIX=DIR")]
+    cwl_mirrors: Vec<String>,
     /// Publisher of the registry records.
     #[arg(long, env = "ORRERY_PUBLISHER", default_value = "orrery catalogue")]
     publisher: String,
@@ -347,6 +351,11 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| format!("registry@{}", args.authority)),
         authority: args.authority,
         max_body_bytes: args.max_body_bytes,
+        cwl_mirrors: {
+            crate::artefact::cwl::Mirrors::parse(&args.cwl_mirrors)
+                .map_err(|e| anyhow::anyhow!("--cwl-mirror: {e}"))?;
+            args.cwl_mirrors
+        },
         publisher: args.publisher,
         oai_page_size: args.oai_page_size as usize,
         sitemap_size: args.sitemap_size as usize,

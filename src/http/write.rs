@@ -496,6 +496,8 @@ pub async fn push(
             version_description: params.version_description,
             engine: params.engine,
             entry: params.entry,
+            mirrors: crate::artefact::cwl::Mirrors::parse(&state.config.cwl_mirrors)
+                .map_err(ApiError::internal)?,
         },
     )
     .await?;

@@ -357,3 +357,40 @@ fn bad_pushes_are_refused_where_they_go_wrong_and_store_nothing() {
     assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
     s.stop();
 }
+
+/// An EO Application Package that imports the EOAP schemas by URL: refused as outside the
+/// bundle (nothing is fetched), taken when the service serves that URL prefix from a local
+/// copy (`--cwl-mirror`).
+#[test]
+fn urls_resolve_only_through_a_configured_mirror() {
+    let corpus = crate::common::shared().join("corpus/cwl");
+    let package = std::fs::read(corpus.join("eoap/pattern-12.cwl")).unwrap();
+    let q = "?fileName=pattern-12.cwl";
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let dev = token(dir.path(), "eo", &["developer"], &[]);
+    let r = push(&s, &dev, q, "application/yaml", package.clone());
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().unwrap();
+    assert!(
+        p["errors"][0]["message"].as_str().unwrap().contains("never fetched"),
+        "{p}"
+    );
+    assert_eq!(p["errors"][0]["file"], "pattern-12.cwl");
+    s.stop();
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = format!(
+        "https://raw.githubusercontent.com/eoap/schemas/main/={}",
+        corpus.join("eoap-schemas").display()
+    );
+    let s = Server::start(dir.path(), &["--cwl-mirror", &mirror]);
+    let dev = token(dir.path(), "eo", &["developer"], &[]);
+    let r = push(&s, &dev, q, "application/yaml", package);
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+    let v: Value = r.json().unwrap();
+    let inputs = v["asset"]["pipeline"]["inputs"].as_array().unwrap();
+    assert!(inputs.iter().any(|i| i["type"] == "BBox"), "{inputs:?}");
+    // Only the pushed file is the bundle: the mirrored schemas are not stored with it.
+    assert_eq!(v["version"]["files"].as_array().unwrap().len(), 1);
+    s.stop();
+}

@@ -147,6 +147,37 @@ pub struct Mirror<'a> {
     pub files: &'a dyn Source,
 }
 
+/// Local folders serving documents named by URL, as configured (`PREFIX=DIR`).
+#[derive(Debug, Clone, Default)]
+pub struct Mirrors(Vec<(String, Directory)>);
+
+impl Mirrors {
+    /// Reads `PREFIX=DIR` settings.
+    pub fn parse(settings: &[String]) -> Result<Mirrors, String> {
+        settings
+            .iter()
+            .map(|m| {
+                m.split_once('=')
+                    .filter(|(p, d)| !p.is_empty() && !d.is_empty())
+                    .map(|(p, d)| (p.to_owned(), Directory(std::path::PathBuf::from(d))))
+                    .ok_or_else(|| format!("a mirror is PREFIX=DIR, not {m:?}"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Mirrors)
+    }
+
+    /// The mirrors as [`read`] takes them.
+    pub fn as_mirrors(&self) -> Vec<Mirror<'_>> {
+        self.0
+            .iter()
+            .map(|(prefix, files)| Mirror {
+                prefix: prefix.clone(),
+                files,
+            })
+            .collect()
+    }
+}
+
 /// `a/./b/../c` → `a/c`; `None` for an absolute path, a URL-like path, or one that climbs
 /// above the root.
 pub fn normalise(path: &str) -> Option<String> {

@@ -36,6 +36,8 @@ pub struct Push {
     pub version_description: Option<String>,
     pub engine: Option<String>,
     pub entry: Option<String>,
+    /// Documents the CWL may name by URL, served from local folders.
+    pub mirrors: cwl::Mirrors,
 }
 
 /// What a push made.
@@ -159,7 +161,8 @@ fn read(p: &Push, catalog: &Catalog) -> Result<(Asset, NewVersion, Vec<String>)>
     };
     let m = manifest(&bundle)?;
     let entry = entry_of(&bundle, p.entry.as_deref().or(m.entry_point.as_deref()))?;
-    let reading = cwl::read(&bundle, &entry, &[], Limits::default()).map_err(invalid)?;
+    let reading =
+        cwl::read(&bundle, &entry, &p.mirrors.as_mirrors(), Limits::default()).map_err(invalid)?;
     let (mut asset, mut notices) = cwl::to_asset(&reading, &catalog.vocab);
     if let Some(name) = &m.name {
         asset.name = name.clone();
