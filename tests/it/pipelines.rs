@@ -373,7 +373,10 @@ fn urls_resolve_only_through_a_configured_mirror() {
     assert_eq!(r.status(), 422);
     let p: Value = r.json().unwrap();
     assert!(
-        p["errors"][0]["message"].as_str().unwrap().contains("never fetched"),
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("never fetched"),
         "{p}"
     );
     assert_eq!(p["errors"][0]["file"], "pattern-12.cwl");
