@@ -140,15 +140,6 @@ impl Node {
             _ => {}
         }
     }
-
-    /// The number of nodes under this one (itself included).
-    pub fn size(&self) -> usize {
-        1 + match &self.value {
-            Value::Seq(items) => items.iter().map(Node::size).sum(),
-            Value::Map(m) => m.iter().map(|(_, v)| v.size()).sum(),
-            _ => 0,
-        }
-    }
 }
 
 /// Reads one YAML or JSON document. `file` names it in errors.

@@ -11,9 +11,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{
-    Edit, IfMatch, Result, WriteError, Written, create_asset, current, edit, keep_unwritable,
-};
+use super::{Edit, IfMatch, Result, WriteError, Written, create_asset, current, edit};
 use crate::access::Caller;
 use crate::artefact::ArtefactError;
 use crate::artefact::archive::{self, Caps, Kind};
@@ -82,6 +80,19 @@ fn refused(message: impl Into<String>) -> WriteError {
     WriteError::Invalid(message.clone(), vec![Problem::in_file("", 0, 0, message)])
 }
 
+/// The manifest's schema, compiled once.
+fn manifest_validator() -> &'static std::result::Result<jsonschema::Validator, String> {
+    static VALIDATOR: std::sync::OnceLock<std::result::Result<jsonschema::Validator, String>> =
+        std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).map_err(|e| e.to_string())?;
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&schema)
+            .map_err(|e| e.to_string())
+    })
+}
+
 fn manifest(bundle: &Bundle) -> Result<Manifest> {
     let Some(bytes) = cwl::Source::file(bundle, "manifest.json") else {
         return Ok(Manifest::default());
@@ -97,11 +108,8 @@ fn manifest(bundle: &Bundle) -> Result<Manifest> {
             format!("not JSON: {e}"),
         ))
     })?;
-    let schema: Value = serde_json::from_str(MANIFEST_SCHEMA)
-        .map_err(|e| WriteError::State(format!("the manifest schema: {e}")))?;
-    let validator = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .build(&schema)
+    let validator = manifest_validator()
+        .as_ref()
         .map_err(|e| WriteError::State(format!("the manifest schema: {e}")))?;
     let problems: Vec<Problem> = validator
         .iter_errors(&value)
@@ -267,13 +275,13 @@ pub async fn push(catalog: &Catalog, caller: &Caller, p: Push) -> Result<Pushed>
             version.name
         )));
     }
-    let exists = match current(catalog, caller, &id).await {
-        Ok(_) => true,
-        Err(WriteError::NotFound(_)) => false,
+    let found = match current(catalog, caller, &id).await {
+        Ok(cur) => Some(cur),
+        Err(WriteError::NotFound(_)) => None,
         Err(e) => return Err(e),
     };
-    let written = if exists {
-        let cur = current(catalog, caller, &id).await?;
+    let created = found.is_none();
+    let written = if let Some(cur) = found {
         // The push replaces what the CWL and the manifest say; the rest stays as it is.
         let mut next = cur.target().clone();
         next.name = asset.name.clone();
@@ -299,7 +307,7 @@ pub async fn push(catalog: &Catalog, caller: &Caller, p: Push) -> Result<Pushed>
         if asset.visibility.is_some() {
             next.visibility = asset.visibility.clone();
         }
-        let next = keep_unwritable(caller, cur.target(), next, catalog)?;
+        // `edit` keeps the fields the caller may not write, as for any replacement.
         let if_match = Some(IfMatch::Revisions(vec![cur.revision]));
         edit(
             catalog,
@@ -324,7 +332,7 @@ pub async fn push(catalog: &Catalog, caller: &Caller, p: Push) -> Result<Pushed>
     Ok(Pushed {
         written,
         version: stored,
-        created: !exists,
+        created,
         notices,
     })
 }
