@@ -9,6 +9,7 @@
 
 pub mod archive;
 pub mod cwl;
+pub mod trs;
 pub mod yaml;
 
 use yaml::Pos;

@@ -7,6 +7,7 @@
 mod check;
 pub mod harvest;
 pub mod launch;
+pub mod tools;
 pub mod write;
 
 pub use check::CheckReport;

@@ -398,6 +398,19 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         catalog.clone(),
         config.portal_site(http::portal::CATALOG_NAME),
     ));
+    let tools = Arc::new(crate::catalog::tools::Tools::new(
+        format!("{}{}", config.base_url, http::trs::ROOT),
+        config.publisher.clone(),
+    ));
+    {
+        // The directory is filled before the first tool request needs it.
+        let (tools, store) = (tools.clone(), catalog.store.clone());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = tools.refresh(&store) {
+                tracing::error!(error = %e, "filling the tool registry failed");
+            }
+        });
+    }
     let state = AppState {
         catalog: catalog.clone(),
         config: Arc::new(config),
@@ -411,6 +424,7 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         )),
         tap: tap.clone(),
         portal,
+        tools,
     };
     http::serve(state).await?;
     if let Some(tap) = tap {

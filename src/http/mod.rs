@@ -18,6 +18,7 @@ pub mod search;
 pub mod session;
 pub mod sparql;
 pub mod tap;
+pub mod trs;
 pub mod uws;
 pub mod vocab;
 pub mod write;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub tap: Option<Arc<tap::TapState>>,
     /// The pages for people.
     pub portal: Arc<crate::portal::Portal>,
+    /// The tool registry's directory.
+    pub tools: Arc<crate::catalog::tools::Tools>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -92,8 +95,11 @@ async fn record_metrics(State(metrics): State<Arc<Metrics>>, req: Request, next:
 /// limit) into problem details, so every error a client sees has one form; a failure inside
 /// the service (a 500, a panic) is answered opaquely with the request id it was logged under.
 async fn errors_as_problems(req: Request, next: Next) -> Response {
-    // TAP speaks its own error forms (VOTable documents, UWS plain text).
-    let tap = req.uri().path().starts_with("/tap/");
+    // TAP speaks its own error forms (VOTable documents, UWS plain text), TRS its own JSON.
+    let path = req.uri().path();
+    let tap = path.starts_with("/tap/")
+        || path.starts_with(&format!("{}/", trs::ROOT))
+        || path.starts_with(&format!("{}/", trs::ALIAS));
     let request_id = req.headers().get(REQUEST_ID).cloned();
     let response = next.run(req).await;
     if response.extensions().get::<error::Internal>().is_some() {
@@ -225,7 +231,10 @@ pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let limit = state.config.max_body_bytes;
     let tap = state.tap.clone();
+    let tools = routes::router(trs::routes());
     let api = routes::router(api_routes())
+        .nest(trs::ROOT, tools.clone())
+        .nest(trs::ALIAS, tools)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
     let api = match tap {

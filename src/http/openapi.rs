@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    account, assets, crawl, error, oai, ops, portal, search, sparql, tap, uws, vocab, write,
+    account, assets, crawl, error, oai, ops, portal, search, sparql, tap, trs, uws, vocab, write,
 };
 use crate::model::asset;
 use crate::model::document::Problem;
@@ -33,6 +33,8 @@ use crate::model::document::Problem;
         account::submit, account::approve, account::reject, account::review,
         vocab::list, vocab::scheme, vocab::licenses,
         ops::healthz, ops::metrics,
+        trs::service_info, trs::tool_classes, trs::tools, trs::tool, trs::versions, trs::version,
+        trs::descriptor, trs::descriptor_at, trs::tests, trs::files, trs::containerfile,
     ),
     components(schemas(
         asset::Asset, asset::Agent, asset::AgentKind, asset::Coverage, asset::SkyRegion, asset::Place,
@@ -55,6 +57,7 @@ use crate::model::document::Problem;
         (name = "linked data", description = "The catalogue as DCAT-AP and schema.org"),
         (name = "vocabularies", description = "SKOS concept schemes and the licence catalogue"),
         (name = "operations", description = "Health and metrics"),
+        (name = "tools", description = "GA4GH Tool Registry Service 2.0 (read-only) over the pipelines (`#workflow/{id}`) and datalabs (`#datalab/{id}`); the same routes answer under /api/ga4gh/v2, where cwltool looks. Its errors are TRS's `{code, message}`."),
         (name = "portal", description = "Pages for people"),
     ),
     modifiers(&BearerAuth)
@@ -103,6 +106,7 @@ mod tests {
         let mut routed: BTreeSet<(String, String)> = BTreeSet::new();
         routed.extend(listed(&crate::http::api_routes(), ""));
         routed.extend(listed(&crate::http::tap::routes(), ""));
+        routed.extend(listed(&crate::http::trs::routes(), crate::http::trs::ROOT));
         routed.extend(listed(
             &crate::http::uws::routes::<crate::ivoa::tap::service::JobRunner>(),
             crate::http::tap::ASYNC,

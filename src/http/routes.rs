@@ -49,7 +49,8 @@ where
         .fold(Router::new(), |router, (path, m)| router.route(path, m))
 }
 
-/// `(METHOD, path)` of each route, with `prefix` before the paths (of a nested router).
+/// `(METHOD, path)` of each route, with `prefix` before the paths (of a nested router), a
+/// wildcard `{*rest}` written as OpenAPI writes a parameter (`{rest}`).
 pub fn listed<S>(routes: &[Route<S>], prefix: &str) -> Vec<(String, String)> {
     routes
         .iter()
@@ -59,7 +60,7 @@ pub fn listed<S>(routes: &[Route<S>], prefix: &str) -> Vec<(String, String)> {
                 (pre, "/") => pre.to_owned(),
                 (pre, p) => format!("{pre}{p}"),
             };
-            (r.method.as_str().to_owned(), path)
+            (r.method.as_str().to_owned(), path.replace("{*", "{"))
         })
         .collect()
 }
