@@ -168,13 +168,21 @@ fn parse_query(pairs: &[(String, String)]) -> TrsResult<(Query, usize, usize)> {
     let mut q = Query::default();
     let mut offset = 0;
     let mut limit = MAX_LIMIT;
-    for (k, v) in pairs {
+    // An empty parameter is one not given (clients send the form's empty fields).
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
         let text = Some(v.clone());
         match k.as_str() {
             "id" => q.id = text,
             "alias" => q.alias = text,
             "toolClass" => q.tool_class = text,
-            "descriptorType" => q.descriptor_type = text,
+            "descriptorType" => {
+                if !["CWL", "WDL", "NFL", "GALAXY", "SMK"].contains(&v.as_str()) {
+                    return Err(TrsError::bad_request(
+                        "descriptorType is one of CWL, WDL, NFL, GALAXY, SMK",
+                    ));
+                }
+                q.descriptor_type = text
+            }
             "tags" => q.tags.extend(
                 v.split(',')
                     .map(str::trim)
@@ -194,21 +202,18 @@ fn parse_query(pairs: &[(String, String)]) -> TrsResult<(Query, usize, usize)> {
                     _ => return Err(TrsError::bad_request("checker is true or false")),
                 })
             }
-            "offset" => {
-                offset = v.parse().map_err(|_| {
-                    TrsError::bad_request("offset is the index of the first tool, from 0")
-                })?
-            }
+            // The definition lets a registry choose its offsets and answers an offset past
+            // the results with an empty page: one that is not an index of ours is past them.
+            "offset" => offset = v.parse().unwrap_or(usize::MAX),
             "limit" => {
-                let n: i64 = v.parse().map_err(|_| {
+                // int32, as the definition types it.
+                let n: i32 = v.parse().map_err(|_| {
                     TrsError::bad_request(format!("limit is a number from 1 to {MAX_LIMIT}"))
                 })?;
-                if n < 1 {
-                    return Err(TrsError::bad_request(format!(
-                        "limit is a number from 1 to {MAX_LIMIT}"
-                    )));
-                }
-                limit = usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT);
+                // Read into the range served; the headers say which limit was used.
+                limit = usize::try_from(n.max(1))
+                    .unwrap_or(MAX_LIMIT)
+                    .min(MAX_LIMIT);
             }
             _ => {}
         }
@@ -281,10 +286,17 @@ pub async fn tools(
     };
     put("self_link", page_url(base, &pairs, offset, limit));
     put("last_page", page_url(base, &pairs, last, limit));
-    if offset + limit < total {
+    if offset.saturating_add(limit) < total {
         put("next_page", page_url(base, &pairs, offset + limit, limit));
     }
-    put("current_offset", offset.to_string());
+    let given = pairs
+        .iter()
+        .rev()
+        .find(|(k, v)| k == "offset" && !v.is_empty());
+    put(
+        "current_offset",
+        given.map_or_else(|| offset.to_string(), |(_, v)| v.clone()),
+    );
     put("current_limit", limit.to_string());
     put("x-total-count", total.to_string());
     headers.insert(
@@ -327,15 +339,19 @@ pub async fn tool(
 /// The versions of a tool.
 #[utoipa::path(get, path = "/ga4gh/trs/v2/tools/{id}/versions", tag = "tools",
     params(("id" = String, Path, description = "the tool id")),
-    responses((status = 200, description = "its ToolVersions, oldest first", content_type = "application/json"),
-              (status = 404, description = "no such tool", content_type = "application/json")))]
+    responses((status = 200, description = "its ToolVersions, oldest first (none for a tool the caller may not read)", content_type = "application/json")))]
 pub async fn versions(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> TrsResult<Response> {
-    let e = entry(&state, &caller, &id).await?;
-    json_of(&view(&e, &caller)?.tool.versions)
+    // The definition answers this route with 200 only: a tool the caller cannot see (or
+    // that does not exist) has no versions to list.
+    match entry(&state, &caller, &id).await {
+        Ok(e) => json_of(&view(&e, &caller)?.tool.versions),
+        Err(e) if e.status == StatusCode::NOT_FOUND => json_of(&Vec::<ToolVersion>::new()),
+        Err(e) => Err(e),
+    }
 }
 
 /// A version as TRS names it: its document and, for a pipeline, the stored version.
@@ -401,7 +417,8 @@ fn descriptor_type(text: &str) -> TrsResult<bool> {
         "WDL" | "NFL" | "GALAXY" | "SMK" => Err(TrsError::not_found(format!(
             "no {language} descriptor: the tools of this registry are described in CWL"
         ))),
-        _ => Err(TrsError::bad_request(format!(
+        // The definition answers 404 for a type the tool "can not be output in".
+        _ => Err(TrsError::not_found(format!(
             "{text:?} is not a descriptor type (CWL, WDL, NFL, GALAXY, SMK, or PLAIN_ before one)"
         ))),
     }
@@ -580,8 +597,7 @@ pub async fn containerfile(
            ("type" = String, Path, description = "CWL"),
            ("format" = Option<String>, Query, description = "`zip`: every file in one zip archive")),
     responses((status = 200, description = "ToolFiles (path, file_type, checksum), or the zip", content_type = "application/json"),
-              (status = 400, description = "an unknown format", content_type = "application/json"),
-              (status = 404, description = "no such tool or version", content_type = "application/json")))]
+              (status = 404, description = "no such tool or version, or a format other than zip", content_type = "application/json")))]
 pub async fn files(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -621,8 +637,9 @@ pub async fn files(
             )
                 .into_response())
         }
-        Some(other) => Err(TrsError::bad_request(format!(
-            "format {other:?}: the only format is zip"
+        // The definition answers 404 for files that "can not be output" as asked.
+        Some(other) => Err(TrsError::not_found(format!(
+            "format {other:?}: the files are listed as JSON, or zipped with format=zip"
         ))),
     }
 }

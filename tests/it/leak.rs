@@ -82,6 +82,14 @@ const SURFACES: &[&str] = &[
     "/oai?verb=ListRecords&metadataPrefix=ivo_vor",
     "/oai?verb=ListRecords&metadataPrefix=oai_dc",
     "/oai?verb=ListIdentifiers&metadataPrefix=ivo_vor",
+    // The tool registry (GA4GH TRS): the listing, filtered by the canary, under both roots.
+    "/ga4gh/trs/v2/service-info",
+    "/ga4gh/trs/v2/toolClasses",
+    "/ga4gh/trs/v2/tools",
+    "/ga4gh/trs/v2/tools?toolname=zqxleak",
+    "/ga4gh/trs/v2/tools?description=zqxleak",
+    "/ga4gh/trs/v2/tools?author=zqxleak",
+    "/api/ga4gh/v2/tools",
     "/sparql",
     // Everything the default graph holds, everything in any named graph, a search for the
     // canary in any literal, and the secrets described by IRI.
@@ -630,6 +638,12 @@ fn nothing_private_reaches_anonymous_readers() {
             ("/id/{}", Some("text/html")),
             ("/assets/{}", None),
             ("/api/v1/assets/{}/history", None),
+            ("/ga4gh/trs/v2/tools/%23workflow%2F{}", None),
+            ("/ga4gh/trs/v2/tools/%23workflow%2F{}/versions", None),
+            (
+                "/api/ga4gh/v2/tools/%23workflow%2F{}/versions/latest/CWL/files",
+                None,
+            ),
             ("/api/v1/resolve?ivoid=ivo://orrery.local/{}", None),
             (
                 "/oai?verb=GetRecord&metadataPrefix=ivo_vor&identifier=ivo://orrery.local/{}",

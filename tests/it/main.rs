@@ -21,5 +21,6 @@ mod schemaorg;
 mod search_api;
 mod sparql;
 mod tap;
+mod trs;
 mod wire;
 mod write_api;

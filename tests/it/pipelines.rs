@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::common::{Server, token};
 
-fn fixture(name: &str) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn fixture(name: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/cwl")
         .join(name);
@@ -27,7 +27,7 @@ fn fixture(name: &str) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+pub(crate) fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut w = zip::ZipWriter::new(&mut buf);
@@ -41,7 +41,7 @@ fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     buf.into_inner()
 }
 
-fn push(
+pub(crate) fn push(
     s: &Server,
     tok: &str,
     query: &str,
@@ -59,7 +59,7 @@ fn push(
     req.send().unwrap()
 }
 
-fn sha256(b: &[u8]) -> String {
+pub(crate) fn sha256(b: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(b)
         .iter()
