@@ -41,8 +41,11 @@ fn post_form(s: &Server, path: &str, form: &[(&str, &str)]) -> String {
 
 macro_rules! snapshot {
     ($name:expr, $body:expr) => {
+        // The demo catalogue is seeded today: the dates it is stamped with are today's.
+        let today = chrono::Utc::now().date_naive().to_string();
         insta::with_settings!({filters => vec![
             (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", "[time]"),
+            (today.as_str(), "[today]"),
             (r"urn:request:[0-9a-f-]+", "urn:request:[request-id]"),
             (r#"resumptionToken[^>]*>[^<]+<"#, "resumptionToken>[token]<"),
             (r#""nextCursor": ?"[^"]*""#, r#""nextCursor":"[cursor]""#),
