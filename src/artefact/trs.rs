@@ -14,6 +14,11 @@ use serde::{Deserialize, Serialize};
 use crate::model::Asset;
 use crate::store::{Version, VersionFile};
 
+/// Where the registry is served.
+pub const ROOT: &str = "/ga4gh/trs/v2";
+/// The same registry where cwltool looks for it (`--add-ga4gh-tool-registry BASE`).
+pub const ALIAS: &str = "/api/ga4gh/v2";
+
 /// The prefix of a pipeline's tool id.
 pub const WORKFLOW_PREFIX: &str = "#workflow/";
 /// The prefix of a datalab's tool id.

@@ -42,6 +42,8 @@ pub enum CatalogError {
     },
     #[error("demo asset {file}: {source}")]
     Demo { file: String, source: DocumentError },
+    #[error("demo pipeline {id}: {why}")]
+    DemoPipeline { id: String, why: String },
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
     #[error("background task failed: {0}")]
@@ -533,8 +535,66 @@ impl Catalog {
         }
         let n = assets.len();
         self.write(assets).await?;
+        self.seed_demo_versions().await?;
         tracing::info!(assets = n, "seeded the demo catalogue");
         Ok(n)
+    }
+
+    /// Gives each demo pipeline its CWL files as its published version (the one its document
+    /// names), as if it had been pushed: the tool registry serves them, cwltool runs them.
+    async fn seed_demo_versions(&self) -> Result<()> {
+        use crate::artefact::cwl::{self, Bundle, Limits};
+        use crate::store::{Body, Expect, NewVersion};
+        let demo = |id: &str, why: String| CatalogError::DemoPipeline {
+            id: id.to_owned(),
+            why,
+        };
+        for (id, files) in DEMO_CWL {
+            let Some(asset) = self.store.get_full(id)? else {
+                continue;
+            };
+            let entry = asset.pipeline.as_ref().and_then(|p| p.entry_point.clone());
+            let (Some(name), Some(entry)) = (asset.version.clone(), entry) else {
+                continue;
+            };
+            let mut bundle = Bundle::default();
+            for (file, text) in *files {
+                bundle
+                    .insert(file, text.as_bytes().to_vec())
+                    .map_err(|e| demo(id, e.to_string()))?;
+            }
+            let reading = cwl::read(&bundle, &entry, &[], Limits::default())
+                .map_err(|e| demo(id, e.to_string()))?;
+            let (read, _) = cwl::to_asset(&reading, &self.vocab);
+            let revision = self
+                .store
+                .change(id)?
+                .map(|c| c.revision)
+                .ok_or_else(|| demo(id, "not stored".into()))?;
+            let version = NewVersion {
+                name,
+                description: Some("The demo catalogue's version.".into()),
+                actor: Some("operator".into()),
+                entry: Some(entry),
+                files: files
+                    .iter()
+                    .map(|(f, t)| ((*f).to_owned(), t.as_bytes().to_vec()))
+                    .collect(),
+                meta: write::version_meta(&read),
+            };
+            let m = Mutation {
+                id: (*id).to_owned(),
+                expect: Expect::Revision(revision),
+                body: Body::Put(Box::new(asset)),
+                pending: None,
+                event: serde_json::json!({"action": "update", "by": "operator", "via": "demo", "fields": []}),
+                version: Some(Box::new(version)),
+            };
+            if let Err(c) = self.commit(m).await? {
+                return Err(demo(id, format!("changed while seeded: {c:?}")));
+            }
+        }
+        Ok(())
     }
 
     /// Closes the projections' connections and flushes the store.

@@ -22,10 +22,7 @@ use crate::artefact::trs::{self, FileWrapper, LATEST, ToolVersion};
 use crate::catalog::tools::{Entry, Query, ToolView};
 use crate::store::{Version, VersionFile};
 
-/// Where the registry is served.
-pub const ROOT: &str = "/ga4gh/trs/v2";
-/// The same registry where cwltool looks for it.
-pub const ALIAS: &str = "/api/ga4gh/v2";
+pub use crate::artefact::trs::{ALIAS, ROOT};
 /// The largest page of `GET /tools` (also its default, as the definition says).
 pub const MAX_LIMIT: usize = 1000;
 

@@ -13,6 +13,7 @@ use super::search_page::{facet_label, type_label};
 use super::state::{PageState, truncate};
 use super::{Layout, Page, Portal, Result, markdown};
 use crate::access::{self, Caller};
+use crate::artefact::trs;
 use crate::catalog::launch;
 use crate::model::asset::{Agent, Parameter};
 use crate::model::{Asset, Scheme, Status, is_valid_id};
@@ -52,6 +53,21 @@ pub struct ParamView {
     pub id: String,
     pub kind: String,
     pub label: String,
+    /// The default value (JSON), for an input.
+    pub default: Option<String>,
+}
+
+/// One version of a pipeline, as the reader may see it.
+pub struct VersionRow {
+    pub name: String,
+    pub description: Option<String>,
+    pub day: String,
+    pub published: bool,
+    pub latest: bool,
+    /// Its files zipped, from the tool registry.
+    pub zip: String,
+    /// Its entry file, as it came.
+    pub entry: Option<String>,
 }
 
 /// What a pipeline shows.
@@ -62,6 +78,12 @@ pub struct PipelineView {
     pub inputs: Vec<ParamView>,
     pub outputs: Vec<ParamView>,
     pub graph: Option<Graph>,
+    pub cwl_version: Option<String>,
+    pub class: Option<String>,
+    pub images: Vec<String>,
+    pub versions: Vec<VersionRow>,
+    /// The command that runs it from the tool registry, when it has a published version.
+    pub tool: Option<String>,
 }
 
 /// What a datalab shows.
@@ -197,6 +219,7 @@ fn params(ps: &[Parameter]) -> Vec<ParamView> {
             id: p.id.clone(),
             kind: p.kind.clone().unwrap_or_else(|| "—".into()),
             label: p.label.clone().unwrap_or_default(),
+            default: p.default.clone(),
         })
         .collect()
 }
@@ -292,6 +315,16 @@ impl Portal {
             })
             .collect();
 
+        let versions = match &a.pipeline {
+            Some(_) => self.versions(caller, a)?,
+            None => Vec::new(),
+        };
+        let tool = versions.iter().any(|v| v.published).then(|| {
+            format!(
+                "cwltool --add-ga4gh-tool-registry {base} '{}'",
+                trs::tool_id(trs::ToolKind::Pipeline, &a.id)
+            )
+        });
         let pipeline = a.pipeline.as_ref().map(|p| PipelineView {
             entry_point: p.entry_point.clone(),
             engine: p.default_engine.clone(),
@@ -299,6 +332,11 @@ impl Portal {
             inputs: params(&p.inputs),
             outputs: params(&p.outputs),
             graph: graph::layout(p),
+            cwl_version: p.cwl_version.clone(),
+            class: p.process_class.clone(),
+            images: p.images.clone(),
+            versions,
+            tool,
         });
         let datalab = (a.kind == "Datalab").then(|| DatalabView {
             version: a.version.clone(),
@@ -427,6 +465,43 @@ impl Portal {
             manage: None,
             history: None,
         })
+    }
+
+    /// The versions of a pipeline the caller may see (published ones, or all for those who read
+    /// it whole), newest first, the newest published marked latest.
+    fn versions(&self, caller: &Caller, a: &Asset) -> Result<Vec<VersionRow>> {
+        let whole = access::grant(caller, a) == Some(access::Grant::Full);
+        let mut all = self.catalog.store.versions(&a.id)?;
+        all.retain(|v| whole || v.published);
+        let latest = all
+            .iter()
+            .filter(|v| v.published)
+            .max_by_key(|v| v.revision)
+            .map(|v| v.revision);
+        let tool = trs::segment(&trs::tool_id(trs::ToolKind::Pipeline, &a.id));
+        Ok(all
+            .into_iter()
+            .rev()
+            .map(|v| {
+                let at = format!(
+                    "{}/tools/{tool}/versions/{}",
+                    trs::ROOT,
+                    trs::segment(&v.name)
+                );
+                VersionRow {
+                    latest: Some(v.revision) == latest,
+                    zip: format!("{at}/CWL/files?format=zip"),
+                    entry: v
+                        .entry
+                        .as_ref()
+                        .map(|_| format!("{at}/PLAIN_CWL/descriptor")),
+                    day: day(&v.created),
+                    published: v.published,
+                    description: v.description,
+                    name: v.name,
+                }
+            })
+            .collect())
     }
 
     /// Adds what the page shows those who manage the asset: links to its editor and review,

@@ -92,8 +92,8 @@ fn blob(sha: &str) -> NamedNode {
 pub(super) fn version_quads(
     asset: &str,
     v: &NewVersion,
-    revision: u64,
-    at: &str,
+    (revision, at): (u64, &str),
+    published: bool,
 ) -> Result<(Version, Vec<Quad>)> {
     let g = graph();
     let mut quads = Vec::new();
@@ -116,7 +116,7 @@ pub(super) fn version_quads(
         asset: asset.to_owned(),
         name: v.name.clone(),
         description: v.description.clone(),
-        published: false,
+        published,
         created: at.to_owned(),
         revision,
         actor: v.actor.clone(),
@@ -201,14 +201,14 @@ impl Store {
     }
 
     /// Inside a mutation's transaction: writes a pushed version (replacing an unpublished one
-    /// of the same name).
+    /// of the same name), published at once when the asset is written published at it.
     pub(super) fn put_version(
         &self,
         t: &mut oxigraph::store::Transaction<'_>,
         asset: &str,
         v: &NewVersion,
-        revision: u64,
-        at: &str,
+        (revision, at): (u64, &str),
+        published: bool,
     ) -> Result<Version> {
         if let Some(old) = self.version(asset, &v.name)? {
             if old.published {
@@ -221,7 +221,7 @@ impl Store {
                 t.remove(&q);
             }
         }
-        let (record, quads) = version_quads(asset, v, revision, at)?;
+        let (record, quads) = version_quads(asset, v, (revision, at), published)?;
         t.extend(&quads);
         Ok(record)
     }

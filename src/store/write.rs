@@ -183,15 +183,27 @@ impl Store {
                 Body::Keep => self.stored_public(&m.id)? && !self.is_harvested(&m.id)?,
                 Body::Delete => false,
             };
-        if let Some(v) = &m.version {
-            self.put_version(&mut t, &m.id, v, rev, datestamp)?;
-        }
-        // A version becomes published (and immutable) when the asset is written published at it.
-        if let Body::Put(a) = &m.body
-            && a.status == Some(crate::model::Status::Published)
-            && let Some(name) = &a.version
-        {
-            self.publish_version(&mut t, &m.id, name)?;
+        // A version becomes published (and immutable) when the asset is written published at it:
+        // the one written now, or one stored before.
+        let published_at = match &m.body {
+            Body::Put(a) if a.status == Some(crate::model::Status::Published) => {
+                a.version.as_deref()
+            }
+            _ => None,
+        };
+        match &m.version {
+            Some(v) => {
+                let now = published_at == Some(v.name.as_str());
+                self.put_version(&mut t, &m.id, v, (rev, datestamp), now)?;
+                if let Some(name) = published_at.filter(|_| !now) {
+                    self.publish_version(&mut t, &m.id, name)?;
+                }
+            }
+            None => {
+                if let Some(name) = published_at {
+                    self.publish_version(&mut t, &m.id, name)?;
+                }
+            }
         }
         Self::set_state(&mut t, &m.id, rev, datestamp, deleted, public, ever_public)?;
         Self::set_revision(&mut t, rev)?;

@@ -307,16 +307,20 @@ fn a_pipeline_is_a_tool_only_for_those_who_may_read_it() {
         );
     }
     assert_eq!(s.get_json(path, &alice)["status"], "published");
-    // A second, unpublished version of the shared pipeline.
-    let mut files = fixture("timestamp");
-    files.push((
-        "manifest.json".into(),
-        json!({"id": "zqx-shared", "version": "2.0-zqx"})
-            .to_string()
-            .into_bytes(),
-    ));
-    let r = push(&s, &alice, "", "application/zip", zip_of(&files));
-    assert!(r.status().is_success(), "{}", r.text().unwrap_or_default());
+    // A second version of each: the shared pipeline's is published at once (its owner's edits
+    // of a private asset need no review); the public one's waits for review, unpublished.
+    publish(&s, &alice, &mo, "simple", "open-trs", "1.0", true);
+    for (id, version) in [("zqx-shared", "2.0"), ("open-trs", "2.0-zqx")] {
+        let mut files = fixture("timestamp");
+        files.push((
+            "manifest.json".into(),
+            json!({"id": id, "version": version})
+                .to_string()
+                .into_bytes(),
+        ));
+        let r = push(&s, &alice, "", "application/zip", zip_of(&files));
+        assert!(r.status().is_success(), "{}", r.text().unwrap_or_default());
+    }
 
     let listed = |tok: &str| -> Vec<String> {
         let tools: Vec<Value> = get(&s, "/ga4gh/trs/v2/tools", tok).json().unwrap();
@@ -334,11 +338,11 @@ fn a_pipeline_is_a_tool_only_for_those_who_may_read_it() {
         ["#workflow/zqx-draft", "#workflow/zqx-shared"]
     );
     assert_eq!(listed(&mo), ["#workflow/zqx-draft", "#workflow/zqx-shared"]);
-    // Bob reads the published version only; alice both.
-    let versions = |tok: &str| -> Vec<String> {
+    // Readers see published versions only; the owner every one.
+    let versions = |id: &str, tok: &str| -> Vec<String> {
         let v: Vec<Value> = get(
             &s,
-            "/ga4gh/trs/v2/tools/%23workflow%2Fzqx-shared/versions",
+            &format!("/ga4gh/trs/v2/tools/%23workflow%2F{id}/versions"),
             tok,
         )
         .json()
@@ -347,12 +351,26 @@ fn a_pipeline_is_a_tool_only_for_those_who_may_read_it() {
             .map(|v| v["id"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(versions(&bob), ["1.0"]);
-    assert_eq!(versions(&alice), ["1.0", "2.0-zqx"]);
+    assert_eq!(versions("zqx-shared", &bob), ["1.0", "2.0"]);
+    assert_eq!(versions("open-trs", ""), ["1.0"]);
+    assert_eq!(versions("open-trs", &bob), ["1.0"]);
+    assert_eq!(versions("open-trs", &alice), ["1.0", "2.0-zqx"]);
     let unpublished =
-        "/ga4gh/trs/v2/tools/%23workflow%2Fzqx-shared/versions/2.0-zqx/PLAIN_CWL/descriptor";
+        "/ga4gh/trs/v2/tools/%23workflow%2Fopen-trs/versions/2.0-zqx/PLAIN_CWL/descriptor";
+    assert_eq!(get(&s, unpublished, "").status(), 404);
     assert_eq!(get(&s, unpublished, &bob).status(), 404);
     assert_eq!(get(&s, unpublished, &alice).status(), 200);
+    let latest: Value = get(
+        &s,
+        "/ga4gh/trs/v2/tools/%23workflow%2Fopen-trs/versions/latest",
+        &alice,
+    )
+    .json()
+    .unwrap();
+    assert_eq!(
+        latest["id"], "1.0",
+        "latest is the newest published version"
+    );
     // Anyone else is answered as for a tool that never existed, on every route.
     for tool in ["zqx-draft", "zqx-shared"] {
         for tail in [

@@ -25,6 +25,7 @@ use crate::store::{Body, Expect, Mutation, NewVersion, Store, StoreError};
 mod push;
 mod workflow;
 
+pub(crate) use push::version_meta;
 pub use push::{Push, Pushed, push};
 pub use workflow::{Transition, history, pending, transition};
 

@@ -224,11 +224,7 @@ fn read(p: &Push, catalog: &Catalog) -> Result<(Asset, NewVersion, Vec<String>)>
     // The asset must be a valid document before anything is stored.
     let text = serde_json::to_vec(&asset).map_err(|e| WriteError::State(e.to_string()))?;
     let asset = document::parse(&text, &catalog.vocab).map_err(WriteError::Document)?;
-    let meta = json!({
-        "pipeline": asset.pipeline,
-        "name": asset.name,
-        "cwlVersion": asset.pipeline.as_ref().and_then(|p| p.cwl_version.clone()),
-    });
+    let meta = version_meta(&asset);
     let mut files: Vec<(String, Vec<u8>)> = bundle
         .files()
         .map(|(p, b)| (p.to_owned(), b.to_vec()))
@@ -253,6 +249,16 @@ fn read(p: &Push, catalog: &Catalog) -> Result<(Asset, NewVersion, Vec<String>)>
         },
         notices,
     ))
+}
+
+/// What a version keeps of what was read of its files: the pipeline's fields, its name, its
+/// CWL version.
+pub(crate) fn version_meta(asset: &Asset) -> Value {
+    json!({
+        "pipeline": asset.pipeline,
+        "name": asset.name,
+        "cwlVersion": asset.pipeline.as_ref().and_then(|p| p.cwl_version.clone()),
+    })
 }
 
 /// Pushes a pipeline: a new version of the asset it names (made on the first push).
