@@ -541,14 +541,16 @@ impl Catalog {
     }
 
     /// Gives each demo pipeline its CWL files as its published version (the one its document
-    /// names), as if it had been pushed: the tool registry serves them, cwltool runs them.
+    /// names), as if it had been pushed with it: the tool registry serves them, cwltool runs
+    /// them. Stored beside the assets just written, before anything reads the catalogue.
     async fn seed_demo_versions(&self) -> Result<()> {
         use crate::artefact::cwl::{self, Bundle, Limits};
-        use crate::store::{Body, Expect, NewVersion};
+        use crate::store::NewVersion;
         let demo = |id: &str, why: String| CatalogError::DemoPipeline {
             id: id.to_owned(),
             why,
         };
+        let mut versions = Vec::new();
         for (id, files) in DEMO_CWL {
             let Some(asset) = self.store.get_full(id)? else {
                 continue;
@@ -566,34 +568,25 @@ impl Catalog {
             let reading = cwl::read(&bundle, &entry, &[], Limits::default())
                 .map_err(|e| demo(id, e.to_string()))?;
             let (read, _) = cwl::to_asset(&reading, &self.vocab);
-            let revision = self
-                .store
-                .change(id)?
-                .map(|c| c.revision)
-                .ok_or_else(|| demo(id, "not stored".into()))?;
-            let version = NewVersion {
-                name,
-                description: Some("The demo catalogue's version.".into()),
-                actor: Some("operator".into()),
-                entry: Some(entry),
-                files: files
-                    .iter()
-                    .map(|(f, t)| ((*f).to_owned(), t.as_bytes().to_vec()))
-                    .collect(),
-                meta: write::version_meta(&read),
-            };
-            let m = Mutation {
-                id: (*id).to_owned(),
-                expect: Expect::Revision(revision),
-                body: Body::Put(Box::new(asset)),
-                pending: None,
-                event: serde_json::json!({"action": "update", "by": "operator", "via": "demo", "fields": []}),
-                version: Some(Box::new(version)),
-            };
-            if let Err(c) = self.commit(m).await? {
-                return Err(demo(id, format!("changed while seeded: {c:?}")));
-            }
+            versions.push((
+                (*id).to_owned(),
+                NewVersion {
+                    name,
+                    description: Some("The demo catalogue's version.".into()),
+                    actor: Some("operator".into()),
+                    entry: Some(entry),
+                    files: files
+                        .iter()
+                        .map(|(f, t)| ((*f).to_owned(), t.as_bytes().to_vec()))
+                        .collect(),
+                    meta: write::version_meta(&read),
+                },
+            ));
         }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.seed_versions(&versions))
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
         Ok(())
     }
 

@@ -178,6 +178,32 @@ impl Store {
             .transpose()
     }
 
+    /// Stores versions of assets already written, each at its asset's current revision and
+    /// outside any change (no revision, no history event), published when its asset is
+    /// published at it. For a catalogue seeded before anything reads it (the demo).
+    pub fn seed_versions(&self, versions: &[(String, NewVersion)]) -> Result<()> {
+        let _guard = self.lock();
+        let mut t = self.db.start_transaction()?;
+        for (id, v) in versions {
+            let change = self.change(id)?.filter(|c| !c.deleted).ok_or_else(|| {
+                StoreError::Corrupt(format!("no asset {id} for version {}", v.name))
+            })?;
+            let published = self.get_full(id)?.is_some_and(|a| {
+                a.status == Some(crate::model::Status::Published)
+                    && a.version.as_deref() == Some(v.name.as_str())
+            });
+            self.put_version(
+                &mut t,
+                id,
+                v,
+                (change.revision, &change.datestamp),
+                published,
+            )?;
+        }
+        t.commit()?;
+        Ok(())
+    }
+
     /// Inside a mutation's transaction: marks the asset's version `name` published (when it
     /// has one that is not yet).
     pub(super) fn publish_version(
