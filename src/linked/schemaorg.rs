@@ -267,6 +267,20 @@ pub fn asset(a: &Asset, site: &Site, vocab: &Vocabularies) -> Value {
                 json!(["SoftwareSourceCode", "bioschemas:ComputationalWorkflow"]),
             );
             m.insert("dct:conformsTo".into(), json!({"@id": BIOSCHEMAS_WORKFLOW}));
+            // The profile's other required properties: when it was made (else when it was
+            // published here), who made it (else who publishes it), who wrote this description.
+            if let Some(d) = a.date_created.as_ref().or(a.date_published.as_ref()) {
+                m.insert("dateCreated".into(), d.clone().into());
+            }
+            if a.creator.is_empty()
+                && let Some(p) = m.get("publisher").cloned()
+            {
+                m.insert("creator".into(), json!([p]));
+            }
+            m.insert(
+                "sdPublisher".into(),
+                json!({"@type": "Organization", "name": site.publisher, "url": format!("{}/", site.base_url)}),
+            );
             m.insert(
                 "programmingLanguage".into(),
                 json!({"@type": "ComputerLanguage", "name": "CWL", "url": "https://www.commonwl.org/"}),
@@ -299,8 +313,9 @@ pub fn asset(a: &Asset, site: &Site, vocab: &Vocabularies) -> Value {
                             .collect(),
                     )
                 };
-                put(&mut m, "bioschemas:input", params(&p.inputs));
-                put(&mut m, "bioschemas:output", params(&p.outputs));
+                // Required by the profile, so written even when empty.
+                m.insert("bioschemas:input".into(), params(&p.inputs));
+                m.insert("bioschemas:output".into(), params(&p.outputs));
                 if let Some(e) = &p.entry_point {
                     m.insert(
                         "mainEntity".into(),

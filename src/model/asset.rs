@@ -182,7 +182,7 @@ pub struct Distribution {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DatalabImage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -190,6 +190,12 @@ pub struct DatalabImage {
     pub platform: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keyword: Vec<String>,
+    /// The path the datalab opens at (`/lab`), from its package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_url: Option<String>,
+    /// Where the datalab finds data volumes and the user's workspace, from its package.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mount_paths: Vec<String>,
 }
 
 /// What a pipeline's CWL says of it (extracted on push; typed by hand in older documents).

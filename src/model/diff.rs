@@ -75,6 +75,7 @@ mod tests {
                 id: Some("img-1".into()),
                 platform: None,
                 keyword: vec!["latest".into()],
+                ..Default::default()
             }),
             ..Asset::default()
         };

@@ -321,6 +321,7 @@ pub fn normalize(mut a: Asset, vocab: &Vocabularies) -> Result<Asset, DocumentEr
     sort_dedup(&mut a.analysable_with);
     if let Some(img) = &mut a.datalab_image {
         sort_dedup(&mut img.keyword);
+        sort_dedup(&mut img.mount_paths);
     }
     if let Some(p) = &mut a.pipeline {
         sort_dedup(&mut p.requirements);

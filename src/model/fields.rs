@@ -325,6 +325,8 @@ pub const SUBFIELDS: &[(&str, &str, WriteRule)] = &[
     ("datalabImage", "platform", APP),
     ("datalabImage", "id", APP),
     ("datalabImage", "keyword", DEV),
+    ("datalabImage", "defaultUrl", DEV),
+    ("datalabImage", "mountPaths", DEV),
 ];
 
 /// The row for a top-level key.

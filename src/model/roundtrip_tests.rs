@@ -212,13 +212,22 @@ fn asset() -> impl Strategy<Value = Asset> {
         vec(distribution(), 0..3),
         vec(slug(), 0..3),
     );
-    let image = (option::of(txt()), option::of(txt()), vec(txt(), 0..3)).prop_map(
-        |(id, platform, keyword)| DatalabImage {
-            id,
-            platform,
-            keyword,
-        },
-    );
+    let image = (
+        option::of(txt()),
+        option::of(txt()),
+        vec(txt(), 0..3),
+        option::of("/[a-z]{1,8}"),
+        vec("/[a-z]{1,8}(/[a-z]{1,8})?", 0..3),
+    )
+        .prop_map(
+            |(id, platform, keyword, default_url, mount_paths)| DatalabImage {
+                id,
+                platform,
+                keyword,
+                default_url,
+                mount_paths,
+            },
+        );
     let pipeline = (
         (
             option::of(txt()),

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common::Server;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn python() -> std::path::PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/venv/bin/python");
@@ -200,6 +200,30 @@ fn landing_pages_carry_valid_schema_org() {
                     "{url}: {t:?}"
                 );
                 assert_eq!(ld["programmingLanguage"]["name"], "CWL");
+                // Every property the Bioschemas ComputationalWorkflow 1.0 profile requires.
+                for required in [
+                    "dct:conformsTo",
+                    "creator",
+                    "dateCreated",
+                    "bioschemas:input",
+                    "license",
+                    "name",
+                    "bioschemas:output",
+                    "programmingLanguage",
+                    "sdPublisher",
+                    "url",
+                    "version",
+                ] {
+                    let v = &ld[required];
+                    assert!(
+                        !v.is_null() && *v != json!("") && *v != json!({}),
+                        "{url}: the Bioschemas ComputationalWorkflow profile requires {required}"
+                    );
+                }
+                assert_eq!(
+                    ld["dct:conformsTo"]["@id"],
+                    "https://bioschemas.org/profiles/ComputationalWorkflow/1.0-RELEASE"
+                );
             }
             other => panic!("unexpected type {other}"),
         }

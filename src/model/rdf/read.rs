@@ -284,6 +284,8 @@ pub fn from_quads(
         id: r.one(&n, SDO, "identifier"),
         platform: r.one(&n, SDO, "version"),
         keyword: r.strings(&n, DCAT, "keyword"),
+        default_url: r.one(&n, ESADO, "defaultUrl"),
+        mount_paths: r.strings(&n, ESADO, "mountPath"),
     });
     let audience = match r.one(s, ESADO, "audience").as_deref() {
         Some("public") => Some(Audience::Public),

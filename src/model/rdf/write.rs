@@ -573,6 +573,15 @@ impl Writer<'_> {
         for k in &img.keyword {
             self.add("datalabImage", &node, p(DCAT, "keyword"), text(k));
         }
+        self.add_opt(
+            "datalabImage",
+            &node,
+            &[p(ESADO, "defaultUrl")],
+            img.default_url.as_deref(),
+        );
+        for m in &img.mount_paths {
+            self.add("datalabImage", &node, p(ESADO, "mountPath"), text(m));
+        }
         Ok(())
     }
 }
