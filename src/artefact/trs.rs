@@ -307,25 +307,20 @@ pub fn wrap(
 
 /// The path a request names, relative to the entry's folder (TRS: "relative to the main
 /// descriptor"), normalised; `None` when it climbs above the bundle's root.
+/// A path beginning with `/` is taken from the bundle's root.
 pub fn resolve_relative(entry: Option<&str>, relative: &str) -> Option<String> {
-    let base = entry
-        .and_then(|e| e.rsplit_once('/'))
-        .map_or("", |(dir, _)| dir);
-    let mut parts: Vec<&str> = if relative.starts_with('/') {
-        Vec::new()
-    } else {
-        base.split('/').filter(|p| !p.is_empty()).collect()
-    };
-    for part in relative.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
+    match relative.strip_prefix('/') {
+        Some(from_root) => super::cwl::normalise(from_root),
+        None => super::cwl::join(entry.unwrap_or_default(), relative),
     }
-    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// The newest published version (by the revision it was pushed at).
+pub fn latest(versions: &[Version]) -> Option<&Version> {
+    versions
+        .iter()
+        .filter(|v| v.published)
+        .max_by_key(|v| v.revision)
 }
 
 /// What a path segment keeps as it is: RFC 3986's unreserved characters.

@@ -198,7 +198,7 @@ impl Tools {
         if change.deleted {
             return Ok(None);
         }
-        let (label, status, _) = store.summary(&change.id)?;
+        let (label, _, _) = store.summary(&change.id)?;
         if label != "Pipeline" && label != "Datalab" {
             return Ok(None);
         }
@@ -209,7 +209,7 @@ impl Tools {
             return Ok(None);
         };
         let versions: Vec<Version> = store.versions(&change.id)?.into_iter().map(slim).collect();
-        let public = if status == "published" || full.status == Some(Status::Published) {
+        let public = if full.status == Some(Status::Published) {
             let quads = store.public_quads(&change.id)?;
             from_quads(&change.id, store.base(), store.vocab(), quads)?
         } else {

@@ -97,9 +97,8 @@ async fn record_metrics(State(metrics): State<Arc<Metrics>>, req: Request, next:
 async fn errors_as_problems(req: Request, next: Next) -> Response {
     // TAP speaks its own error forms (VOTable documents, UWS plain text), TRS its own JSON.
     let path = req.uri().path();
-    let tap = path.starts_with("/tap/")
-        || path.starts_with(&format!("{}/", trs::ROOT))
-        || path.starts_with(&format!("{}/", trs::ALIAS));
+    let under = |root: &str| path.strip_prefix(root).is_some_and(|r| r.starts_with('/'));
+    let tap = path.starts_with("/tap/") || under(trs::ROOT) || under(trs::ALIAS);
     let request_id = req.headers().get(REQUEST_ID).cloned();
     let response = next.run(req).await;
     if response.extensions().get::<error::Internal>().is_some() {

@@ -72,7 +72,8 @@ where
     Ok((answer.map_err(Into::into)?, took))
 }
 
-fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+/// The name-value pairs of a query string, decoded, in order.
+pub(super) fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
     raw.map(|q| {
         form_urlencoded::parse(q.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))

@@ -254,9 +254,7 @@ pub async fn tools(
     Auth(caller): Auth,
     RawQuery(raw): RawQuery,
 ) -> TrsResult<Response> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let pairs = super::search::pairs(raw.as_deref());
     let (q, offset, limit) = parse_query(&pairs)?;
     refresh(&state).await?;
     let (total, page) = state.tools.list(&caller, &q, offset, limit);
@@ -357,12 +355,7 @@ fn find<'v>(
     version_id: &str,
 ) -> TrsResult<(&'v ToolVersion, Option<&'v Version>)> {
     let name = if version_id == LATEST {
-        let newest = view
-            .versions
-            .iter()
-            .filter(|v| v.published)
-            .max_by_key(|v| v.revision)
-            .map(|v| v.name.as_str());
+        let newest = trs::latest(&view.versions).map(|v| v.name.as_str());
         match (newest, view.tool.versions.last()) {
             (Some(n), _) => n.to_owned(),
             (None, Some(tv)) if view.versions.is_empty() && tv.is_production => tv.id.clone(),

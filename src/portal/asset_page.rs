@@ -473,11 +473,7 @@ impl Portal {
         let whole = access::grant(caller, a) == Some(access::Grant::Full);
         let mut all = self.catalog.store.versions(&a.id)?;
         all.retain(|v| whole || v.published);
-        let latest = all
-            .iter()
-            .filter(|v| v.published)
-            .max_by_key(|v| v.revision)
-            .map(|v| v.revision);
+        let latest = trs::latest(&all).map(|v| v.revision);
         let tool = trs::segment(&trs::tool_id(trs::ToolKind::Pipeline, &a.id));
         Ok(all
             .into_iter()

@@ -191,19 +191,15 @@ impl Store {
             }
             _ => None,
         };
-        match &m.version {
-            Some(v) => {
-                let now = published_at == Some(v.name.as_str());
-                self.put_version(&mut t, &m.id, v, (rev, datestamp), now)?;
-                if let Some(name) = published_at.filter(|_| !now) {
-                    self.publish_version(&mut t, &m.id, name)?;
-                }
-            }
-            None => {
-                if let Some(name) = published_at {
-                    self.publish_version(&mut t, &m.id, name)?;
-                }
-            }
+        let written_now = m
+            .version
+            .as_ref()
+            .is_some_and(|v| published_at == Some(v.name.as_str()));
+        if let Some(v) = &m.version {
+            self.put_version(&mut t, &m.id, v, (rev, datestamp), written_now)?;
+        }
+        if let Some(name) = published_at.filter(|_| !written_now) {
+            self.publish_version(&mut t, &m.id, name)?;
         }
         Self::set_state(&mut t, &m.id, rev, datestamp, deleted, public, ever_public)?;
         Self::set_revision(&mut t, rev)?;

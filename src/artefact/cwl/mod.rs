@@ -212,7 +212,7 @@ fn dir_of(path: &str) -> &str {
 }
 
 /// `reference` (relative to the file at `from`) as a normalised bundle path.
-fn join(from: &str, reference: &str) -> Option<String> {
+pub fn join(from: &str, reference: &str) -> Option<String> {
     let dir = dir_of(from);
     if dir.is_empty() {
         normalise(reference)
