@@ -76,6 +76,8 @@ pub struct PipelineView {
     pub engine: Option<String>,
     pub steps: Vec<String>,
     pub inputs: Vec<ParamView>,
+    /// Whether any input has a default (the column is shown only then).
+    pub defaults: bool,
     pub outputs: Vec<ParamView>,
     pub graph: Option<Graph>,
     pub cwl_version: Option<String>,
@@ -330,6 +332,7 @@ impl Portal {
             engine: p.default_engine.clone(),
             steps: p.steps.iter().map(|s| s.id.clone()).collect(),
             inputs: params(&p.inputs),
+            defaults: p.inputs.iter().any(|i| i.default.is_some()),
             outputs: params(&p.outputs),
             graph: graph::layout(p),
             cwl_version: p.cwl_version.clone(),
