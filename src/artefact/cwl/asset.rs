@@ -4,7 +4,8 @@
 //! notice rather than refusing the pipeline.
 
 use super::Extracted;
-use crate::model::{Asset, Scheme, Vocabularies};
+use crate::artefact::{clip, licence, slug, split_text};
+use crate::model::{Asset, Vocabularies};
 
 /// The asset a reading describes, and notices of what was left out.
 pub fn to_asset(x: &Extracted, vocab: &Vocabularies) -> (Asset, Vec<String>) {
@@ -28,31 +29,12 @@ pub fn to_asset(x: &Extracted, vocab: &Vocabularies) -> (Asset, Vec<String>) {
         .cloned()
         .unwrap_or_else(|| stem.to_owned());
     let text = x.metadata.description.as_ref().or(x.doc.as_ref());
-    let (abstract_, description) = match text {
-        Some(t) => {
-            let t = t.trim();
-            let first = t.split("\n\n").next().unwrap_or(t).trim();
-            let abstract_ = clip(
-                &first.split_whitespace().collect::<Vec<_>>().join(" "),
-                5000,
-            );
-            let description = (first.len() < t.len()).then(|| clip(t, 100_000));
-            (Some(abstract_).filter(|a| !a.is_empty()), description)
-        }
-        None => (None, None),
-    };
-    let license = match &x.metadata.license {
-        Some(l) => match vocab.resolve(Scheme::Licenses, l) {
-            Ok(c) => Some(c.value(Scheme::Licenses).to_owned()),
-            Err(_) => {
-                notices.push(format!(
-                    "licence {l:?} is not in the licence catalogue: left out"
-                ));
-                None
-            }
-        },
-        None => None,
-    };
+    let (abstract_, description) = text.map(|t| split_text(t)).unwrap_or_default();
+    let license = x
+        .metadata
+        .license
+        .as_deref()
+        .and_then(|l| licence(vocab, l, &mut notices));
     let date_created = x.metadata.date_created.as_deref().and_then(|d| {
         let day = d.get(..10)?;
         let ok = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok();
@@ -90,7 +72,7 @@ pub fn to_asset(x: &Extracted, vocab: &Vocabularies) -> (Asset, Vec<String>) {
         s.when = s.when.take().map(|w| clip(&w, 5000));
     }
     let asset = Asset {
-        id: slug(&name),
+        id: slug(&name, "pipeline"),
         kind: "Pipeline".to_owned(),
         name: clip(&name, 500),
         abstract_,
@@ -107,41 +89,15 @@ pub fn to_asset(x: &Extracted, vocab: &Vocabularies) -> (Asset, Vec<String>) {
     (asset, notices)
 }
 
-/// At most `n` characters of `s`.
-fn clip(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
-}
-
-/// An asset id from a name: lower case letters, digits, `.`, `_` and `-`, at most 64.
-pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        match c {
-            'a'..='z' | '0'..='9' | '.' | '_' => out.push(c),
-            'A'..='Z' => out.push(c.to_ascii_lowercase()),
-            _ if !out.ends_with('-') => out.push('-'),
-            _ => {}
-        }
-    }
-    let out = out.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    let out: String = out.chars().take(64).collect();
-    let out = out.trim_end_matches(['-', '.', '_']).to_owned();
-    if out.is_empty() {
-        "pipeline".to_owned()
-    } else {
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn slugs() {
-        assert_eq!(slug("Hello_PIPEMAN"), "hello_pipeman");
-        assert_eq!(slug("GEDI Subsetter"), "gedi-subsetter");
-        assert_eq!(slug("  --  "), "pipeline");
-        assert_eq!(slug("Water bodies: NDWI/otsu"), "water-bodies-ndwi-otsu");
+        assert_eq!(slug("Hello_PIPEMAN", "pipeline"), "hello_pipeman");
+        assert_eq!(slug("GEDI Subsetter", "pipeline"), "gedi-subsetter");
+        assert_eq!(slug("  --  ", "pipeline"), "pipeline");
+        assert_eq!(slug("Water bodies: NDWI/otsu", "x"), "water-bodies-ndwi-otsu");
     }
 }

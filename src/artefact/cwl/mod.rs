@@ -27,7 +27,7 @@ mod types;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-pub use asset::{slug, to_asset};
+pub use asset::to_asset;
 pub use extract::{Extracted, read};
 pub use meta::Metadata;
 
