@@ -75,7 +75,10 @@ pub fn slug(name: &str, fallback: &str) -> String {
 pub fn split_text(text: &str) -> (Option<String>, Option<String>) {
     let t = text.trim();
     let first = t.split("\n\n").next().unwrap_or(t).trim();
-    let abstract_ = clip(&first.split_whitespace().collect::<Vec<_>>().join(" "), 5000);
+    let abstract_ = clip(
+        &first.split_whitespace().collect::<Vec<_>>().join(" "),
+        5000,
+    );
     let description = (first.len() < t.len()).then(|| clip(t, 100_000));
     (Some(abstract_).filter(|a| !a.is_empty()), description)
 }

@@ -255,11 +255,7 @@ pub fn file_type(path: &str, entry: Option<&str>) -> &'static str {
         .rev()
         .skip(1)
         .any(|d| d == "test" || d == "tests");
-    if lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.ends_with(".dockerfile")
-        || lower.starts_with("dockerfile.")
-    {
+    if super::datalab::is_containerfile(path) {
         "CONTAINERFILE"
     } else if yaml_or_json
         && (in_tests
@@ -392,6 +388,11 @@ impl Registry<'_> {
                 .iter()
                 .map(|v| self.pipeline_version(&id, a, v))
                 .collect(),
+            ToolKind::Datalab if !s.versions.is_empty() => s
+                .versions
+                .iter()
+                .map(|v| self.pushed_datalab_version(&id, a, v))
+                .collect(),
             ToolKind::Datalab => self
                 .datalab_version(&id, a, s.revision)
                 .into_iter()
@@ -438,8 +439,9 @@ impl Registry<'_> {
     }
 
     fn pipeline_version(&self, id: &str, a: &Asset, v: &Version) -> ToolVersion {
-        let meta_pipeline = v.meta.get("pipeline");
-        let images: Vec<ImageData> = meta_pipeline
+        let images: Vec<ImageData> = v
+            .meta
+            .get("pipeline")
             .and_then(|p| p.get("images"))
             .and_then(|i| i.as_array())
             .map(|list| {
@@ -453,6 +455,41 @@ impl Registry<'_> {
         if let Some(cv) = v.meta.get("cwlVersion").and_then(|c| c.as_str()) {
             dtv.insert("CWL".into(), serde_json::json!([cv]));
         }
+        let mut tv = self.pushed_version(id, a, v, images);
+        tv.descriptor_type = vec!["CWL".into()];
+        tv.descriptor_type_version = dtv;
+        tv
+    }
+
+    /// A pushed version of a datalab: the image it names, its Dockerfile when the package
+    /// held one.
+    fn pushed_datalab_version(&self, id: &str, a: &Asset, v: &Version) -> ToolVersion {
+        let images = v
+            .meta
+            .get("image")
+            .and_then(|i| i.as_str())
+            .map(|image| {
+                let mut d = image_data(image);
+                d.updated = v
+                    .meta
+                    .get("created")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_owned);
+                d
+            })
+            .into_iter()
+            .collect();
+        self.pushed_version(id, a, v, images)
+    }
+
+    /// What every pushed version says: its name, authors, publication, container file.
+    fn pushed_version(
+        &self,
+        id: &str,
+        a: &Asset,
+        v: &Version,
+        images: Vec<ImageData>,
+    ) -> ToolVersion {
         let (verified, verified_source) = Self::verified(a);
         let name = v
             .meta
@@ -466,8 +503,8 @@ impl Registry<'_> {
             author: Self::authors(a),
             is_production: v.published,
             images,
-            descriptor_type: vec!["CWL".into()],
-            descriptor_type_version: dtv,
+            descriptor_type: Vec::new(),
+            descriptor_type_version: serde_json::Map::new(),
             containerfile: v
                 .files
                 .iter()
@@ -480,8 +517,8 @@ impl Registry<'_> {
         }
     }
 
-    /// A datalab's one version: its current image build, named by the asset's version (or the
-    /// build's).
+    /// A datalab's one version when none was pushed: its current image build, named by the
+    /// asset's version (or the build's).
     fn datalab_version(&self, id: &str, a: &Asset, revision: u64) -> Option<ToolVersion> {
         let name = a
             .version

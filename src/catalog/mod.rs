@@ -584,10 +584,27 @@ impl Catalog {
             ));
         }
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.seed_versions(&versions))
+        tokio::task::spawn_blocking(move || store.attach_versions(&versions))
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
         Ok(())
+    }
+
+    /// Stores the versions of assets just ingested (see `Store::attach_versions`); returns
+    /// what was kept as it was.
+    pub async fn attach_versions(
+        &self,
+        versions: Vec<(String, crate::store::NewVersion)>,
+    ) -> Result<Vec<String>> {
+        if versions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let store = self.store.clone();
+        Ok(
+            tokio::task::spawn_blocking(move || store.attach_versions(&versions))
+                .await
+                .map_err(|e| CatalogError::Task(e.to_string()))??,
+        )
     }
 
     /// Closes the projections' connections and flushes the store.

@@ -324,7 +324,7 @@ fn slim(mut v: Version) -> Version {
         .and_then(|p| p.get("images"))
         .cloned();
     let mut meta = serde_json::Map::new();
-    for key in ["name", "cwlVersion"] {
+    for key in ["name", "cwlVersion", "image", "created"] {
         if let Some(x) = v.meta.get(key) {
             meta.insert(key.to_owned(), x.clone());
         }

@@ -17,12 +17,15 @@ use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
 use crate::model::{Asset, Vocabularies, document};
+use crate::store::NewVersion;
 
 #[derive(Args)]
 pub struct IngestArgs {
     /// Files (.json: one document or an array; .jsonl/.ndjson: one document per line; .xml: a
     /// VOResource record of another registry; .cwl: a CWL pipeline, with the files it names
-    /// beside it) and directories.
+    /// beside it; datalab.json/.yaml or NAME.datalab.json/.yaml: a datalab package, with the
+    /// Dockerfile beside it) and directories. A CWL pipeline or datalab package that names its
+    /// version is stored with it, as a push would.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Read documents a CWL file names under the URL PREFIX from DIR (`PREFIX=DIR`; say, the
@@ -50,14 +53,39 @@ impl std::fmt::Display for Source {
     }
 }
 
-type Parsed = Vec<(Source, Result<Asset, String>)>;
+/// An asset read, with the version its artefact makes (a CWL file, a datalab package).
+struct Ingested {
+    asset: Asset,
+    version: Option<NewVersion>,
+}
+
+impl From<Asset> for Ingested {
+    fn from(asset: Asset) -> Ingested {
+        Ingested {
+            asset,
+            version: None,
+        }
+    }
+}
+
+type Parsed = Vec<(Source, Result<Ingested, String>)>;
 /// Raw documents (or a read error) with where they came from.
 type RawChunk = Vec<(Source, Result<Raw, String>)>;
 
-/// One document to read: its bytes, or a CWL file read with the files it names.
+/// One document to read: its bytes, a CWL file read with the files it names, or a datalab
+/// package's descriptor read with the Dockerfile beside it.
 enum Raw {
     Document(Vec<u8>),
     Cwl(PathBuf),
+    Datalab(PathBuf),
+}
+
+/// Whether a file is a datalab package's descriptor, by its name.
+fn is_datalab_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    ["json", "yaml", "yml"]
+        .iter()
+        .any(|e| name == format!("datalab.{e}") || name.ends_with(&format!(".datalab.{e}")))
 }
 
 /// URL prefixes read from local folders.
@@ -81,9 +109,10 @@ fn collect_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<(
 }
 
 fn is_document_file(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson" | "xml" | "cwl"))
+    is_datalab_file(p)
+        || p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson" | "xml" | "cwl"))
 }
 
 /// Splits a file into raw documents with their line numbers.
@@ -100,6 +129,9 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
     let mut buf = Vec::with_capacity(chunk);
     if path.extension().is_some_and(|e| e == "cwl") {
         return send(vec![(at(1), Ok(Raw::Cwl(path.to_path_buf())))]);
+    }
+    if is_datalab_file(path) {
+        return send(vec![(at(1), Ok(Raw::Datalab(path.to_path_buf())))]);
     }
     if lines_mode {
         let mut reader = match std::fs::File::open(path) {
@@ -174,16 +206,18 @@ fn parse_chunk(raw: RawChunk, vocab: &Vocabularies, mirrors: &Mirrors) -> Parsed
 
 /// Parses one document; a parser that panics fails this document alone, with a message that
 /// says so, instead of taking its worker (and the documents queued for it) down.
-fn parse_guarded(raw: Raw, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<Asset, String> {
+fn parse_guarded(raw: Raw, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<Ingested, String> {
     crate::panics::catch(|| match raw {
-        Raw::Document(bytes) => parse_one(bytes, vocab),
+        Raw::Document(bytes) => parse_one(bytes, vocab).map(Ingested::from),
         Raw::Cwl(path) => pipeline(&path, vocab, mirrors),
+        Raw::Datalab(path) => datalab(&path, vocab),
     })
     .unwrap_or_else(|panic| Err(format!("internal error while reading: {panic}")))
 }
 
-/// A CWL file, with the files it names in its folder, as a pipeline asset.
-fn pipeline(path: &Path, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<Asset, String> {
+/// A CWL file, with the files it names in its folder, as a pipeline asset and, when it names
+/// its version (`s:softwareVersion`), that version with the files read.
+fn pipeline(path: &Path, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<Ingested, String> {
     use crate::artefact::cwl::{self, Directory, Limits};
     let dir = path.parent().unwrap_or(Path::new("."));
     let entry = path
@@ -202,7 +236,85 @@ fn pipeline(path: &Path, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<Asse
         eprintln!("{}: {n}", path.display());
     }
     let bytes = serde_json::to_vec(&asset).map_err(|e| e.to_string())?;
-    parse_one(bytes, vocab)
+    let asset = parse_one(bytes, vocab)?;
+    let version = match &asset.version {
+        Some(name) => Some(NewVersion {
+            name: name.clone(),
+            description: None,
+            actor: Some("operator".into()),
+            entry: Some(entry.to_owned()),
+            // The files of its folder it reads; a document read from a mirror is not its own.
+            files: reading
+                .files
+                .iter()
+                .filter(|(p, _)| !p.contains("://"))
+                .cloned()
+                .collect(),
+            meta: crate::catalog::write::version_meta(&asset),
+        }),
+        None => {
+            eprintln!(
+                "{}: the pipeline names no version (s:softwareVersion): stored without one",
+                path.display()
+            );
+            None
+        }
+    };
+    Ok(Ingested { asset, version })
+}
+
+/// A datalab package's descriptor, with the Dockerfile beside it, as a datalab asset and the
+/// version it makes.
+fn datalab(path: &Path, vocab: &Vocabularies) -> Result<Ingested, String> {
+    use crate::artefact::cwl::Bundle;
+    use crate::artefact::datalab::{self, Given};
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| "the file name is not UTF-8".to_owned())?;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bundle = Bundle::single(name, bytes).map_err(|e| e.to_string())?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for c in ["Dockerfile", "Containerfile"] {
+        if let Ok(b) = std::fs::read(dir.join(c)) {
+            bundle.insert(c, b).map_err(|e| e.to_string())?;
+            break;
+        }
+    }
+    let package = datalab::read(&bundle, Given::default()).map_err(|e| match e {
+        datalab::Refusal::Schema { problems, .. } => {
+            let details: Vec<String> = problems
+                .iter()
+                .map(|(pointer, m)| format!("{pointer}: {m}"))
+                .collect();
+            format!("not a datalab manifest: {}", details.join("; "))
+        }
+        other => other.to_string(),
+    })?;
+    let (asset, notices) = datalab::to_asset(&package, vocab);
+    for n in package.notices.iter().chain(&notices) {
+        eprintln!("{}: {n}", path.display());
+    }
+    let bytes = serde_json::to_vec(&asset).map_err(|e| e.to_string())?;
+    let asset = parse_one(bytes, vocab)?;
+    let version = asset.version.clone().map(|name| NewVersion {
+        name,
+        description: package.manifest.version_description.clone(),
+        actor: Some("operator".into()),
+        entry: None,
+        files: bundle
+            .files()
+            .map(|(p, b)| (p.to_owned(), b.to_vec()))
+            .collect(),
+        meta: datalab::asset::version_meta(&package, &asset),
+    });
+    if version.is_none() {
+        eprintln!(
+            "{}: the package names no version (nor does its image's tag): stored without one",
+            path.display()
+        );
+    }
+    Ok(Ingested { asset, version })
 }
 
 fn parse_one(bytes: Vec<u8>, vocab: &Vocabularies) -> Result<Asset, String> {
@@ -306,10 +418,14 @@ pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode
         while let Some(parsed) = pending.remove(&next) {
             next += 1;
             let mut good = Vec::with_capacity(parsed.len());
+            let mut versions = Vec::new();
             let mut last = None;
             for (src, r) in parsed {
                 match r {
-                    Ok(asset) => {
+                    Ok(Ingested { asset, version }) => {
+                        if let Some(v) = version {
+                            versions.push((asset.id.clone(), v));
+                        }
                         good.push(asset);
                         last = Some(src);
                     }
@@ -322,6 +438,9 @@ pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode
             if let Some(last) = last {
                 let n = good.len();
                 let revisions = catalog.write(good).await?;
+                for kept in catalog.attach_versions(versions).await? {
+                    progress.suspend(|| eprintln!("{kept}"));
+                }
                 loaded += n;
                 progress.inc(n as u64);
                 if args.verbose {

@@ -172,6 +172,7 @@ pub fn api_routes() -> Vec<Route<AppState>> {
         route(M::GET, "/api/v1/assets", search::search),
         route(M::POST, "/api/v1/assets", write::create),
         route(M::POST, "/api/v1/pipelines", write::push),
+        route(M::POST, "/api/v1/datalabs", write::push_datalab),
         route(M::GET, "/api/v1/suggest", search::suggest),
         route(M::GET, "/api/v1/assets/{id}", assets::get_asset),
         route(M::PUT, "/api/v1/assets/{id}", write::replace),

@@ -364,7 +364,7 @@ pub async fn history(
 /// What a push says beside its body (all optional; `manifest.json` and the CWL say the rest).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PushParams {
     /// The asset id (else the manifest's, else made from the pipeline's name).
     id: Option<String>,
@@ -432,6 +432,10 @@ const PUSH_TYPES: &[&str] = &[
     "application/cwl+json",
     "text/plain",
     "application/octet-stream",
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "text/x-dockerfile",
 ];
 
 /// Push a CWL pipeline as a new version: one `.cwl` file (YAML or JSON), a packed `$graph`
@@ -460,31 +464,8 @@ pub async fn push(
     body: Bytes,
 ) -> ApiResult<Response> {
     let caller = auth.account()?;
-    if let Some(t) = media_type(&headers)
-        && !PUSH_TYPES.contains(&t.as_str())
-    {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("a push is a CWL document or a zip or tar.gz bundle, not {t}"),
-        ));
-    }
-    let mut params = PushParams::default();
-    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
-        let v = Some(v.into_owned());
-        match k.as_ref() {
-            "id" => params.id = v,
-            "version" => params.version = v,
-            "versionDescription" => params.version_description = v,
-            "engine" => params.engine = v,
-            "entry" => params.entry = v,
-            "fileName" => params.file_name = v,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "{other:?} is not a parameter of a push (id, version, versionDescription, engine, entry, fileName)"
-                )));
-            }
-        }
-    }
+    push_media(&headers, "a CWL document or a zip or tar.gz bundle")?;
+    let params: PushParams = push_params(&uri)?;
     let pushed = write::push(
         &state.catalog,
         &caller,
@@ -501,6 +482,34 @@ pub async fn push(
         },
     )
     .await?;
+    pushed_answer(&state, caller, pushed).await
+}
+
+/// Refuses a push whose media type is none of [`PUSH_TYPES`] (`what` says what a push is).
+fn push_media(headers: &HeaderMap, what: &str) -> ApiResult<()> {
+    match media_type(headers) {
+        Some(t) if !PUSH_TYPES.contains(&t.as_str()) => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("a push is {what}, not {t}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A push's query parameters; one it does not know is a 400 naming those it does.
+fn push_params<T: serde::de::DeserializeOwned>(uri: &axum::http::Uri) -> ApiResult<T> {
+    axum::extract::Query::<T>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|e| ApiError::bad_request(format!("a push's parameters: {}", e.body_text())))
+}
+
+/// The answer to a push: 201 with Location for a new asset, else 200; the stored version and
+/// the asset as the caller now sees it.
+async fn pushed_answer(
+    state: &AppState,
+    caller: Caller,
+    pushed: write::Pushed,
+) -> ApiResult<Response> {
     let id = pushed.version.asset.clone();
     let status = if pushed.created {
         StatusCode::CREATED
@@ -508,7 +517,7 @@ pub async fn push(
         StatusCode::OK
     };
     let revision = pushed.written.revision;
-    let asset = written_view(&state, caller, id.clone(), pushed.written).await?;
+    let asset = written_view(state, caller, id.clone(), pushed.written).await?;
     let v = pushed.version;
     let out = PushAnswer {
         id,
@@ -539,4 +548,73 @@ pub async fn push(
         response.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(response)
+}
+
+/// What a datalab push says beside its body (all optional; the package says the rest).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DatalabPushParams {
+    /// The asset id (else the package's, else made from the datalab's name).
+    id: Option<String>,
+    /// The version name (else the package's, else the image's tag).
+    version: Option<String>,
+    /// What changed in this version.
+    version_description: Option<String>,
+    /// The image reference (`host/repository:tag`), when the package cannot say it: an OCI
+    /// image config or annotations do not name their image.
+    image: Option<String>,
+    /// Which profile of an application-hub `profiles` list (its id or slug).
+    profile: Option<String>,
+    /// The name of a single pushed file (default `datalab.json`).
+    file_name: Option<String>,
+}
+
+/// Push a datalab package as a new version (an image build): its manifest (see
+/// `schemas/datalab-manifest.schema.json`), an OCI image config, manifest or annotations,
+/// `docker inspect` output, an application-hub profile, a Dockerfile with labels, or a zip or
+/// tar.gz bundle of them.
+#[utoipa::path(post, path = "/api/v1/datalabs", tag = "write",
+    params(DatalabPushParams),
+    request_body(content = Vec<u8>, description = "a datalab descriptor (JSON or YAML), a Dockerfile, or a zip or tar.gz bundle", content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "a new datalab; Location names it", body = PushAnswer),
+        (status = 200, description = "a new version of an existing datalab (of a published public one, pending review)", body = PushAnswer),
+        (status = 400, description = "a parameter this push does not know", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "no valid token", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "the caller may not write this datalab", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "the version is published (immutable), or the id is another's", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "the body is over the size limit", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "not a datalab descriptor or a bundle", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "not a datalab package, or a manifest against its schema: each problem names the file and the JSON pointer", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn push_datalab(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let caller = auth.account()?;
+    push_media(
+        &headers,
+        "a datalab descriptor (JSON or YAML), a Dockerfile, or a zip or tar.gz bundle",
+    )?;
+    let params: DatalabPushParams = push_params(&uri)?;
+    let pushed = write::push_datalab(
+        &state.catalog,
+        &caller,
+        write::DatalabPush {
+            bytes: body.to_vec(),
+            file_name: params.file_name,
+            id: params.id,
+            version: params.version,
+            version_description: params.version_description,
+            image: params.image,
+            profile: params.profile,
+        },
+    )
+    .await?;
+    pushed_answer(&state, caller, pushed).await
 }

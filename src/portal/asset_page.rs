@@ -57,7 +57,7 @@ pub struct ParamView {
     pub default: Option<String>,
 }
 
-/// One version of a pipeline, as the reader may see it.
+/// One version of a pipeline or datalab, as the reader may see it.
 pub struct VersionRow {
     pub name: String,
     pub description: Option<String>,
@@ -90,6 +90,11 @@ pub struct PipelineView {
 
 /// What a datalab shows.
 pub struct DatalabView {
+    pub versions: Vec<VersionRow>,
+    /// The path it opens at.
+    pub default_url: Option<String>,
+    /// Where it finds data volumes.
+    pub mount_paths: Vec<String>,
     pub version: Option<String>,
     pub image: Option<String>,
     pub platform: Option<String>,
@@ -317,9 +322,9 @@ impl Portal {
             })
             .collect();
 
-        let versions = match &a.pipeline {
-            Some(_) => self.versions(caller, a)?,
-            None => Vec::new(),
+        let versions = match (&a.pipeline, trs::ToolKind::of(a)) {
+            (Some(_), Some(kind)) => self.versions(caller, a, kind)?,
+            _ => Vec::new(),
         };
         let tool = versions.iter().any(|v| v.published).then(|| {
             format!(
@@ -341,7 +346,18 @@ impl Portal {
             versions,
             tool,
         });
+        let datalab_versions = match trs::ToolKind::of(a) {
+            Some(trs::ToolKind::Datalab) => self.versions(caller, a, trs::ToolKind::Datalab)?,
+            _ => Vec::new(),
+        };
         let datalab = (a.kind == "Datalab").then(|| DatalabView {
+            versions: datalab_versions,
+            default_url: a.datalab_image.as_ref().and_then(|i| i.default_url.clone()),
+            mount_paths: a
+                .datalab_image
+                .as_ref()
+                .map(|i| i.mount_paths.clone())
+                .unwrap_or_default(),
             version: a.version.clone(),
             image: a.datalab_image.as_ref().and_then(|i| i.id.clone()),
             platform: a.datalab_image.as_ref().and_then(|i| i.platform.clone()),
@@ -470,14 +486,14 @@ impl Portal {
         })
     }
 
-    /// The versions of a pipeline the caller may see (published ones, or all for those who read
-    /// it whole), newest first, the newest published marked latest.
-    fn versions(&self, caller: &Caller, a: &Asset) -> Result<Vec<VersionRow>> {
+    /// The versions of a pipeline or datalab the caller may see (published ones, or all for
+    /// those who read it whole), newest first, the newest published marked latest.
+    fn versions(&self, caller: &Caller, a: &Asset, kind: trs::ToolKind) -> Result<Vec<VersionRow>> {
         let whole = access::grant(caller, a) == Some(access::Grant::Full);
         let mut all = self.catalog.store.versions(&a.id)?;
         all.retain(|v| whole || v.published);
         let latest = trs::latest(&all).map(|v| v.revision);
-        let tool = trs::segment(&trs::tool_id(trs::ToolKind::Pipeline, &a.id));
+        let tool = trs::segment(&trs::tool_id(kind, &a.id));
         Ok(all
             .into_iter()
             .rev()

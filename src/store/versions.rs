@@ -180,14 +180,24 @@ impl Store {
 
     /// Stores versions of assets already written, each at its asset's current revision and
     /// outside any change (no revision, no history event), published when its asset is
-    /// published at it. For a catalogue seeded before anything reads it (the demo).
-    pub fn seed_versions(&self, versions: &[(String, NewVersion)]) -> Result<()> {
+    /// published at it: the versions of a seeded demo catalogue, and of what `orrery ingest`
+    /// reads (CWL files, datalab packages). A version already published is never rewritten:
+    /// it is left as it is and named in the answer.
+    pub fn attach_versions(&self, versions: &[(String, NewVersion)]) -> Result<Vec<String>> {
         let _guard = self.lock();
         let mut t = self.db.start_transaction()?;
+        let mut kept = Vec::new();
         for (id, v) in versions {
             let change = self.change(id)?.filter(|c| !c.deleted).ok_or_else(|| {
                 StoreError::Corrupt(format!("no asset {id} for version {}", v.name))
             })?;
+            if self.version(id, &v.name)?.is_some_and(|old| old.published) {
+                kept.push(format!(
+                    "version {} of {id} is published: its files were kept as they were (name a new version)",
+                    v.name
+                ));
+                continue;
+            }
             let published = self.get_full(id)?.is_some_and(|a| {
                 a.status == Some(crate::model::Status::Published)
                     && a.version.as_deref() == Some(v.name.as_str())
@@ -201,7 +211,7 @@ impl Store {
             )?;
         }
         t.commit()?;
-        Ok(())
+        Ok(kept)
     }
 
     /// Inside a mutation's transaction: marks the asset's version `name` published (when it

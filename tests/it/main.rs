@@ -10,6 +10,7 @@ mod common;
 mod concurrency;
 mod crawlers;
 mod cwl;
+mod datalabs;
 mod dcat;
 mod fixtures;
 mod harvest;

@@ -48,9 +48,21 @@ pub(crate) fn push(
     ct: &str,
     body: Vec<u8>,
 ) -> reqwest::blocking::Response {
+    post(s, "/api/v1/pipelines", tok, query, ct, body)
+}
+
+/// A POST of `body` to `path` with `query`, as `ct`, with a bearer token unless `tok` is empty.
+pub(crate) fn post(
+    s: &Server,
+    path: &str,
+    tok: &str,
+    query: &str,
+    ct: &str,
+    body: Vec<u8>,
+) -> reqwest::blocking::Response {
     let mut req = s
         .client
-        .post(format!("{}/api/v1/pipelines{query}", s.base))
+        .post(format!("{}{path}{query}", s.base))
         .header("Content-Type", ct)
         .body(body);
     if !tok.is_empty() {

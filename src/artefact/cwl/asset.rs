@@ -98,6 +98,9 @@ mod tests {
         assert_eq!(slug("Hello_PIPEMAN", "pipeline"), "hello_pipeman");
         assert_eq!(slug("GEDI Subsetter", "pipeline"), "gedi-subsetter");
         assert_eq!(slug("  --  ", "pipeline"), "pipeline");
-        assert_eq!(slug("Water bodies: NDWI/otsu", "x"), "water-bodies-ndwi-otsu");
+        assert_eq!(
+            slug("Water bodies: NDWI/otsu", "x"),
+            "water-bodies-ndwi-otsu"
+        );
     }
 }

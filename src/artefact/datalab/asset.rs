@@ -91,11 +91,7 @@ pub fn to_asset(p: &Package, vocab: &Vocabularies) -> (Asset, Vec<String>) {
         .clone()
         .or_else(|| m.display_name.clone())
         .unwrap_or_else(|| stem.to_owned());
-    let (first, description) = m
-        .description
-        .as_deref()
-        .map(split_text)
-        .unwrap_or_default();
+    let (first, description) = m.description.as_deref().map(split_text).unwrap_or_default();
     let mut creator: Vec<Agent> = m.authors.iter().map(agent).collect();
     if creator.is_empty()
         && let Some(v) = &m.vendor
@@ -152,16 +148,22 @@ pub fn to_asset(p: &Package, vocab: &Vocabularies) -> (Asset, Vec<String>) {
     (asset, notices)
 }
 
-/// What a version of a datalab keeps of its package: the image it names, the image fields,
-/// when and from where it was built, the descriptor's form.
+/// What a version of a datalab keeps of its package: the image reference it names (published
+/// with the version, like its files), where the datalab opens and finds its volumes, its tags,
+/// when and from where it was built, the descriptor and its form. The platform's own image
+/// identifier (`datalabImage.id`, private) is not copied here.
 pub fn version_meta(p: &Package, asset: &Asset) -> Value {
+    let image = asset.datalab_image.as_ref();
     json!({
         "name": asset.name,
         "image": p.manifest.image,
-        "datalabImage": asset.datalab_image,
+        "defaultUrl": image.and_then(|i| i.default_url.clone()),
+        "mountPaths": image.map(|i| i.mount_paths.clone()).unwrap_or_default(),
+        "tags": image.map(|i| i.keyword.clone()).unwrap_or_default(),
         "created": p.manifest.created,
         "source": p.manifest.source,
         "form": p.form.name(),
+        "descriptor": p.descriptor,
     })
 }
 
@@ -183,7 +185,10 @@ mod tests {
             image_parts("registry.example.org:5000/labs/jupyter"),
             ("registry.example.org:5000/labs/jupyter", None, None)
         );
-        assert_eq!(image_parts("aladin:latest"), ("aladin", Some("latest"), None));
+        assert_eq!(
+            image_parts("aladin:latest"),
+            ("aladin", Some("latest"), None)
+        );
     }
 
     #[test]

@@ -193,7 +193,10 @@ RUN echo LABEL not=this
                     "org.opencontainers.image.licenses".to_owned(),
                     "Apache-2.0".to_owned()
                 ),
-                ("maintainer".to_owned(), "Jane Doe <jane@example.org>".to_owned()),
+                (
+                    "maintainer".to_owned(),
+                    "Jane Doe <jane@example.org>".to_owned()
+                ),
                 (
                     "org.opencontainers.image.description".to_owned(),
                     "Says \"hello\"; and a=b".to_owned()
@@ -219,7 +222,14 @@ RUN echo LABEL not=this
 
     #[test]
     fn nothing_breaks_it() {
-        for t in ["LABEL", "LABEL =", "LABEL \"", "LABEL a=\"", "LABEL \\", "\\"] {
+        for t in [
+            "LABEL",
+            "LABEL =",
+            "LABEL \"",
+            "LABEL a=\"",
+            "LABEL \\",
+            "\\",
+        ] {
             let _ = labels(t);
         }
     }

@@ -24,12 +24,20 @@ enum Shape {
 /// Label → manifest key, in order of precedence.
 const TABLE: &[(&str, &str, Shape)] = &[
     ("org.opencontainers.image.title", "name", Shape::Text),
-    ("org.opencontainers.image.description", "description", Shape::Text),
+    (
+        "org.opencontainers.image.description",
+        "description",
+        Shape::Text,
+    ),
     ("org.opencontainers.image.version", "version", Shape::Text),
     ("org.opencontainers.image.licenses", "license", Shape::Text),
     ("org.opencontainers.image.authors", "authors", Shape::List),
     ("org.opencontainers.image.vendor", "vendor", Shape::Text),
-    ("org.opencontainers.image.documentation", "documentation", Shape::Url),
+    (
+        "org.opencontainers.image.documentation",
+        "documentation",
+        Shape::Url,
+    ),
     ("org.opencontainers.image.url", "documentation", Shape::Url),
     ("org.opencontainers.image.source", "source", Shape::Url),
     ("org.opencontainers.image.created", "created", Shape::Date),
@@ -37,7 +45,11 @@ const TABLE: &[(&str, &str, Shape)] = &[
     ("org.w3id.esado.name", "name", Shape::Text),
     ("org.w3id.esado.display-name", "displayName", Shape::Text),
     ("org.w3id.esado.abstract", "abstract", Shape::Text),
-    ("org.w3id.esado.version-description", "versionDescription", Shape::Text),
+    (
+        "org.w3id.esado.version-description",
+        "versionDescription",
+        Shape::Text,
+    ),
     ("org.w3id.esado.keywords", "keywords", Shape::List),
     ("org.w3id.esado.citation", "citation", Shape::Text),
     ("org.w3id.esado.default-url", "defaultUrl", Shape::Path),
@@ -176,7 +188,10 @@ pub fn app_hub(profile: &Value) -> Map<String, Value> {
     }
     let id = text(profile.get("id")).or_else(|| text(at("slug")));
     if let Some(id) = id {
-        out.insert("id".into(), Value::String(crate::artefact::slug(&id, "datalab")));
+        out.insert(
+            "id".into(),
+            Value::String(crate::artefact::slug(&id, "datalab")),
+        );
     }
     if let Some(n) = text(at("display_name")) {
         out.insert("name".into(), Value::String(n));

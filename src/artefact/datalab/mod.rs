@@ -175,17 +175,15 @@ const DESCRIPTORS: &[&str] = &[
 const CONTAINERFILES: &[&str] = &["Dockerfile", "Containerfile"];
 
 /// Whether a path names a container file (`Dockerfile`, `Containerfile`, `x.Dockerfile`,
-/// `Dockerfile.x`).
+/// `Dockerfile.x`, in any case).
 pub fn is_containerfile(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    CONTAINERFILES.iter().any(|c| {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    ["dockerfile", "containerfile"].iter().any(|c| {
         name == *c
             || name
                 .strip_prefix(c)
                 .is_some_and(|rest| rest.starts_with('.'))
-            || name
-                .strip_suffix(c)
-                .is_some_and(|rest| rest.ends_with('.'))
+            || name.strip_suffix(c).is_some_and(|rest| rest.ends_with('.'))
     })
 }
 
@@ -301,7 +299,10 @@ fn shape(
         };
     }
     let Some(map) = object(&json) else {
-        return Err(refuse(path, "not a datalab descriptor: a mapping is expected"));
+        return Err(refuse(
+            path,
+            "not a datalab descriptor: a mapping is expected",
+        ));
     };
     if let Some(Value::Array(profiles)) = map.get("profiles") {
         let profile = pick_profile(path, profiles, given.profile)?;
@@ -311,7 +312,9 @@ fn shape(
         return Ok((Form::AppHubProfile, labels::app_hub(&json)));
     }
     if let Some(config) = map.get("config").and_then(object)
-        && (map.contains_key("architecture") || map.contains_key("rootfs") || config.contains_key("Labels"))
+        && (map.contains_key("architecture")
+            || map.contains_key("rootfs")
+            || config.contains_key("Labels"))
     {
         let found = labels::string_map(config.get("Labels"));
         return Ok((Form::OciConfig, labels::to_manifest(&found, notices)));
@@ -362,7 +365,10 @@ fn pick_profile<'a>(
             .find(|p| names(p).iter().any(|n| n == a))
             .ok_or_else(|| refuse(path, format!("no profile {a:?} in the `profiles` list"))),
         (None, _) => {
-            let all: Vec<String> = profiles.iter().flat_map(|p| names(p).into_iter().take(1)).collect();
+            let all: Vec<String> = profiles
+                .iter()
+                .flat_map(|p| names(p).into_iter().take(1))
+                .collect();
             Err(refuse(
                 path,
                 format!(

@@ -66,7 +66,11 @@ fn an_oci_image_config_needs_the_image_named() {
     assert_eq!(p.manifest.default_url.as_deref(), Some("/desktop"));
     assert_eq!(p.manifest.mount_paths, vec!["/data", "/media/home"]);
     assert_eq!(p.manifest.created, None);
-    assert!(p.notices.iter().any(|n| n.contains("created")), "{:?}", p.notices);
+    assert!(
+        p.notices.iter().any(|n| n.contains("created")),
+        "{:?}",
+        p.notices
+    );
 }
 
 #[test]
@@ -81,7 +85,10 @@ fn docker_inspect_output() {
     assert_eq!(p.manifest.image, "aladin:12.0");
     assert_eq!(p.manifest.name.as_deref(), Some("Aladin Desktop"));
     assert_eq!(p.manifest.created.as_deref(), Some("2024-03-01T10:00:00Z"));
-    assert_eq!(p.manifest.authors, vec![Author::Text("CDS <cds@example.org>".into())]);
+    assert_eq!(
+        p.manifest.authors,
+        vec![Author::Text("CDS <cds@example.org>".into())]
+    );
 }
 
 #[test]
@@ -102,7 +109,10 @@ fn oci_manifest_annotations() {
     .unwrap();
     assert_eq!(p.form, Form::OciManifest);
     assert_eq!(p.manifest.tags, vec!["3.1"]);
-    assert_eq!(p.manifest.source.as_deref(), Some("https://example.org/src"));
+    assert_eq!(
+        p.manifest.source.as_deref(),
+        Some("https://example.org/src")
+    );
 }
 
 #[test]
@@ -181,10 +191,20 @@ fn what_is_not_a_package() {
 
 #[test]
 fn containerfile_names() {
-    for yes in ["Dockerfile", "Containerfile", "docker/Dockerfile.gpu", "lab.Dockerfile"] {
+    for yes in [
+        "Dockerfile",
+        "Containerfile",
+        "docker/Dockerfile.gpu",
+        "lab.Dockerfile",
+    ] {
         assert!(is_containerfile(yes), "{yes}");
     }
-    for no in ["Dockerfiles", "README.md", "mydockerfile"] {
+    for no in [
+        "Dockerfiles",
+        "README.md",
+        "mydockerfile",
+        "dockerfile-notes.md",
+    ] {
         assert!(!is_containerfile(no), "{no}");
     }
 }

@@ -22,9 +22,11 @@ use crate::model::fields::{FIELDS, Role, SUBFIELDS};
 use crate::model::{Asset, Audience, DocumentError, Problem, Status, document};
 use crate::store::{Body, Expect, Mutation, NewVersion, Store, StoreError};
 
+mod datalab;
 mod push;
 mod workflow;
 
+pub use datalab::{DatalabPush, push_datalab};
 pub(crate) use push::version_meta;
 pub use push::{Push, Pushed, push};
 pub use workflow::{Transition, history, pending, transition};

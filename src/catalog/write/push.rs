@@ -12,12 +12,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Edit, IfMatch, Result, WriteError, Written, create_asset, current, edit};
-use crate::access::Caller;
+use crate::access::{Caller, policy};
 use crate::artefact::ArtefactError;
 use crate::artefact::archive::{self, Caps, Kind};
 use crate::artefact::cwl::{self, Bundle, Limits};
 use crate::catalog::Catalog;
 use crate::model::asset::{Asset, Audience, Sharing};
+use crate::model::diff::diff;
 use crate::model::{Problem, document};
 use crate::store::{NewVersion, Version};
 
@@ -68,14 +69,14 @@ struct Manifest {
     allowed_groups: Vec<String>,
 }
 
-fn invalid(e: ArtefactError) -> WriteError {
+pub(super) fn invalid(e: ArtefactError) -> WriteError {
     WriteError::Invalid(
         e.to_string(),
         vec![Problem::in_file(&e.file, e.at.line, e.at.column, e.message)],
     )
 }
 
-fn refused(message: impl Into<String>) -> WriteError {
+pub(super) fn refused(message: impl Into<String>) -> WriteError {
     let message = message.into();
     WriteError::Invalid(message.clone(), vec![Problem::in_file("", 0, 0, message)])
 }
@@ -263,7 +264,91 @@ pub(crate) fn version_meta(asset: &Asset) -> Value {
 
 /// Pushes a pipeline: a new version of the asset it names (made on the first push).
 pub async fn push(catalog: &Catalog, caller: &Caller, p: Push) -> Result<Pushed> {
-    let (asset, mut version, notices) = read(&p, catalog)?;
+    let (asset, version, notices) = read(&p, catalog)?;
+    store(catalog, caller, asset, version, notices).await
+}
+
+/// The fields of a pushed asset its caller may write; the others are left out, each with a
+/// notice (the version keeps what was read of them). An application account's fields, such
+/// as the date an image was built, are not a developer's to set.
+fn writable(
+    caller: &Caller,
+    asset: Asset,
+    owner: Option<&str>,
+    notices: &mut Vec<String>,
+) -> Result<Asset> {
+    let refused: Vec<String> = diff(None, Some(&asset))
+        .into_iter()
+        .map(|c| c.field)
+        .filter(|f| !matches!(f.as_str(), "id" | "type" | "status" | "owner"))
+        .filter(|f| !policy::may_write(caller, owner, f))
+        .collect();
+    if refused.is_empty() {
+        return Ok(asset);
+    }
+    // A caller who may not write an asset's name may not push to it at all.
+    if refused.iter().any(|f| f == "name") {
+        return Err(super::forbidden_fields(refused));
+    }
+    let mut doc = serde_json::to_value(&asset).map_err(|e| WriteError::State(e.to_string()))?;
+    for field in &refused {
+        notices.push(format!(
+            "{field} is not written by this account: kept with the version, left out of the asset"
+        ));
+        match field.split_once('.') {
+            Some((key, sub)) => {
+                if let Some(Value::Object(inner)) = doc.get_mut(key) {
+                    inner.remove(sub);
+                }
+            }
+            None => {
+                if let Value::Object(top) = &mut doc {
+                    top.remove(field);
+                }
+            }
+        }
+    }
+    serde_json::from_value(doc).map_err(|e| WriteError::State(e.to_string()))
+}
+
+/// What a push replaces in an asset it updates: every field it sets, whole, except the image
+/// fields, set one by one (an image's build id, written by the platform, stays).
+fn merged(current: &Asset, pushed: &Asset) -> Result<Asset> {
+    let state = |e: serde_json::Error| WriteError::State(e.to_string());
+    let mut next = serde_json::to_value(current).map_err(state)?;
+    let Value::Object(fields) = serde_json::to_value(pushed).map_err(state)? else {
+        return Err(WriteError::State("an asset is a JSON object".into()));
+    };
+    if let Value::Object(target) = &mut next {
+        for (key, value) in fields {
+            if matches!(
+                key.as_str(),
+                "id" | "type" | "status" | "owner" | "revision" | "links" | "dateModified"
+            ) {
+                continue;
+            }
+            match (key.as_str(), target.get_mut(&key), value) {
+                ("datalabImage", Some(Value::Object(old)), Value::Object(new)) => {
+                    old.extend(new);
+                }
+                (_, _, value) => {
+                    target.insert(key, value);
+                }
+            }
+        }
+    }
+    serde_json::from_value(next).map_err(state)
+}
+
+/// Stores a push: the asset made or updated with what the push says, and its version, in one
+/// commit.
+pub(super) async fn store(
+    catalog: &Catalog,
+    caller: &Caller,
+    asset: Asset,
+    mut version: NewVersion,
+    mut notices: Vec<String>,
+) -> Result<Pushed> {
     version.actor = match caller {
         Caller::Account { user, .. } => Some(user.clone()),
         Caller::Operator => Some("operator".into()),
@@ -288,32 +373,17 @@ pub async fn push(catalog: &Catalog, caller: &Caller, p: Push) -> Result<Pushed>
     };
     let created = found.is_none();
     let written = if let Some(cur) = found {
-        // The push replaces what the CWL and the manifest say; the rest stays as it is.
-        let mut next = cur.target().clone();
-        next.name = asset.name.clone();
-        next.version = asset.version.clone();
-        next.pipeline = asset.pipeline.clone();
-        for (field, value) in [
-            (&mut next.abstract_, &asset.abstract_),
-            (&mut next.description, &asset.description),
-            (&mut next.license, &asset.license),
-            (&mut next.citation, &asset.citation),
-            (&mut next.date_created, &asset.date_created),
-        ] {
-            if value.is_some() {
-                field.clone_from(value);
-            }
+        if cur.target().kind != asset.kind {
+            return Err(WriteError::Taken(format!(
+                "{id:?} is a {}, not a {}: push under another id",
+                cur.target().kind,
+                asset.kind
+            )));
         }
-        if !asset.keywords.is_empty() {
-            next.keywords = asset.keywords.clone();
-        }
-        if !asset.creator.is_empty() {
-            next.creator = asset.creator.clone();
-        }
-        if asset.visibility.is_some() {
-            next.visibility = asset.visibility.clone();
-        }
-        // `edit` keeps the fields the caller may not write, as for any replacement.
+        // What the caller may not write stays as it is, with a notice.
+        let owner = cur.target().owner.clone();
+        let asset = writable(caller, asset, owner.as_deref(), &mut notices)?;
+        let next = merged(cur.target(), &asset)?;
         let if_match = Some(IfMatch::Revisions(vec![cur.revision]));
         edit(
             catalog,
@@ -325,6 +395,11 @@ pub async fn push(catalog: &Catalog, caller: &Caller, p: Push) -> Result<Pushed>
         )
         .await?
     } else {
+        let owner = match caller {
+            Caller::Account { user, .. } => Some(user.as_str()),
+            _ => None,
+        };
+        let asset = writable(caller, asset, owner, &mut notices)?;
         create_asset(catalog, caller, asset, Some(version.clone())).await?
     };
     let store: Arc<crate::store::Store> = catalog.store.clone();
