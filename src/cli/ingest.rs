@@ -16,6 +16,7 @@ use clap::Args;
 use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
+use crate::linked::import::Format;
 use crate::model::{Asset, Vocabularies, document};
 use crate::store::NewVersion;
 
@@ -24,7 +25,8 @@ pub struct IngestArgs {
     /// Files (.json: one document or an array; .jsonl/.ndjson: one document per line; .xml: a
     /// VOResource record of another registry; .cwl: a CWL pipeline, with the files it names
     /// beside it; datalab.json/.yaml or NAME.datalab.json/.yaml: a datalab package, with the
-    /// Dockerfile beside it) and directories. A CWL pipeline or datalab package that names its
+    /// Dockerfile beside it; .jsonld (or .json with an @context), .ttl, .rdf, .nt: schema.org
+    /// and DCAT datasets, applications and workflows) and directories. A CWL pipeline or datalab package that names its
     /// version is stored with it, as a push would.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -78,6 +80,8 @@ enum Raw {
     Document(Vec<u8>),
     Cwl(PathBuf),
     Datalab(PathBuf),
+    /// A schema.org or DCAT document, read against the file's own IRI.
+    Linked(Vec<u8>, Format, String),
 }
 
 /// Whether a file is a datalab package's descriptor, by its name.
@@ -110,9 +114,10 @@ fn collect_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<(
 
 fn is_document_file(p: &Path) -> bool {
     is_datalab_file(p)
-        || p.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson" | "xml" | "cwl"))
+        || p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            matches!(e, "json" | "jsonl" | "ndjson" | "xml" | "cwl")
+                || Format::from_extension(e).is_some()
+        })
 }
 
 /// Splits a file into raw documents with their line numbers.
@@ -132,6 +137,22 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
     }
     if is_datalab_file(path) {
         return send(vec![(at(1), Ok(Raw::Datalab(path.to_path_buf())))]);
+    }
+    let base = || {
+        std::path::absolute(path)
+            .ok()
+            .and_then(|p| url::Url::from_file_path(p).ok())
+            .map_or_else(|| "file:///".to_owned(), String::from)
+    };
+    if let Some(format) = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .and_then(Format::from_extension)
+    {
+        let raw = std::fs::read(path)
+            .map(|b| Raw::Linked(b, format, base()))
+            .map_err(|e| format!("cannot read: {e}"));
+        return send(vec![(at(1), raw)]);
     }
     if lines_mode {
         let mut reader = match std::fs::File::open(path) {
@@ -186,6 +207,8 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
                     Err(format!("malformed JSON at column {}: {e}", e.column())),
                 )),
             }
+        } else if first == Some(&b'{') && is_json_ld(&bytes) {
+            buf.push((at(1), Ok(Raw::Linked(bytes, Format::JsonLd, base()))));
         } else {
             buf.push((at(1), Ok(Raw::Document(bytes))));
         }
@@ -195,24 +218,62 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
     }
 }
 
+/// Whether a JSON object is JSON-LD (it has an `@context`).
+fn is_json_ld(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(bytes)
+        .is_ok_and(|m| m.contains_key("@context"))
+}
+
 fn parse_chunk(raw: RawChunk, vocab: &Vocabularies, mirrors: &Mirrors) -> Parsed {
     raw.into_iter()
-        .map(|(src, r)| {
-            let parsed = r.and_then(|raw| parse_guarded(raw, vocab, mirrors));
-            (src, parsed)
+        .flat_map(|(src, r)| {
+            let parsed = match r {
+                Ok(raw) => parse_guarded(raw, vocab, mirrors),
+                Err(e) => vec![Err(e)],
+            };
+            parsed.into_iter().map(move |p| (src.clone(), p))
         })
         .collect()
 }
 
 /// Parses one document; a parser that panics fails this document alone, with a message that
 /// says so, instead of taking its worker (and the documents queued for it) down.
-fn parse_guarded(raw: Raw, vocab: &Vocabularies, mirrors: &Mirrors) -> Result<Ingested, String> {
+fn parse_guarded(
+    raw: Raw,
+    vocab: &Vocabularies,
+    mirrors: &Mirrors,
+) -> Vec<Result<Ingested, String>> {
     crate::panics::catch(|| match raw {
-        Raw::Document(bytes) => parse_one(bytes, vocab).map(Ingested::from),
-        Raw::Cwl(path) => pipeline(&path, vocab, mirrors),
-        Raw::Datalab(path) => datalab(&path, vocab),
+        Raw::Document(bytes) => vec![parse_one(bytes, vocab).map(Ingested::from)],
+        Raw::Cwl(path) => vec![pipeline(&path, vocab, mirrors)],
+        Raw::Datalab(path) => vec![datalab(&path, vocab)],
+        Raw::Linked(bytes, format, base) => linked(&bytes, format, &base, vocab),
     })
-    .unwrap_or_else(|panic| Err(format!("internal error while reading: {panic}")))
+    .unwrap_or_else(|panic| vec![Err(format!("internal error while reading: {panic}"))])
+}
+
+/// A schema.org or DCAT document: an asset per resource of a class the catalogue knows.
+fn linked(
+    bytes: &[u8],
+    format: Format,
+    base: &str,
+    vocab: &Vocabularies,
+) -> Vec<Result<Ingested, String>> {
+    match crate::linked::import::read(bytes, format, base, vocab) {
+        Err(e) => vec![Err(e.to_string())],
+        Ok(found) => found
+            .into_iter()
+            .map(|i| {
+                for n in &i.notices {
+                    eprintln!("{}: {n}", i.subject);
+                }
+                let bytes = serde_json::to_vec(&i.asset).map_err(|e| e.to_string())?;
+                parse_one(bytes, vocab)
+                    .map(Ingested::from)
+                    .map_err(|e| format!("{}: {e}", i.subject))
+            })
+            .collect(),
+    }
 }
 
 /// A CWL file, with the files it names in its folder, as a pipeline asset and, when it names

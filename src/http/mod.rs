@@ -173,6 +173,7 @@ pub fn api_routes() -> Vec<Route<AppState>> {
         route(M::POST, "/api/v1/assets", write::create),
         route(M::POST, "/api/v1/pipelines", write::push),
         route(M::POST, "/api/v1/datalabs", write::push_datalab),
+        route(M::POST, "/api/v1/import", write::import),
         route(M::GET, "/api/v1/suggest", search::suggest),
         route(M::GET, "/api/v1/assets/{id}", assets::get_asset),
         route(M::PUT, "/api/v1/assets/{id}", write::replace),

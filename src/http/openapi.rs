@@ -17,7 +17,7 @@ use crate::model::document::Problem;
     paths(
         search::search, search::suggest,
         assets::get_asset, assets::get_iri, assets::resolve,
-        write::create, write::push, write::push_datalab, write::replace, write::patch, write::delete,
+        write::create, write::push, write::push_datalab, write::import, write::replace, write::patch, write::delete,
         write::submit, write::approve, write::reject, write::history,
         oai::get, oai::post, tap::root, tap::sync_get, tap::sync_post, tap::capabilities,
         tap::availability, tap::tables, tap::table, uws::list, uws::create, uws::job, uws::post_job,
@@ -44,7 +44,7 @@ use crate::model::document::Problem;
         error::ProblemDetails, Problem, vocab::SchemeView, vocab::SchemeList, vocab::SchemeSummary, vocab::License,
         crate::model::vocab::Concept, ops::Health,
         crate::search::SearchResponse, crate::search::Hit, crate::search::Highlight, crate::search::HitLinks,
-        write::TransitionBody, write::History, write::PushAnswer, write::PushedVersion, write::PushedFile,
+        write::TransitionBody, write::History, write::PushAnswer, write::PushedVersion, write::PushedFile, write::ImportAnswer, write::ImportedAsset,
         crate::search::FacetCounts, crate::search::FacetValue, search::Suggestions, crate::search::suggest::Suggestion,
     )),
     tags(

@@ -618,3 +618,78 @@ pub async fn push_datalab(
     .await?;
     pushed_answer(&state, caller, pushed).await
 }
+
+/// What an import made.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportAnswer {
+    /// The assets made, each a draft owned by the caller, in the document's order.
+    pub created: Vec<ImportedAsset>,
+    /// What was left out, and why (a licence the catalogue does not know, a field the caller
+    /// may not write…).
+    pub notices: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportedAsset {
+    pub id: String,
+    /// The resource it was read from (its IRI, or `_:…` for a blank node).
+    pub subject: String,
+    pub revision: u64,
+    /// Where the asset is.
+    pub href: String,
+}
+
+/// Import a schema.org or DCAT document: every `schema:Dataset`, `SoftwareApplication`,
+/// `WebApplication`, `ComputationalWorkflow`, `dcat:Dataset` and `dcat:DatasetSeries` it
+/// describes becomes a draft owned by the caller (all or nothing). JSON-LD contexts of
+/// schema.org and DCAT-AP 3 are bundled; nothing is fetched.
+#[utoipa::path(post, path = "/api/v1/import", tag = "write",
+    request_body(content = Vec<u8>, description = "JSON-LD, Turtle, RDF/XML or N-Triples", content_type = "text/turtle"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "the assets made", body = ImportAnswer),
+        (status = 401, description = "no valid token", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "the caller may not write assets", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "an id is taken: nothing was imported", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "the body is over the size limit", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "not application/ld+json, text/turtle, application/rdf+xml or application/n-triples", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "not readable (the line and column), no resource the catalogue knows, or a resource that is no valid asset: nothing was imported", body = super::error::ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let caller = auth.account()?;
+    let format = media_type(&headers)
+        .as_deref()
+        .and_then(crate::linked::import::Format::from_media_type)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "an import is application/ld+json, text/turtle, application/rdf+xml or application/n-triples",
+            )
+        })?;
+    let base = format!("{}/import/", state.config.base_url.trim_end_matches('/'));
+    let done = write::import(&state.catalog, &caller, &body, format, &base).await?;
+    let out = ImportAnswer {
+        created: done
+            .made
+            .into_iter()
+            .map(|m| ImportedAsset {
+                href: format!(
+                    "{}/api/v1/assets/{}",
+                    state.config.base_url.trim_end_matches('/'),
+                    m.id
+                ),
+                id: m.id,
+                subject: m.subject,
+                revision: m.revision,
+            })
+            .collect(),
+        notices: done.notices,
+    };
+    Ok((StatusCode::CREATED, Json(&out)).into_response())
+}

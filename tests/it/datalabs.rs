@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, orrery, token};
+use crate::common::{Server, orrery, problem, token};
 use crate::pipelines::{sha256, zip_of};
 
 fn push(
@@ -227,7 +227,10 @@ fn a_package_becomes_a_datalab_with_image_builds_as_versions() {
     let page = s.get_as(&owner, "/assets/euclid-dps-lab").text().unwrap();
     assert!(page.contains("<code>/lab</code>"), "{page}");
     assert!(page.contains("<code>/data/user</code>"));
-    assert!(page.contains(">1.5.0 <span class=\"badge\">unpublished</span>"), "{page}");
+    assert!(
+        page.contains(">1.5.0 <span class=\"badge\">unpublished</span>"),
+        "{page}"
+    );
     s.stop();
 }
 
@@ -237,11 +240,6 @@ fn bad_packages_are_refused_and_store_nothing() {
     let s = Server::start(dir.path(), &[]);
     let dev = token(dir.path(), "labdev", &["developer"], &[]);
     let before = s.get_json("/api/v1/assets?type=Datalab&limit=1", &dev)["total"].clone();
-    let problem = |r: reqwest::blocking::Response, status: u16| -> Value {
-        assert_eq!(r.status(), status);
-        assert_eq!(r.headers()["content-type"], "application/problem+json");
-        r.json().unwrap()
-    };
     // Against the manifest's schema: each problem names the file and its pointer.
     let body = json!({"image": "x:1", "defaultUrl": "lab", "authors": [{"name": "A", "orcid": "0000"}], "colour": "red"});
     let p = problem(

@@ -15,6 +15,7 @@ mod dcat;
 mod fixtures;
 mod harvest;
 mod leak;
+mod linked_import;
 mod oai;
 mod pipelines;
 mod rdf_clients;

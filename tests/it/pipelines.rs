@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{Server, token};
+use crate::common::{Server, problem, token};
 
 pub(crate) fn fixture(name: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -235,11 +235,6 @@ fn bad_pushes_are_refused_where_they_go_wrong_and_store_nothing() {
     let s = Server::start(dir.path(), &[]);
     let dev = token(dir.path(), "pipeman", &["developer"], &[]);
     let before = s.get_json("/api/v1/assets?type=Pipeline&limit=1", &dev)["total"].clone();
-    let problem = |r: reqwest::blocking::Response, status: u16| -> Value {
-        assert_eq!(r.status(), status);
-        assert_eq!(r.headers()["content-type"], "application/problem+json");
-        r.json().unwrap()
-    };
     let tool =
         "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: echo\ninputs: []\noutputs: []\n";
     let q = "?version=1.0&fileName=t.cwl";

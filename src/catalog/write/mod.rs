@@ -23,10 +23,12 @@ use crate::model::{Asset, Audience, DocumentError, Problem, Status, document};
 use crate::store::{Body, Expect, Mutation, NewVersion, Store, StoreError};
 
 mod datalab;
+mod import;
 mod push;
 mod workflow;
 
 pub use datalab::{DatalabPush, push_datalab};
+pub use import::{Imported, MAX_RESOURCES, Made, import};
 pub(crate) use push::version_meta;
 pub use push::{Push, Pushed, push};
 pub use workflow::{Transition, history, pending, transition};

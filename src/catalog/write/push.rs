@@ -271,7 +271,7 @@ pub async fn push(catalog: &Catalog, caller: &Caller, p: Push) -> Result<Pushed>
 /// The fields of a pushed asset its caller may write; the others are left out, each with a
 /// notice (the version keeps what was read of them). An application account's fields, such
 /// as the date an image was built, are not a developer's to set.
-fn writable(
+pub(super) fn writable(
     caller: &Caller,
     asset: Asset,
     owner: Option<&str>,

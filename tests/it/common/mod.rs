@@ -300,3 +300,10 @@ pub fn validate(xml: &str) {
     shared();
     testing::validate(xml.as_bytes());
 }
+
+/// An answer that must be an RFC 9457 problem of `status`: its body.
+pub fn problem(r: reqwest::blocking::Response, status: u16) -> serde_json::Value {
+    assert_eq!(r.status(), status);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    r.json().unwrap()
+}
