@@ -7,6 +7,7 @@ pub mod document;
 pub mod fields;
 pub mod ns;
 pub mod rdf;
+pub mod text;
 pub mod vocab;
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! notice rather than refusing the pipeline.
 
 use super::Extracted;
-use crate::artefact::{clip, licence, slug, split_text};
+use crate::model::text::{clip, licence, slug, split_text};
 use crate::model::{Asset, Vocabularies};
 
 /// The asset a reading describes, and notices of what was left out.

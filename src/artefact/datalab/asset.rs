@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::{Author, Manifest, Package};
-use crate::artefact::{clip, licence, slug, split_text};
 use crate::model::asset::{Agent, AgentKind, Audience, DatalabImage, Sharing};
+use crate::model::text::{clip, licence, slug, split_text};
 use crate::model::{Asset, Vocabularies};
 
 /// The parts of an image reference: `host/repository`, its tag, its digest.

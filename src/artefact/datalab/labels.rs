@@ -190,7 +190,7 @@ pub fn app_hub(profile: &Value) -> Map<String, Value> {
     if let Some(id) = id {
         out.insert(
             "id".into(),
-            Value::String(crate::artefact::slug(&id, "datalab")),
+            Value::String(crate::model::text::slug(&id, "datalab")),
         );
     }
     if let Some(n) = text(at("display_name")) {

@@ -16,8 +16,8 @@ use oxigraph::model::{NamedOrBlankNodeRef, TermRef};
 
 use super::Imported;
 use super::graph::{Graph, SDO, as_node, subject_text, term_text};
-use crate::artefact::{clip, licence, slug, split_text};
 use crate::model::asset::{Agent, AgentKind, Coverage, Distribution, PipelineInfo, Place};
+use crate::model::text::{clip, licence, slug, split_text};
 use crate::model::{Asset, Scheme, Vocabularies};
 
 const DCAT: &str = "http://www.w3.org/ns/dcat#";
