@@ -2,6 +2,7 @@
 //! the mapping to RDF. Nothing here does I/O beyond parsing what it is given.
 
 pub mod asset;
+pub mod coverage;
 pub mod diff;
 pub mod document;
 pub mod fields;
