@@ -117,18 +117,23 @@ impl DocumentError {
     }
 }
 
+/// Compiles a JSON Schema (draft 2020-12, formats checked) the binary carries: the asset
+/// schema, the pipeline and datalab manifests.
+pub fn compile_schema(text: &str) -> Result<jsonschema::Validator, String> {
+    let schema: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&schema)
+        .map_err(|e| e.to_string())
+}
+
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
         // The schema is part of the binary and covered by tests: failing here is a build defect.
         #[allow(clippy::expect_used)]
-        let schema: Value = serde_json::from_str(SCHEMA_TEXT).expect("asset schema is valid JSON");
-        #[allow(clippy::expect_used)]
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .should_validate_formats(true)
-            .build(&schema)
-            .expect("asset schema compiles")
+        compile_schema(SCHEMA_TEXT).expect("asset schema compiles")
     })
 }
 

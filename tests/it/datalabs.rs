@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::common::{Server, orrery, problem, token};
-use crate::pipelines::{sha256, zip_of};
+use crate::pipelines::{post, sha256, zip_of};
 
 fn push(
     s: &Server,
@@ -16,15 +16,7 @@ fn push(
     ct: &str,
     body: Vec<u8>,
 ) -> reqwest::blocking::Response {
-    let mut req = s
-        .client
-        .post(format!("{}/api/v1/datalabs{query}", s.base))
-        .header("Content-Type", ct)
-        .body(body);
-    if !tok.is_empty() {
-        req = req.bearer_auth(tok);
-    }
-    req.send().unwrap()
+    post(s, "/api/v1/datalabs", tok, query, ct, body)
 }
 
 const DOCKERFILE: &str = "FROM quay.io/jupyter/scipy-notebook:2024-10-07\n\

@@ -385,14 +385,7 @@ fn pick_profile<'a>(
 fn validator() -> &'static Result<jsonschema::Validator, String> {
     static VALIDATOR: std::sync::OnceLock<Result<jsonschema::Validator, String>> =
         std::sync::OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        let schema: Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .should_validate_formats(true)
-            .build(&schema)
-            .map_err(|e| e.to_string())
-    })
+    VALIDATOR.get_or_init(|| crate::model::document::compile_schema(SCHEMA))
 }
 
 fn check(file: &str, form: Form, value: &Value) -> Result<(), Refusal> {

@@ -85,13 +85,7 @@ pub(super) fn refused(message: impl Into<String>) -> WriteError {
 fn manifest_validator() -> &'static std::result::Result<jsonschema::Validator, String> {
     static VALIDATOR: std::sync::OnceLock<std::result::Result<jsonschema::Validator, String>> =
         std::sync::OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).map_err(|e| e.to_string())?;
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .build(&schema)
-            .map_err(|e| e.to_string())
-    })
+    VALIDATOR.get_or_init(|| document::compile_schema(MANIFEST_SCHEMA))
 }
 
 fn manifest(bundle: &Bundle) -> Result<Manifest> {
