@@ -98,7 +98,7 @@ impl Config {
             execution_duration: self.tap_async_timeout,
             retention: self.tap_retention,
             full_registry: self.full_registry,
-            schemas: crate::ivoa::vosi::schemas(self.full_registry),
+            schemas: crate::ivoa::vosi::schemas(),
         }
     }
 

@@ -476,7 +476,7 @@ async fn tap_service(
     let engine = query::Engine::open(
         regtap.database(),
         query::Published::all(),
-        tap_schema::statements(regtap.database().backend(), config.full_registry),
+        tap_schema::statements(regtap.database().backend()),
         std::thread::available_parallelism().map_or(2, |n| n.get()) as u32,
     )
     .await?;

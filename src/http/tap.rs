@@ -142,12 +142,9 @@ pub(crate) struct TablesQuery {
 #[utoipa::path(get, path = "/tap/tables", tag = "protocols",
     params(("detail" = Option<String>, Query, description = "min: tables without their columns")),
     responses((status = 200, description = "the tableset", content_type = "text/xml")))]
-pub(crate) async fn tables(
-    State(s): State<Arc<TapState>>,
-    Query(q): Query<TablesQuery>,
-) -> Response {
+pub(crate) async fn tables(Query(q): Query<TablesQuery>) -> Response {
     let min = q.detail.as_deref() == Some("min");
-    xml(vosi::tableset(min, s.info.full_registry))
+    xml(vosi::tableset(min))
 }
 
 /// One table of the tableset.

@@ -23,7 +23,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Postgres, Sqlite, SqliteConnection, Transaction};
 
 use super::rows::{Rows, Value, rows};
-use super::schema::{Backend, TABLES, Type, ddl};
+use super::schema::{Backend, Type, all_tables, ddl};
 use crate::ivoa::voresource::{RegistryInfo, public_record};
 use crate::project::{Projection, ProjectionError, Result, Row};
 use crate::store::Store;
@@ -42,7 +42,7 @@ const SQLITE_TEXT: &[&str] = &[
 ];
 
 /// Bumped when what the tables hold for the same records changes: the tables are rebuilt.
-const LAYOUT: &str = "2";
+const LAYOUT: &str = "3";
 
 /// The index of the bookkeeping, as each backend names it.
 fn state_index(backend: Backend) -> &'static str {
@@ -119,7 +119,7 @@ impl Arg {
     /// A row value for a column of type `ty`.
     fn of(v: &Value, ty: Type) -> Arg {
         match (v, ty) {
-            (Value::Null, Type::Integer) => Arg::Int(None),
+            (Value::Null, Type::Integer | Type::Long) => Arg::Int(None),
             (Value::Null, Type::Real) => Arg::Real(None),
             (Value::Null, _) => Arg::Text(None),
             (Value::Text(s), _) => Arg::Text(Some(s.clone())),
@@ -397,7 +397,7 @@ async fn remove(tx: &mut Tx, ivoid: &str) -> Result<()> {
             .await?;
         }
     }
-    for t in TABLES {
+    for t in all_tables() {
         tx.execute(
             &format!("DELETE FROM rr.{} WHERE ivoid = ?", t.name),
             vec![Arg::text(ivoid)],
@@ -437,7 +437,7 @@ async fn replace(tx: &mut Tx, id: &str, new: Option<&Rows>) -> Result<()> {
     )
     .await?;
     for (table, rows) in &new.tables {
-        let Some(t) = TABLES.iter().find(|t| t.name == *table) else {
+        let Some(t) = all_tables().find(|t| t.name == *table) else {
             continue;
         };
         let columns: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
@@ -525,7 +525,7 @@ impl Projection for RegTap {
 
     async fn clear(&self) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        for t in TABLES {
+        for t in all_tables() {
             tx.execute(&format!("DELETE FROM rr.{}", t.name), Vec::new())
                 .await?;
         }

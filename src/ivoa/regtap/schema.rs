@@ -1,6 +1,8 @@
-//! The RegTAP 1.1 `rr` schema: every table and column the standard names, with the types,
-//! descriptions and indexes clients rely on, as data — the DDL for each backend and (later)
-//! TAP_SCHEMA and the /tables document are generated from this one description.
+//! The RegTAP 1.2 `rr` schema: every table and column the standard names, with the types,
+//! units, descriptions and indexes clients rely on, as data — the DDL for each backend,
+//! TAP_SCHEMA and the /tables document are generated from this one description. Beside it, one
+//! table no client sees: the cells of each spatial coverage, which the ADQL translator reads
+//! to answer `CONTAINS` and `INTERSECTS` from B-tree indexes on either backend.
 
 /// A column's ADQL/VOTable type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,7 +12,11 @@ pub enum Type {
     /// `CHAR(19)` holding `YYYY-MM-DDThh:mm:ss`, xtype timestamp.
     Timestamp,
     Integer,
+    /// A 64-bit integer.
+    Long,
     Real,
+    /// An ASCII MOC (IVOA MOC 2.0): `VARCHAR(*)`, xtype `moc`.
+    Moc,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +28,18 @@ pub struct Column {
     pub unicode: bool,
     /// Part of the table's key or an indexed foreign key.
     pub indexed: bool,
+    /// The VOUnit of the values, if they have one.
+    pub unit: Option<&'static str>,
+}
+
+impl Column {
+    /// The column with its values in `unit`.
+    pub(crate) const fn in_unit(self, unit: &'static str) -> Column {
+        Column {
+            unit: Some(unit),
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +59,7 @@ pub(crate) const fn c(name: &'static str, ty: Type, description: &'static str) -
         description,
         unicode: false,
         indexed: false,
+        unit: None,
     }
 }
 
@@ -52,6 +71,7 @@ pub(crate) const fn u(name: &'static str, description: &'static str) -> Column {
         description,
         unicode: true,
         indexed: false,
+        unit: None,
     }
 }
 
@@ -63,6 +83,7 @@ pub(crate) const fn i(name: &'static str, ty: Type, description: &'static str) -
         description,
         unicode: false,
         indexed: true,
+        unit: None,
     }
 }
 
@@ -139,7 +160,8 @@ pub const TABLES: &[Table] = &[
                 "region_of_regard",
                 Real,
                 "A single numeric value representing the angle, given in decimal degrees, by which a positional query against this resource should be blurred in order to get an appropriate match.",
-            ),
+            )
+            .in_unit("deg"),
             c(
                 "waveband",
                 Text,
@@ -596,7 +618,164 @@ pub const TABLES: &[Table] = &[
             ),
         ],
     },
+    Table {
+        name: "stc_spatial",
+        description: "The spatial coverage of resources, as a MOC of ICRS positions (at most order 6, as RegTAP recommends for registry coverage). Query it with CONTAINS and INTERSECTS against MOC(order, POINT|CIRCLE|POLYGON) or MOC('ascii').",
+        primary_key: &["ivoid"],
+        columns: &[
+            IVOID,
+            c(
+                "coverage",
+                Moc,
+                "A geometry representing the area a resource contains information on; MOCs are of order 6 or less.",
+            ),
+            c(
+                "ref_system_name",
+                Text,
+                "Reserved for a future reference system other than ICRS; NULL for now.",
+            ),
+        ],
+    },
+    Table {
+        name: "stc_temporal",
+        description: "The temporal coverage of resources: one row per interval of time the resource has data for.",
+        primary_key: &[],
+        columns: &[
+            IVOID,
+            c(
+                "time_start",
+                Real,
+                "Lower limit of a time interval covered by the resource (MJD, TDB at the solar system barycentre).",
+            )
+            .in_unit("d"),
+            c(
+                "time_end",
+                Real,
+                "Upper limit of a time interval covered by the resource (MJD, TDB at the solar system barycentre).",
+            )
+            .in_unit("d"),
+        ],
+    },
+    Table {
+        name: "stc_spectral",
+        description: "The spectral coverage of resources: one row per interval of messenger energy the resource has data for.",
+        primary_key: &[],
+        columns: &[
+            IVOID,
+            c(
+                "spectral_start",
+                Real,
+                "Lower limit of an energy interval covered by the resource, in Joule (of messenger energy, observed at the solar system barycentre).",
+            )
+            .in_unit("J"),
+            c(
+                "spectral_end",
+                Real,
+                "Upper limit of an energy interval covered by the resource, in Joule (of messenger energy, observed at the solar system barycentre).",
+            )
+            .in_unit("J"),
+        ],
+    },
+    Table {
+        name: "tap_table",
+        description: "A view of every table queryable through a TAP service, once per service and table: the dedicated resource describing it where there is one (an auxiliary TAP capability and an isservedby relationship), else the TAP service itself.",
+        primary_key: &[],
+        columns: &[
+            c(
+                "resid",
+                Text,
+                "IVOA identifier of the resource this table was taken from (where there is a dedicated resource containing this table in its tableset, that resource is preferred over a TAP service).",
+            ),
+            c(
+                "svcid",
+                Text,
+                "IVOA identifier of the TAP service making this table queriable.",
+            ),
+            u(
+                "table_name",
+                "The fully qualified name of the table. As per VODataService, this includes all catalog or schema prefixes needed to distinguish it in a query, and it comes with SQL delimiters where necessary.",
+            ),
+            u(
+                "table_title",
+                "A descriptive, human-interpretable name for the table.",
+            ),
+            u(
+                "table_description",
+                "A free-text description of the table's contents.",
+            ),
+            c(
+                "table_utype",
+                Text,
+                "An identifier for a concept in a data model that the data in this table as a whole represent.",
+            ),
+        ],
+    },
 ];
+
+/// The tables of [`TABLES`] that are views of the others, with their definitions (RegTAP 1.2
+/// appendix B, the same SQL on both backends; each service and table name once).
+pub const VIEWS: &[(&str, &str)] = &[(
+    "tap_table",
+    "WITH fromres AS (
+       SELECT MIN(tab.ivoid) AS resid, rel.related_id AS svcid, tab.table_name,
+         MIN(tab.table_title) AS table_title,
+         MIN(tab.table_description) AS table_description,
+         MIN(tab.table_utype) AS table_utype
+       FROM rr.res_table AS tab
+       JOIN rr.capability AS tabcap ON tabcap.ivoid = tab.ivoid
+       JOIN rr.relationship AS rel ON rel.ivoid = tab.ivoid
+       JOIN rr.capability AS svccap ON svccap.ivoid = rel.related_id
+       WHERE (tab.table_type <> 'output' OR tab.table_type IS NULL)
+         AND svccap.standard_id = 'ivo://ivoa.net/std/tap'
+         AND tabcap.standard_id = 'ivo://ivoa.net/std/tap#aux'
+         AND rel.relationship_type = 'isservedby'
+       GROUP BY rel.related_id, tab.table_name),
+     fromtap AS (
+       SELECT DISTINCT rt.ivoid AS resid, rt.ivoid AS svcid, rt.table_name, rt.table_title,
+         rt.table_description, rt.table_utype
+       FROM rr.res_table AS rt
+       JOIN rr.capability AS cap ON cap.ivoid = rt.ivoid
+       WHERE (rt.table_type <> 'output' OR rt.table_type IS NULL)
+         AND cap.standard_id = 'ivo://ivoa.net/std/tap'
+         AND NOT EXISTS (SELECT 1 FROM fromres AS fr
+           WHERE rt.ivoid = fr.svcid AND rt.table_name = fr.table_name))
+     SELECT resid, svcid, table_name, table_title, table_description, table_utype FROM fromtap
+     UNION ALL
+     SELECT resid, svcid, table_name, table_title, table_description, table_utype FROM fromres",
+)];
+
+/// Whether the table is a view (it has no rows of its own).
+pub fn is_view(name: &str) -> bool {
+    VIEWS.iter().any(|(v, _)| *v == name)
+}
+
+/// The index of spatial coverages: each cell of a resource's MOC (as `uniq` = 4·4^order +
+/// cell) with its span of order-29 cells `[lo, hi)` and the area of the whole MOC (`total`,
+/// in order-29 cells). Not published: only the SQL the ADQL translator writes reads it.
+pub const CELLS: Table = Table {
+    name: "stc_cell",
+    description: "The cells of rr.stc_spatial, for the geometry functions.",
+    primary_key: &[],
+    columns: &[
+        IVOID,
+        i("uniq", Long, "The cell as 4 * 4^order + index."),
+        i("lo", Long, "The first order-29 cell of the cell."),
+        c("hi", Long, "The order-29 cell after the cell's last."),
+        c(
+            "total",
+            Long,
+            "The area of the resource's MOC in order-29 cells.",
+        ),
+    ],
+};
+
+/// Every table a resource has rows in: the published ones and the cell index.
+pub fn all_tables() -> impl Iterator<Item = &'static Table> {
+    TABLES
+        .iter()
+        .filter(|t| !is_view(t.name))
+        .chain(std::iter::once(&CELLS))
+}
 
 /// A foreign key: columns of `from` that name a row of `target`.
 #[derive(Debug, Clone, Copy)]
@@ -649,6 +828,9 @@ pub const FOREIGN_KEYS: &[ForeignKey] = &[
     to_resource("res_date"),
     to_resource("res_detail"),
     to_resource("alt_identifier"),
+    to_resource("stc_spatial"),
+    to_resource("stc_temporal"),
+    to_resource("stc_spectral"),
 ];
 
 /// The backends the schema is created in.
@@ -663,6 +845,16 @@ pub enum Backend {
 /// The statements that create the schema (tables, keys, indexes), in order.
 pub fn ddl(backend: Backend) -> Vec<String> {
     let mut out = create_tables("rr", TABLES, backend);
+    out.extend(create_tables("rr", std::slice::from_ref(&CELLS), backend));
+    for (name, query) in VIEWS {
+        if backend == Backend::Postgres {
+            out.push(format!("DROP VIEW IF EXISTS rr.{name}"));
+        }
+        out.push(match backend {
+            Backend::Postgres => format!("CREATE VIEW rr.{name} AS {query}"),
+            Backend::Sqlite => format!("CREATE VIEW IF NOT EXISTS rr.{name} AS {query}"),
+        });
+    }
     if backend == Backend::Postgres {
         out.extend(TEXT_SEARCH_INDEXES.iter().map(|s| (*s).to_owned()));
     }
@@ -689,16 +881,17 @@ pub(crate) fn create_tables(schema: &str, tables: &[Table], backend: Backend) ->
     if backend == Backend::Postgres {
         out.push(format!("CREATE SCHEMA IF NOT EXISTS {schema}"));
     }
-    for t in tables {
+    for t in tables.iter().filter(|t| !is_view(t.name)) {
         let cols: Vec<String> = t
             .columns
             .iter()
             .map(|c| {
                 let ty = match (c.ty, backend) {
-                    (Type::Text, _) => "TEXT",
+                    (Type::Text | Type::Moc, _) => "TEXT",
                     (Type::Timestamp, Backend::Sqlite) => "TEXT",
                     (Type::Timestamp, Backend::Postgres) => "CHAR(19)",
-                    (Type::Integer, _) => "INTEGER",
+                    (Type::Integer, _) | (Type::Long, Backend::Sqlite) => "INTEGER",
+                    (Type::Long, Backend::Postgres) => "BIGINT",
                     (Type::Real, Backend::Sqlite) => "REAL",
                     (Type::Real, Backend::Postgres) => "DOUBLE PRECISION",
                 };
@@ -778,6 +971,10 @@ mod tests {
             "res_date",
             "res_detail",
             "alt_identifier",
+            "stc_spatial",
+            "stc_temporal",
+            "stc_spectral",
+            "tap_table",
         ] {
             assert!(names.contains(&t), "{t}");
         }
@@ -797,7 +994,7 @@ mod tests {
             "schema_index",
         ];
         let mut seen = std::collections::BTreeMap::new();
-        for t in TABLES {
+        for t in TABLES.iter().filter(|t| !is_view(t.name)) {
             for c in t.columns.iter().filter(|c| !keys.contains(&c.name)) {
                 if let Some(other) = seen.insert(c.name, t.name) {
                     // RegTAP itself repeats these in parameter and column metadata.
@@ -839,7 +1036,10 @@ mod tests {
             }
         }
         // Every table but resource hangs off another one.
-        for t in TABLES.iter().filter(|t| t.name != "resource") {
+        for t in TABLES
+            .iter()
+            .filter(|t| t.name != "resource" && !is_view(t.name))
+        {
             assert!(FOREIGN_KEYS.iter().any(|k| k.from == t.name), "{}", t.name);
         }
     }

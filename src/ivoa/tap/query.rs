@@ -615,7 +615,7 @@ mod tests {
         Engine::open(
             &Database::Postgres(url.to_owned()),
             Published::all(),
-            tap_schema::statements(Backend::Postgres, false),
+            tap_schema::statements(Backend::Postgres),
             2,
         )
         .await

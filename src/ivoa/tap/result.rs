@@ -63,19 +63,25 @@ impl Field {
 
     /// The metadata of a declared column, as TAP_SCHEMA and /tables describe it.
     pub fn of_column(c: &schema::Column) -> Field {
+        use schema::Type;
         let datatype = match c.ty {
-            schema::Type::Text | schema::Type::Timestamp if c.unicode => Datatype::UnicodeChar,
-            schema::Type::Text | schema::Type::Timestamp => Datatype::Char,
-            schema::Type::Integer => Datatype::Int,
-            schema::Type::Real => Datatype::Double,
+            Type::Text | Type::Timestamp if c.unicode => Datatype::UnicodeChar,
+            Type::Text | Type::Timestamp | Type::Moc => Datatype::Char,
+            Type::Integer => Datatype::Int,
+            Type::Long => Datatype::Long,
+            Type::Real => Datatype::Double,
         };
         Field {
             name: c.name.to_owned(),
             datatype,
-            arraysize: matches!(c.ty, schema::Type::Text | schema::Type::Timestamp)
+            arraysize: matches!(c.ty, Type::Text | Type::Timestamp | Type::Moc)
                 .then(|| "*".to_owned()),
-            xtype: (c.ty == schema::Type::Timestamp).then(|| "timestamp".to_owned()),
-            unit: (c.name == "region_of_regard").then(|| "deg".to_owned()),
+            xtype: match c.ty {
+                Type::Timestamp => Some("timestamp".to_owned()),
+                Type::Moc => Some("moc".to_owned()),
+                _ => None,
+            },
+            unit: c.unit.map(str::to_owned),
             ucd: None,
             utype: None,
             description: Some(c.description.to_owned()),

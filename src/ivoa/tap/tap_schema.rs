@@ -214,14 +214,15 @@ impl Schema {
     }
 }
 
-/// The schemas this service holds: `rr` (with the RegTAP utype only when `regtap_utype`, as
-/// only a registry holding the whole VO may claim it) and `tap_schema`.
-pub fn schemas(regtap_utype: bool) -> [Schema; 2] {
+/// The schemas this service holds: `rr` and `tap_schema`. RegTAP 1.2 has the `rr` schema carry
+/// the data model's identifier as its utype in any case (sect. 5); only the `dataModel`
+/// declaration of the TAP capability is left to a registry holding the whole VO.
+pub fn schemas() -> [Schema; 2] {
     [
         Schema {
             name: "rr",
-            description: "The relational registry (RegTAP 1.1): the resources this catalogue publishes, with their capabilities, interfaces, tables and relationships.",
-            utype: regtap_utype.then_some(REGTAP_UTYPE),
+            description: "The relational registry (RegTAP 1.2): the resources this catalogue publishes, with their capabilities, interfaces, tables, relationships and coverage.",
+            utype: Some(REGTAP_UTYPE),
             tables: schema::TABLES,
             keys: schema::FOREIGN_KEYS,
         },
@@ -296,17 +297,17 @@ fn insert(table: &str, row: &[(&str, Lit)]) -> String {
     )
 }
 
-/// The statements that create TAP_SCHEMA and fill it with the description of `rr` (its utype
-/// only when `regtap_utype`) and of TAP_SCHEMA itself. They first empty the tables, so they
+/// The statements that create TAP_SCHEMA and fill it with the description of `rr` and of
+/// TAP_SCHEMA itself. They first empty the tables, so they
 /// can run again on every start. SQLite: the tables live in a database attached as
 /// `tap_schema`; Postgres: in the schema `tap_schema`.
-pub fn statements(backend: Backend, regtap_utype: bool) -> Vec<String> {
+pub fn statements(backend: Backend) -> Vec<String> {
     let mut out = schema::create_tables(SCHEMA_NAME, TABLES, backend);
     for t in TABLES.iter().rev() {
         out.push(format!("DELETE FROM {SCHEMA_NAME}.{}", t.name));
     }
     let mut table_index = 0;
-    for (schema_index, s) in (1..).zip(schemas(regtap_utype)) {
+    for (schema_index, s) in (1..).zip(schemas()) {
         out.push(insert(
             "schemas",
             &[
@@ -324,7 +325,14 @@ pub fn statements(backend: Backend, regtap_utype: bool) -> Vec<String> {
                 &[
                     ("schema_name", Lit::Str(s.name)),
                     ("table_name", Lit::Str(&name)),
-                    ("table_type", Lit::Str("table")),
+                    (
+                        "table_type",
+                        Lit::Str(if schema::is_view(t.name) {
+                            "view"
+                        } else {
+                            "table"
+                        }),
+                    ),
                     ("utype", Lit::Null),
                     ("description", Lit::Str(t.description)),
                     ("table_index", Lit::Int(table_index)),
@@ -387,13 +395,13 @@ mod tests {
     use sqlx::{Connection, Row};
 
     /// SQLite with `rr` and a filled TAP_SCHEMA.
-    async fn filled(regtap_utype: bool) -> sqlx::SqliteConnection {
+    async fn filled() -> sqlx::SqliteConnection {
         let mut db = schema::in_memory_sqlite().await;
         sqlx::query("ATTACH DATABASE ':memory:' AS tap_schema")
             .execute(&mut db)
             .await
             .unwrap();
-        for stmt in statements(Backend::Sqlite, regtap_utype) {
+        for stmt in statements(Backend::Sqlite) {
             sqlx::query(sqlx::AssertSqlSafe(stmt.clone()))
                 .execute(&mut db)
                 .await
@@ -418,7 +426,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_rr_and_tap_schema_column_is_described_once_with_its_votable_type() {
-        let mut db = filled(false).await;
+        let mut db = filled().await;
         let rows = strings(
             &mut db,
             "SELECT table_name, column_name, datatype, arraysize, xtype, unit, description, \
@@ -426,7 +434,7 @@ mod tests {
         )
         .await;
         let mut expected = 0;
-        for s in schemas(false) {
+        for s in schemas() {
             for t in s.tables {
                 for col in t.columns {
                     expected += 1;
@@ -443,7 +451,9 @@ mod tests {
                         Text if col.unicode => ("unicodeChar", Some("*"), None),
                         Text => ("char", Some("*"), None),
                         Timestamp => ("char", Some("*"), Some("timestamp")),
+                        Moc => ("char", Some("*"), Some("moc")),
                         Integer => ("int", None, None),
+                        Long => ("long", None, None),
                         Real => ("double", None, None),
                     };
                     assert_eq!(r[2].as_deref(), Some(datatype), "{name}.{}", col.name);
@@ -468,6 +478,11 @@ mod tests {
             Some("deg")
         );
         assert_eq!(unit("rr.resource", "ivoid"), None);
+        assert_eq!(unit("rr.stc_temporal", "time_start").as_deref(), Some("d"));
+        assert_eq!(
+            unit("rr.stc_spectral", "spectral_end").as_deref(),
+            Some("J")
+        );
         // The reserved word is written delimited, as TAP 1.1 and taplint want it.
         assert!(
             rows.iter()
@@ -478,7 +493,7 @@ mod tests {
 
     #[tokio::test]
     async fn tables_and_schemas_are_listed_with_indexes() {
-        let mut db = filled(false).await;
+        let mut db = filled().await;
         let schemas_rows = strings(
             &mut db,
             "SELECT schema_name, utype, CAST(schema_index AS TEXT) FROM tap_schema.schemas \
@@ -488,15 +503,25 @@ mod tests {
         assert_eq!(
             schemas_rows,
             [
-                vec![Some("rr".to_owned()), None, Some("1".to_owned())],
+                vec![
+                    Some("rr".to_owned()),
+                    Some(REGTAP_UTYPE.to_owned()),
+                    Some("1".to_owned())
+                ],
                 vec![Some("tap_schema".to_owned()), None, Some("2".to_owned())],
             ]
         );
         let tables = strings(
             &mut db,
-            "SELECT schema_name, table_name FROM tap_schema.tables",
+            "SELECT schema_name, table_name, table_type FROM tap_schema.tables",
         )
         .await;
+        let views: Vec<&str> = tables
+            .iter()
+            .filter(|r| r[2].as_deref() == Some("view"))
+            .filter_map(|r| r[1].as_deref())
+            .collect();
+        assert_eq!(views, ["rr.tap_table"]);
         assert_eq!(tables.len(), schema::TABLES.len() + TABLES.len());
         for t in schema::TABLES {
             let name = format!("rr.{}", t.name);
@@ -527,8 +552,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_regtap_utype_is_declared_only_when_asked() {
-        let mut db = filled(true).await;
+    async fn the_rr_schema_carries_the_regtap_1_2_utype() {
+        let mut db = filled().await;
         let rr = strings(
             &mut db,
             "SELECT utype FROM tap_schema.schemas WHERE schema_name = 'rr'",
@@ -539,7 +564,7 @@ mod tests {
 
     #[tokio::test]
     async fn keys_join_existing_tables_and_columns() {
-        let mut db = filled(false).await;
+        let mut db = filled().await;
         let keys = strings(&mut db, "SELECT key_id FROM tap_schema.keys").await;
         assert_eq!(keys.len(), schema::FOREIGN_KEYS.len() + KEYS.len());
         let dangling = strings(
@@ -581,8 +606,8 @@ mod tests {
 
     #[tokio::test]
     async fn running_the_statements_again_leaves_one_description() {
-        let mut db = filled(false).await;
-        for stmt in statements(Backend::Sqlite, false) {
+        let mut db = filled().await;
+        for stmt in statements(Backend::Sqlite) {
             sqlx::query(sqlx::AssertSqlSafe(stmt))
                 .execute(&mut db)
                 .await
@@ -599,7 +624,7 @@ mod tests {
 
     #[test]
     fn postgres_gets_a_schema_and_schema_qualified_indexes() {
-        let s = statements(Backend::Postgres, false);
+        let s = statements(Backend::Postgres);
         assert_eq!(s[0], "CREATE SCHEMA IF NOT EXISTS tap_schema");
         assert!(s.iter().any(|x| {
             x.starts_with("CREATE INDEX IF NOT EXISTS columns_column_name ON tap_schema.columns")

@@ -8,7 +8,7 @@ use quick_xml::events::BytesText;
 
 const NS_TR: &str = "http://www.ivoa.net/xml/TAPRegExt/v1.0";
 /// The RegTAP data model a full registry's TAP service declares.
-pub const REGTAP_UTYPE: &str = "ivo://ivoa.net/std/RegTAP#1.1";
+pub const REGTAP_UTYPE: &str = "ivo://ivoa.net/std/regtap#1.2";
 
 const TAPREGEXT: &str = "ivo://ivoa.net/std/TAPRegExt";
 
@@ -85,15 +85,22 @@ const UDFS: &[(&str, &str)] = &[
     ),
 ];
 
-/// ADQL 2.1 optional features this service supports, by TAPRegExt feature type. COALESCE is
-/// supported but not declared: `features-adql-conditional` is not among the TAPRegExt 1.0
-/// feature types, and validators of that version (taplint) reject it as unknown.
+/// ADQL 2.1 optional features this service supports, by feature type (a TAPRegExt fragment,
+/// or a whole URI). COALESCE is supported but not declared: `features-adql-conditional` is not
+/// among the TAPRegExt 1.0 feature types, and validators of that version (taplint) reject it
+/// as unknown. The geometry functions work on `rr.stc_spatial.coverage`; `MOC` is declared
+/// under the extension type registry clients (pyvo's `Spatial`) look for before they send it.
 const FEATURES: &[(&str, &[&str])] = &[
-    ("features-adql-sets", &["UNION", "EXCEPT", "INTERSECT"]),
-    ("features-adql-string", &["LOWER", "UPPER", "ILIKE"]),
-    ("features-adql-offset", &["OFFSET"]),
-    ("features-adql-common-table", &["WITH"]),
-    ("features-adql-type", &["CAST"]),
+    ("#features-adql-sets", &["UNION", "EXCEPT", "INTERSECT"]),
+    ("#features-adql-string", &["LOWER", "UPPER", "ILIKE"]),
+    ("#features-adql-offset", &["OFFSET"]),
+    ("#features-adql-common-table", &["WITH"]),
+    ("#features-adql-type", &["CAST"]),
+    (
+        "#features-adqlgeo",
+        &["POINT", "CIRCLE", "POLYGON", "CONTAINS", "INTERSECTS"],
+    ),
+    ("ivo://org.gavo.dc/std/exts#extra-adql-keywords", &["MOC"]),
 ];
 
 /// Result formats: TAPRegExt id, MIME type, alias.
@@ -146,7 +153,10 @@ fn language(w: &mut W) -> R {
                 Ok(())
             })?;
         for (kind, forms) in FEATURES {
-            let ty = format!("{TAPREGEXT}#{kind}");
+            let ty = match kind.strip_prefix('#') {
+                Some(fragment) => format!("{TAPREGEXT}#{fragment}"),
+                None => (*kind).to_owned(),
+            };
             w.create_element("languageFeatures")
                 .with_attribute(("type", ty.as_str()))
                 .write_inner_content(|w| {
@@ -172,7 +182,7 @@ pub fn write_tap_capability(w: &mut W, t: &TapInfo) -> R {
         .write_inner_content(|w| {
             interface(w, Some("1.1"), "base", &t.base)?;
             if t.full_registry {
-                text_attr(w, "dataModel", ("ivo-id", REGTAP_UTYPE), "Registry 1.1")?;
+                text_attr(w, "dataModel", ("ivo-id", REGTAP_UTYPE), "Registry 1.2")?;
             }
             language(w)?;
             for (id, mime, alias) in OUTPUT_FORMATS {

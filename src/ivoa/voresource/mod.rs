@@ -653,7 +653,7 @@ mod tests {
         let caps = El::parse(&vosi::capabilities(&t));
         let flat_caps = |e: &El| e.all("capability").map(flat).collect::<Vec<_>>();
         assert_eq!(flat_caps(&record), flat_caps(&caps));
-        let tables = El::parse(&vosi::tableset(false, true));
+        let tables = El::parse(&vosi::tableset(false));
         let schemas = |e: &El| e.all("schema").map(flat).collect::<Vec<_>>();
         assert_eq!(
             schemas(record.all("tableset").next().unwrap()),

@@ -139,19 +139,19 @@ fn table_content(w: &mut W, s: &Schema, t: &Table, detail_min: bool) -> R {
 
 /// The `schema` elements of a tableset, unindented, as the service's own VOResource record
 /// carries them (`TapInfo::schemas`).
-pub fn schemas(full_registry: bool) -> std::sync::Arc<[u8]> {
+pub fn schemas() -> std::sync::Arc<[u8]> {
     let mut buf = Vec::with_capacity(32 * 1024);
     let mut w = Writer::new(&mut buf);
-    if let Err(e) = write_schemas(&mut w, false, full_registry) {
+    if let Err(e) = write_schemas(&mut w, false) {
         unreachable!("a Vec takes every byte written to it: {e}");
     }
     buf.into()
 }
 
-/// The `schema` elements of a tableset: `rr` (with the RegTAP utype when `full_registry`) and
+/// The `schema` elements of a tableset: `rr` (with the RegTAP utype) and
 /// `tap_schema`, each table named as in TAP_SCHEMA.
-fn write_schemas(w: &mut W, detail_min: bool, full_registry: bool) -> R {
-    for s in tap_schema::schemas(full_registry) {
+fn write_schemas(w: &mut W, detail_min: bool) -> R {
+    for s in tap_schema::schemas() {
         w.create_element("schema").write_inner_content(|w| {
             text(w, "name", s.name)?;
             text(w, "description", s.description)?;
@@ -159,8 +159,11 @@ fn write_schemas(w: &mut W, detail_min: bool, full_registry: bool) -> R {
                 text(w, "utype", u)?;
             }
             for t in s.tables {
-                w.create_element("table")
-                    .write_inner_content(|w| table_content(w, &s, t, detail_min))?;
+                let mut e = w.create_element("table");
+                if crate::ivoa::regtap::schema::is_view(t.name) {
+                    e = e.with_attribute(("type", "view"));
+                }
+                e.write_inner_content(|w| table_content(w, &s, t, detail_min))?;
             }
             Ok(())
         })?;
@@ -169,7 +172,7 @@ fn write_schemas(w: &mut W, detail_min: bool, full_registry: bool) -> R {
 }
 
 /// The /tables document; `detail_min` (`?detail=min`) leaves out columns and keys.
-pub fn tableset(detail_min: bool, full_registry: bool) -> Vec<u8> {
+pub fn tableset(detail_min: bool) -> Vec<u8> {
     document(
         "vosi:tableset",
         &[
@@ -177,13 +180,13 @@ pub fn tableset(detail_min: bool, full_registry: bool) -> Vec<u8> {
             ("xmlns:vs", NS_VS),
             ("xmlns:xsi", NS_XSI),
         ],
-        |w| write_schemas(w, detail_min, full_registry),
+        |w| write_schemas(w, detail_min),
     )
 }
 
 /// The /tables/<name> document of one table, its name compared case-insensitively.
 pub fn table(name: &str) -> Option<Vec<u8>> {
-    let schemas = tap_schema::schemas(false);
+    let schemas = tap_schema::schemas();
     let (s, t) = schemas.iter().find_map(|s| {
         s.tables
             .iter()
@@ -282,7 +285,7 @@ pub(crate) mod tests {
             execution_duration: 600,
             retention: 172800,
             full_registry,
-            schemas: schemas(full_registry),
+            schemas: schemas(),
         }
     }
 
@@ -327,7 +330,7 @@ pub(crate) mod tests {
                 .filter_map(|d| d.attr("ivo-id"))
                 .collect();
             if full {
-                assert_eq!(models, ["ivo://ivoa.net/std/RegTAP#1.1"]);
+                assert_eq!(models, ["ivo://ivoa.net/std/regtap#1.2"]);
             } else {
                 assert!(models.is_empty());
             }
@@ -435,20 +438,15 @@ pub(crate) mod tests {
 
     #[test]
     fn the_tableset_validates_in_full_and_min_detail() {
-        for full in [false, true] {
-            let doc = tableset(false, full);
-            validate(&doc);
-            let root = El::parse(&doc);
-            let rr = root
-                .all("schema")
-                .find(|s| s.child("name") == Some("rr"))
-                .unwrap();
-            assert_eq!(
-                rr.child("utype"),
-                full.then_some("ivo://ivoa.net/std/RegTAP#1.1")
-            );
-        }
-        let min = tableset(true, false);
+        let doc = tableset(false);
+        validate(&doc);
+        let root = El::parse(&doc);
+        let rr = root
+            .all("schema")
+            .find(|s| s.child("name") == Some("rr"))
+            .unwrap();
+        assert_eq!(rr.child("utype"), Some("ivo://ivoa.net/std/regtap#1.2"));
+        let min = tableset(true);
         validate(&min);
         let root = El::parse(&min);
         let tables: Vec<&El> = root.all("schema").flat_map(|s| s.all("table")).collect();
@@ -499,7 +497,7 @@ pub(crate) mod tests {
             .execute(&mut db)
             .await
             .unwrap();
-        for stmt in tap_schema::statements(Backend::Sqlite, false) {
+        for stmt in tap_schema::statements(Backend::Sqlite) {
             sqlx::query(sqlx::AssertSqlSafe(stmt))
                 .execute(&mut db)
                 .await
@@ -536,7 +534,7 @@ pub(crate) mod tests {
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect();
 
-        let root = El::parse(&tableset(false, false));
+        let root = El::parse(&tableset(false));
         let mut from_xml: Vec<ColumnRow> = Vec::new();
         let mut keys_xml = Vec::new();
         for t in root.all("schema").flat_map(|s| s.all("table")) {

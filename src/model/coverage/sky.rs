@@ -231,7 +231,9 @@ impl Sky {
 
     /// Whether every cell of `other` is one of this MOC's.
     pub fn covers(&self, other: &Sky) -> bool {
-        other.0.minus(&self.0).is_empty()
+        // (The crate's `minus` is not used: it leaves cells of `other` out when the two MOCs
+        // do not touch.)
+        self.0.and(&other.0).moc_ranges() == other.0.moc_ranges()
     }
 
     /// Whether a point (ICRS degrees) is inside.
@@ -259,6 +261,56 @@ impl Sky {
         }
         out.dedup();
         out
+    }
+
+    /// The MOC's cells in the fewest cells that make it up (each range split into the largest
+    /// aligned cells), as `(order, cell)` in order of their first order-29 cell.
+    pub fn cells(&self) -> Vec<(u8, u64)> {
+        let mut out = Vec::new();
+        for r in self.0.moc_ranges().iter() {
+            let (mut lo, hi) = (r.start, r.end);
+            while lo < hi {
+                // The largest cell starting at `lo` that ends within the range.
+                let mut order = MAX_ORDER;
+                while order > 0 {
+                    let shift = 2 * u32::from(MAX_ORDER - order + 1);
+                    let size = 1u64 << shift;
+                    if lo % size != 0 || lo + size > hi {
+                        break;
+                    }
+                    order -= 1;
+                }
+                let shift = 2 * u32::from(MAX_ORDER - order);
+                out.push((order, lo >> shift));
+                lo += 1u64 << shift;
+            }
+        }
+        out
+    }
+
+    /// The cell of `order` holding a point (ICRS degrees), as a MOC.
+    pub fn point(ra: f64, dec: f64, order: u8) -> Result<Sky, SkyError> {
+        check_point(ra, dec)?;
+        let order = order.min(MAX_ORDER);
+        let cell = cdshealpix::nested::hash(order, ra.to_radians(), dec.to_radians());
+        Ok(Sky::from_ranges(order, vec![span(order, cell, cell)]))
+    }
+
+    /// The MOC at the deepest order (at most `order`) whose cells number at most `cells`:
+    /// a record's coverage as a registry stores it.
+    pub fn bounded(&self, order: u8, cells: usize) -> Sky {
+        let mut o = self.depth().min(order);
+        loop {
+            let m = if o < self.depth() {
+                self.degraded(o)
+            } else {
+                self.clone()
+            };
+            if o == 0 || m.cells().len() <= cells {
+                return m;
+            }
+            o -= 1;
+        }
     }
 
     /// The order-29 ranges (half-open), sorted and disjoint.

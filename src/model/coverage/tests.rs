@@ -91,8 +91,26 @@ proptest! {
             a.intersection(&b).union(&a.intersection(&c)).ranges()
         );
         prop_assert!(a.union(&b).covers(&a));
+        // Covering is the union adding nothing, checked on the order-29 ranges by hand.
+        let inside = |x: &Sky, y: &Sky| {
+            y.ranges().iter().all(|r| {
+                x.ranges().iter().any(|q| q.start <= r.start && r.end <= q.end)
+            })
+        };
+        prop_assert_eq!(a.covers(&b), inside(&a, &b));
+        prop_assert_eq!(a.covers(&b) && b.covers(&a), a.ranges() == b.ranges());
         prop_assert_eq!(a.overlaps(&b), !a.intersection(&b).is_empty());
         prop_assert_eq!(Sky::parse_ascii(&a.to_ascii()).unwrap().ranges(), a.ranges());
         prop_assert!(a.depth() <= MAX_ORDER);
     }
+}
+
+#[test]
+fn a_small_cone_far_away_covers_nothing_of_a_large_one() {
+    let large = Sky::cone(244.4, 70.4, 23.8, 6).unwrap();
+    let small = Sky::cone(10.0, -30.0, 2.0, 6).unwrap();
+    assert!(!small.covers(&large));
+    assert!(!large.covers(&small));
+    assert!(large.covers(&large));
+    assert!(large.covers(&Sky::cone(244.4, 70.4, 5.0, 6).unwrap()));
 }

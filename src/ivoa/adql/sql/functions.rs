@@ -1,6 +1,7 @@
 //! ADQL and RegTAP functions in SQL for each backend: the standard functions, `ivo_hasword`
 //! (full-text search where the table is certain), `ivo_hashlist_has`, `ivo_nocasematch`,
-//! `ivo_string_agg` and the rest, with their arities checked.
+//! `ivo_string_agg` and the rest, with their arities checked; the geometry functions in
+//! `geometry`.
 
 use super::*;
 
@@ -204,6 +205,13 @@ impl Translator {
                     }
                     Ok(())
                 })?;
+            }
+            "contains" | "intersects" => self.spatial(lower == "contains", args)?,
+            "point" | "circle" | "polygon" | "moc" => {
+                return Err(TranslateError::Unsupported(format!(
+                    "{} outside CONTAINS or INTERSECTS",
+                    lower.to_ascii_uppercase()
+                )));
             }
             "ivo_string_agg" => {
                 arity("2", n == 2)?;

@@ -32,6 +32,9 @@ pub enum TranslateError {
     },
     #[error("{0} is not supported by this service")]
     Unsupported(String),
+    /// A geometry that is no region: a MOC that does not parse, a radius out of range…
+    #[error("{0}")]
+    Geometry(String),
 }
 
 type R = Result<(), TranslateError>;
@@ -87,6 +90,8 @@ fn is_predicate(name: &Ident) -> bool {
         "ivo_nocasematch",
         "ivo_hashlist_has",
         "ivo_interval_overlaps",
+        "contains",
+        "intersects",
     ]
     .contains(&name.as_str())
 }
@@ -387,5 +392,6 @@ impl Translator {
 
 mod expressions;
 mod functions;
+mod geometry;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,9 @@
 //! A VOResource record as RegTAP rows: one `rr.resource` row and the rows of every other `rr`
 //! table, normalised as RegTAP 1.1 section 5 says (trimmed, empty as NULL, the listed columns
-//! lower-cased, multi-valued items hash-joined, `xsi:type` values with their canonical prefix).
+//! lower-cased, multi-valued items hash-joined, `xsi:type` values with their canonical prefix),
+//! and the RegTAP 1.2 coverage rows.
 
+pub mod coverage;
 mod record;
 
 use record::{El, parse};
@@ -195,6 +197,7 @@ pub fn rows(xml: &str) -> Result<Rows, RowsError> {
     );
     roles(&mut out, &r, &ivoid, &curation, &content);
     details(&mut out, &r, &ivoid, &coverage);
+    coverage::rows(&mut out, &ivoid, &coverage);
     capabilities(&mut out, &r, &ivoid);
     tables(&mut out, &r, &ivoid);
     Ok(out)
