@@ -134,6 +134,10 @@ pub struct Coverage {
     pub sky: Option<SkyRegion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spatial: Option<Place>,
+    /// Bands of the spectrum (energy, wavelength or frequency intervals with their units, or
+    /// IVOA messenger names): `400 nm/700 nm`, `1 keV/10 keV`, `Optical`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spectral: Vec<String>,
 }
 
 /// A region of the sky (never a place on Earth).

@@ -41,7 +41,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub(crate) fn new(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem {
             pointer: pointer.into(),
             message: message.into(),
@@ -322,6 +322,15 @@ pub fn normalize(mut a: Asset, vocab: &Vocabularies) -> Result<Asset, DocumentEr
         return Err(DocumentError::Vocabulary(problems));
     }
     check_iris(&a)?;
+    if let Some(c) = &a.coverage {
+        let wrong: Vec<Problem> = super::coverage::problems(c)
+            .into_iter()
+            .map(|(pointer, message)| Problem::new(pointer, message))
+            .collect();
+        if !wrong.is_empty() {
+            return Err(DocumentError::Schema(wrong));
+        }
+    }
     sort_dedup(&mut a.keywords);
     sort_dedup(&mut a.analysable_with);
     if let Some(img) = &mut a.datalab_image {
@@ -345,9 +354,12 @@ pub fn normalize(mut a: Asset, vocab: &Vocabularies) -> Result<Asset, DocumentEr
             .take()
             .filter(|p| p.name.is_some() || p.bbox.is_some());
     }
-    a.coverage = a
-        .coverage
-        .filter(|c| c.temporal.is_some() || c.sky.is_some() || c.spatial.is_some());
+    if let Some(c) = &mut a.coverage {
+        sort_dedup(&mut c.spectral);
+    }
+    a.coverage = a.coverage.filter(|c| {
+        c.temporal.is_some() || c.sky.is_some() || c.spatial.is_some() || !c.spectral.is_empty()
+    });
     a.pipeline = a.pipeline.filter(|p| *p != PipelineInfo::default());
     a.build = a.build.filter(|b| *b != Build::default());
     a.revision = None;
@@ -395,6 +407,62 @@ mod tests {
             .map(|s| s.id)
             .collect();
         assert_eq!(steps, vec!["figlet", "figlet", "command"]);
+    }
+
+    #[test]
+    fn a_coverage_that_does_not_read_is_refused_where_it_is() {
+        for (coverage, pointer, says) in [
+            (
+                r#"{"sky": {"frame": "ICRS", "moc": "3/1 0/12"}}"#,
+                "/coverage/sky/moc",
+                "at character 7",
+            ),
+            (
+                r#"{"sky": {"frame": "ICRS", "circle": [10, 20, 200]}}"#,
+                "/coverage/sky/circle",
+                "radius",
+            ),
+            (
+                r#"{"sky": {"frame": "ICRS", "polygon": [10, 10, 20, 20, 20, 10, 10, 20]}}"#,
+                "/coverage/sky/polygon",
+                "crosses itself",
+            ),
+            (
+                r#"{"sky": {"frame": "ICRS", "moc": "5/"}}"#,
+                "/coverage/sky/moc",
+                "no cell",
+            ),
+            (
+                r#"{"temporal": "2020-05-01/2019-01-01"}"#,
+                "/coverage/temporal",
+                "before it starts",
+            ),
+            (
+                r#"{"spectral": ["Optical", "5 parsecs"]}"#,
+                "/coverage/spectral/1",
+                "",
+            ),
+        ] {
+            let doc =
+                format!(r#"{{"id": "a", "type": "Dataset", "name": "A", "coverage": {coverage}}}"#);
+            let err = parse(doc.as_bytes(), &vocab()).unwrap_err();
+            let DocumentError::Schema(problems) = &err else {
+                panic!("{coverage}: {err:?}")
+            };
+            assert_eq!(problems[0].pointer, pointer, "{coverage}");
+            assert!(
+                problems[0].message.contains(says),
+                "{coverage}: {problems:?}"
+            );
+        }
+        // Bands of every kind, kept in order of their text.
+        let a = parse(
+            br#"{"id": "a", "type": "Dataset", "name": "A",
+                 "coverage": {"spectral": ["Optical", "1 keV/10 keV", "88 MHz/102 MHz"]}}"#,
+            &vocab(),
+        )
+        .unwrap();
+        assert_eq!(a.coverage.unwrap().spectral.len(), 3);
     }
 
     #[test]

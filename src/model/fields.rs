@@ -205,6 +205,7 @@ pub const FIELDS: &[Field] = &[
         properties: &[
             "sdo:temporalCoverage",
             "esado:skyCoverage",
+            "esado:spectralCoverage",
             "sdo:spatialCoverage",
         ],
         visibility: Public,

@@ -134,27 +134,31 @@ fn coverage() -> impl Strategy<Value = Coverage> {
     let sky = (
         prop_oneof![Just("ICRS"), Just("GALACTIC")],
         0..3usize,
-        vec(num(), 3),
-        vec(num(), 6..10),
-        txt(),
+        (0.0..359.0f64, -80.0..80.0f64, 0.01..20.0f64),
+        "[1-3]/[0-9]( [4-9]/[0-9]{1,3})?",
     )
-        .prop_map(|(frame, which, circle, polygon, moc)| SkyRegion {
+        .prop_map(|(frame, which, (ra, dec, r), moc)| SkyRegion {
             frame: frame.into(),
-            circle: (which == 0).then_some(circle),
-            polygon: (which == 1).then_some(polygon),
+            circle: (which == 0).then(|| vec![ra, dec, r]),
+            polygon: (which == 1).then(|| vec![ra, dec, ra + 1.0, dec, ra + 0.5, dec + 1.0]),
             moc: (which == 2).then_some(moc),
         });
     let place = (option::of(txt()), option::of(vec(num(), 4)))
         .prop_map(|(name, bbox)| Place { name, bbox });
     (
-        option::of("[0-9]{4}-[0-9]{2}-[0-9]{2}/\\.\\."),
+        option::of("(19[0-9]{2}|20[0-2][0-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])/\\.\\."),
         option::of(sky),
         option::of(place),
+        proptest::collection::btree_set(
+            "[1-9][0-9]{0,2} nm/[1-9][0-9]{0,2} nm|Optical|X-ray",
+            0..3,
+        ),
     )
-        .prop_map(|(temporal, sky, spatial)| Coverage {
+        .prop_map(|(temporal, sky, spatial, spectral)| Coverage {
             temporal,
             sky,
             spatial,
+            spectral: spectral.into_iter().collect(),
         })
 }
 

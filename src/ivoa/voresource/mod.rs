@@ -136,16 +136,37 @@ pub fn utc(stamp: &str) -> String {
     "2000-01-01T00:00:00Z".to_owned()
 }
 
-/// A temporal coverage `start/end` as MJD "lo hi", when both ends are dates.
-fn mjd_interval(interval: &str) -> Option<String> {
-    let (a, b) = interval.split_once('/')?;
-    let mjd = |s: &str| -> Option<f64> {
-        let date = s.get(..10)?;
-        let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-        let epoch = chrono::NaiveDate::from_ymd_opt(1858, 11, 17)?;
-        Some((d - epoch).num_days() as f64)
-    };
-    Some(format!("{} {}", mjd(a)?, mjd(b)?))
+/// The `vs:coverage` children of an asset: its sky as a MOC (ICRS regions only; circles and
+/// polygons at the coverage model's shape order), its time as one MJD interval (when both ends
+/// are known), its bands as energy intervals in joules, and its messengers.
+fn coverage(w: &mut W, a: &Asset) -> R {
+    let c = a.coverage.as_ref();
+    let moc = c
+        .and_then(|c| c.sky.as_ref())
+        .and_then(|s| crate::model::coverage::sky(s).ok());
+    let time = c
+        .and_then(crate::model::coverage::time)
+        .filter(|t| t.start.is_finite() && t.end.is_finite());
+    let bands = c.map(crate::model::coverage::spectral).unwrap_or_default();
+    if moc.is_none() && time.is_none() && bands.is_empty() && a.waveband.is_empty() {
+        return Ok(());
+    }
+    w.create_element("coverage").write_inner_content(|w| {
+        if let Some(m) = &moc {
+            text(w, "spatial", &m.to_ascii())?;
+        }
+        if let Some(t) = &time {
+            text(w, "temporal", &format!("{} {}", t.start, t.end))?;
+        }
+        for b in bands.iter().filter(|b| b.high.is_finite()) {
+            text(w, "spectral", &format!("{:e} {:e}", b.low, b.high))?;
+        }
+        for b in &a.waveband {
+            text(w, "waveband", b)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 fn content_level(audience: &str) -> Option<&'static str> {
@@ -354,30 +375,7 @@ pub fn asset_record(
             for f in formats {
                 text_attr(w, "format", &[("isMIMEType", "true")], f)?;
             }
-            let temporal = a
-                .coverage
-                .as_ref()
-                .and_then(|c| c.temporal.as_deref())
-                .and_then(mjd_interval);
-            let moc = a
-                .coverage
-                .as_ref()
-                .and_then(|c| c.sky.as_ref())
-                .and_then(|s| s.moc.as_deref());
-            if temporal.is_some() || moc.is_some() || !a.waveband.is_empty() {
-                w.create_element("coverage").write_inner_content(|w| {
-                    if let Some(m) = moc {
-                        text(w, "spatial", m)?;
-                    }
-                    if let Some(t) = &temporal {
-                        text(w, "temporal", t)?;
-                    }
-                    for b in &a.waveband {
-                        text(w, "waveband", b)?;
-                    }
-                    Ok(())
-                })?;
-            }
+            coverage(w, a)?;
             if let Some(d) = a.distribution.first() {
                 text_attr(w, "accessURL", &[("use", "base")], &d.access_url)?;
             }
@@ -709,5 +707,67 @@ mod tests {
         let r = rows(std::str::from_utf8(&full).unwrap()).unwrap();
         let xpaths = column(&r, "res_detail", "detail_xpath");
         assert!(xpaths.contains(&&text_value("/capability/dataModel/@ivo-id")));
+    }
+
+    /// A dataset's coverage (a circle, an interval of dates, bands with units) is published as
+    /// VODataService 1.2 coverage that validates, that the RegTAP 1.2 rows hold, and that
+    /// reads back as the same coverage.
+    #[test]
+    fn an_assets_coverage_is_published_as_vodataservice_coverage() {
+        let vocab = Vocabularies::load().unwrap();
+        let doc = br#"{"id": "gaia-dr3-sample", "type": "Dataset", "name": "Gaia sample",
+          "waveband": ["Optical"],
+          "coverage": {"temporal": "2014-07-25/2017-05-28",
+            "sky": {"frame": "ICRS", "circle": [266.4, -29.0, 1.5]},
+            "spectral": ["330 nm/1050 nm", "X-ray"]},
+          "visibility": {"audience": "public"}, "status": "published"}"#;
+        let a = crate::model::document::parse(doc, &vocab).unwrap();
+        let xml = asset_record(
+            &info(),
+            &vocab,
+            &Record {
+                asset: &a,
+                served_by: &[],
+            },
+            false,
+        )
+        .unwrap();
+        validate(&xml);
+        let text = String::from_utf8(xml).unwrap();
+        let r = rows(&text).unwrap();
+        let moc = match &column(&r, "stc_spatial", "coverage")[0] {
+            Value::Text(t) => crate::model::coverage::Sky::parse_ascii(t).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        assert!(moc.contains_point(266.4, -29.0));
+        assert!(moc.contains_point(266.4, -27.6));
+        assert!(!moc.contains_point(266.4, -26.0));
+        let times = column(&r, "stc_temporal", "time_start");
+        assert_eq!(times, [&Value::Real(56863.0)]);
+        assert_eq!(
+            column(&r, "stc_temporal", "time_end"),
+            [&Value::Real(57902.0)],
+            "the last day included"
+        );
+        let bands = column(&r, "stc_spectral", "spectral_start");
+        assert_eq!(bands.len(), 2);
+        // 1050 nm is 1.89e-19 J.
+        assert!(
+            bands
+                .iter()
+                .any(|b| matches!(b, Value::Real(e) if (e / 1.8918e-19 - 1.0).abs() < 1e-3))
+        );
+        // Read back as another registry's record.
+        let back = match resource::read(&text, &vocab).unwrap() {
+            resource::Record::Resource(a) => a,
+            _ => panic!("not a resource"),
+        };
+        let c = back.coverage.unwrap();
+        assert_eq!(c.temporal.as_deref(), Some("2014-07-25/2017-05-28"));
+        let sky = crate::model::coverage::sky(c.sky.as_ref().unwrap()).unwrap();
+        // As published (order 10), within the registry's order-6 view of it.
+        assert_eq!(sky.depth(), 10);
+        assert!(moc.covers(&sky) && sky.contains_point(266.4, -29.0));
+        assert_eq!(c.spectral.len(), 2);
     }
 }

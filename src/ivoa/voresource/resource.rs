@@ -111,6 +111,11 @@ struct Fields {
     description: String,
     reference_url: String,
     wavebands: Vec<String>,
+    /// `coverage/spatial`: its frame attribute and its MOC.
+    spatial: Option<(String, String)>,
+    spatial_frame: String,
+    temporal: Vec<String>,
+    spectral: Vec<String>,
 }
 
 /// Collapses whitespace runs (records are often indented inside their elements).
@@ -193,7 +198,19 @@ fn read_resource(xml: &str, vocab: &Vocabularies) -> Result<Record, RecordError>
     if f.status.eq_ignore_ascii_case("deleted") {
         return Ok(Record::Deleted { id, ivoid });
     }
-    let doc = document_of(&f, &id, xml, vocab);
+    let mut doc = document_of(&f, &id, xml, vocab);
+    match coverage_of(&f) {
+        Ok(Some(c)) => {
+            doc["coverage"] = c;
+        }
+        Ok(None) => {}
+        Err((pointer, message)) => {
+            return Err(RecordError::Document {
+                ivoid,
+                source: DocumentError::Schema(vec![document::Problem::new(pointer, message)]),
+            });
+        }
+    }
     let bytes = serde_json::to_vec(&doc).map_err(|e| RecordError::Xml(e.to_string()))?;
     let asset = document::parse(&bytes, vocab).map_err(|source| RecordError::Document {
         ivoid: ivoid.clone(),
@@ -231,6 +248,9 @@ fn fields(xml: &str) -> Result<Fields, RecordError> {
                 }
                 if name == "date" {
                     date_role = attr(&e, "role").unwrap_or_default();
+                }
+                if name == "spatial" {
+                    f.spatial_frame = attr(&e, "frame").unwrap_or_default();
                 }
                 path.push(name);
                 text.clear();
@@ -270,6 +290,11 @@ fn fields(xml: &str) -> Result<Fields, RecordError> {
                     [_, "content", "description"] => f.description = value,
                     [_, "content", "referenceURL"] => f.reference_url = value,
                     [_, "coverage", "waveband"] => f.wavebands.push(value),
+                    [_, "coverage", "spatial"] => {
+                        f.spatial = Some((std::mem::take(&mut f.spatial_frame), value))
+                    }
+                    [_, "coverage", "temporal"] => f.temporal.push(value),
+                    [_, "coverage", "spectral"] => f.spectral.push(value),
                     _ => {}
                 }
                 path.pop();
@@ -335,6 +360,88 @@ fn datetime(text: &str) -> Option<String> {
             .and_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     )
+}
+
+/// A record's `vs:coverage` as the asset's: the MOC (ICRS; another frame is kept out, as it
+/// cannot be compared), the time intervals as one ISO interval of whole days spanning them all,
+/// the energy intervals in joules. An element that does not read refuses the record, naming
+/// the element (JSON pointer, message).
+fn coverage_of(f: &Fields) -> Result<Option<Value>, (String, String)> {
+    use crate::model::coverage::{EnergyInterval, Sky};
+    let mut o = serde_json::Map::new();
+    if let Some((frame, text)) = &f.spatial
+        && (frame.is_empty() || frame.eq_ignore_ascii_case("ICRS"))
+    {
+        let sky = Sky::parse_ascii(text).map_err(|e| {
+            let at = e
+                .position
+                .map(|p| format!(" (at character {})", p + 1))
+                .unwrap_or_default();
+            (
+                "/coverage/sky/moc".to_owned(),
+                format!("coverage/spatial: {}{at}", e.message),
+            )
+        })?;
+        if !sky.is_empty() {
+            o.insert(
+                "sky".into(),
+                json!({"frame": "ICRS", "moc": sky.to_ascii()}),
+            );
+        }
+    }
+    let mut span: Option<(f64, f64)> = None;
+    for t in &f.temporal {
+        let numbers: Vec<f64> = t
+            .split_whitespace()
+            .filter_map(|n| n.parse::<f64>().ok())
+            .filter(|n| n.is_finite())
+            .collect();
+        let [a, b] = numbers[..] else {
+            return Err((
+                "/coverage/temporal".into(),
+                format!("coverage/temporal {t:?} is not two MJD numbers"),
+            ));
+        };
+        let (lo, hi) = (a.min(b), a.max(b));
+        span = Some(span.map_or((lo, hi), |(x, y)| (x.min(lo), y.max(hi))));
+    }
+    if let Some((lo, hi)) = span {
+        let day = |mjd: f64| {
+            chrono::NaiveDate::from_ymd_opt(1858, 11, 17)
+                .and_then(|epoch| {
+                    epoch.checked_add_signed(chrono::TimeDelta::days(mjd.floor() as i64))
+                })
+                .map(|d| d.format("%Y-%m-%d").to_string())
+        };
+        // The end is the last day any of it reaches (an end at midnight closes the day before).
+        if let (Some(a), Some(b)) = (day(lo), day((hi.ceil() - 1.0).max(lo))) {
+            o.insert("temporal".into(), format!("{a}/{b}").into());
+        }
+    }
+    let mut bands: Vec<Value> = Vec::new();
+    for (i, s) in f.spectral.iter().enumerate() {
+        let numbers: Vec<&str> = s.split_whitespace().collect();
+        let interval = match numbers[..] {
+            [a, b] => a
+                .parse::<f64>()
+                .ok()
+                .zip(b.parse::<f64>().ok())
+                .and_then(|(a, b)| EnergyInterval::between(a, b).ok())
+                .filter(|e| e.low > 0.0 && e.high.is_finite()),
+            _ => None,
+        };
+        let Some(e) = interval else {
+            return Err((
+                format!("/coverage/spectral/{i}"),
+                format!("coverage/spectral {s:?} is not two energies in joules"),
+            ));
+        };
+        bands.push(format!("{:e} J/{:e} J", e.low, e.high).into());
+    }
+    if !bands.is_empty() {
+        o.insert("spectral".into(), bands.into());
+    }
+    Ok((!o.is_empty()).then_some(Value::Object(o)))
 }
 
 fn clip(text: &str, max: usize) -> String {

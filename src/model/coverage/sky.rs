@@ -43,6 +43,17 @@ fn err(message: impl Into<String>, position: Option<usize>) -> SkyError {
     }
 }
 
+/// A cell `(order, index)` as one number: 4·4^order + index (the MOC "NUNIQ" encoding).
+pub fn uniq(order: u8, cell: u64) -> i64 {
+    ((4u64 << (2 * u32::from(order))) + cell) as i64
+}
+
+/// The order-29 cells `[lo, hi)` of a cell, as the signed integers databases store.
+pub fn cell_span(order: u8, cell: u64) -> (i64, i64) {
+    let r = span(order, cell, cell);
+    (r.start as i64, r.end as i64)
+}
+
 /// The range of order-29 cells of `cell` at `order`.
 fn span(order: u8, first: u64, last: u64) -> Range<u64> {
     let shift = 2 * u32::from(MAX_ORDER - order);

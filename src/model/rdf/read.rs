@@ -228,11 +228,15 @@ pub fn from_quads(
         None => None,
     };
     let temporal = r.one(s, SDO, "temporalCoverage");
-    let coverage = (temporal.is_some() || sky.is_some() || spatial.is_some()).then_some(Coverage {
-        temporal,
-        sky,
-        spatial,
-    });
+    let spectral = r.strings(s, ESADO, "spectralCoverage");
+    let coverage =
+        (temporal.is_some() || sky.is_some() || spatial.is_some() || !spectral.is_empty())
+            .then_some(Coverage {
+                temporal,
+                sky,
+                spatial,
+                spectral,
+            });
     let mut distribution = Vec::new();
     for n in r.positioned(s, DCAT, "distribution")? {
         let format = match r.one(&n, DCT, "format") {

@@ -405,6 +405,9 @@ impl Writer<'_> {
             &[p(SDO, "temporalCoverage")],
             c.temporal.as_deref(),
         );
+        for band in &c.spectral {
+            self.add_opt("coverage", s, &[p(ESADO, "spectralCoverage")], Some(band));
+        }
         if let Some(sky) = &c.sky {
             let node = self.iris.node("sky");
             self.add("coverage", s, p(ESADO, "skyCoverage"), node.clone().into());

@@ -15,9 +15,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::ivoa::regtap::rows::coverage::{span, uniq};
 use crate::model::coverage::Sky;
-use crate::model::coverage::sky::{MAX_ORDER, SHAPE_ORDER};
+use crate::model::coverage::sky::{MAX_ORDER, SHAPE_ORDER, cell_span as span, uniq};
 
 /// How a resource's coverage must relate to the region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

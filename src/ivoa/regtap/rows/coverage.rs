@@ -9,20 +9,10 @@
 use super::record::El;
 use super::{Rows, Value};
 use crate::model::coverage::Sky;
+use crate::model::coverage::sky::{cell_span as span, uniq};
 
 /// The deepest order of the MOCs in `rr.stc_spatial`.
 pub const ORDER: u8 = 6;
-
-/// The cell `(order, index)` as one number: 4·4^order + index (the MOC "uniq" encoding).
-pub fn uniq(order: u8, cell: u64) -> i64 {
-    ((4u64 << (2 * u32::from(order))) + cell) as i64
-}
-
-/// The span of order-29 cells `[lo, hi)` of a cell.
-pub fn span(order: u8, cell: u64) -> (i64, i64) {
-    let shift = 2 * u32::from(29 - order);
-    ((cell << shift) as i64, ((cell + 1) << shift) as i64)
-}
 
 /// The MOC a record's `spatial` element states, as `rr.stc_spatial` holds it.
 fn spatial(e: &El) -> Option<Sky> {
