@@ -410,3 +410,113 @@ async fn geometry_predicates_agree_with_the_moc_set_operations() {
     }
     assert!(checked > 500, "the queries found something: {checked}");
 }
+
+/// The `res_detail` pairs of one capability.
+fn details_of(r: &super::rows::Rows, cap: i64) -> Vec<(String, String)> {
+    r.of("res_detail")
+        .iter()
+        .filter(|d| d[1] == Value::Int(cap))
+        .map(|d| (text(&d[2]).to_owned(), text(&d[3]).to_owned()))
+        .collect()
+}
+
+/// RegTAP 1.2's rules the 1.1 mapping missed, each on the corpus record that exercises it.
+#[test]
+fn ssa_capabilities_have_the_ssap_prefix_and_their_details() {
+    let xml =
+        std::fs::read_to_string(corpus().join("ivoa-std-VODataService__samples-ssa.xml")).unwrap();
+    let r = rows(&xml).unwrap();
+    let cap = &r.of("capability")[0];
+    // Both SSA namespaces have the canonical prefix `ssap` (RegTAP 1.2, table 1).
+    assert_eq!(text(&cap[2]), "ssap:simplespectralaccess");
+    let d = details_of(&r, 1);
+    for (xpath, value) in [
+        ("/capability/testQuery/pos/long", "102.2"),
+        ("/capability/testQuery/pos/lat", "28.5"),
+        ("/capability/testQuery/size", "0.5"),
+        (
+            "/capability/testQuery/queryDataCmd",
+            "POS=102.2,28.5&SIZE=0.5",
+        ),
+    ] {
+        assert!(
+            d.contains(&(xpath.to_owned(), value.to_owned())),
+            "{xpath}: {d:?}"
+        );
+    }
+    assert!(
+        d.iter().any(|(x, _)| x == "/capability/complianceLevel"),
+        "{d:?}"
+    );
+    // Its two interfaces both belong to its one capability.
+    let interfaces = r.of("interface");
+    assert_eq!(interfaces.len(), 2);
+    assert!(interfaces.iter().all(|i| i[1] == Value::Int(1)));
+}
+
+#[test]
+fn sia_sizes_and_test_queries_are_details_of_their_capability() {
+    let xml =
+        std::fs::read_to_string(corpus().join("ivoa-std-VODataService__samples-sia.xml")).unwrap();
+    let r = rows(&xml).unwrap();
+    let d = details_of(&r, 1);
+    for (xpath, value) in [
+        ("/capability/maxQueryRegionSize/long", "360.0"),
+        ("/capability/maxImageExtent/lat", "180.0"),
+        ("/capability/maxImageSize/long", "5000"),
+        ("/capability/testQuery/pos/long", "120"),
+        ("/capability/testQuery/pos/lat", "20"),
+    ] {
+        assert!(
+            d.contains(&(xpath.to_owned(), value.to_owned())),
+            "{xpath}: {d:?}"
+        );
+    }
+}
+
+/// `authenticated_only` per interface: 0 without a securityMethod or with one naming no
+/// method, 1 when every one names a method; each interface under the capability it is in.
+#[test]
+fn authentication_is_read_per_interface_and_interfaces_keep_their_capability() {
+    let xml = covered(1, "").replace(
+        "<coverage></coverage>",
+        r#"<capability standardID="ivo://ivoa.net/std/TAP">
+  <interface xsi:type="vs:ParamHTTP" role="std"><accessURL>https://a/open</accessURL></interface>
+  <interface xsi:type="vs:ParamHTTP" role="std"><accessURL>https://a/either</accessURL>
+    <securityMethod/><securityMethod standardID="ivo://ivoa.net/sso#BasicAA"/></interface>
+</capability>
+<capability standardID="ivo://ivoa.net/std/ConeSearch">
+  <interface xsi:type="vs:ParamHTTP" role="std"><accessURL>https://a/token</accessURL>
+    <securityMethod standardID="ivo://ivoa.net/sso#OAuth"/>
+    <testQueryString>RA=1&amp;DEC=2&amp;SR=0.1</testQueryString></interface>
+</capability>"#,
+    );
+    let r = rows(&xml).unwrap();
+    let by_url: Vec<(String, i64, i64)> = r
+        .of("interface")
+        .iter()
+        .map(|i| {
+            let (Value::Int(cap), Value::Int(auth)) = (&i[1], &i[12]) else {
+                panic!("{i:?}")
+            };
+            (text(&i[10]).to_owned(), *cap, *auth)
+        })
+        .collect();
+    assert_eq!(
+        by_url,
+        [
+            ("https://a/open".to_owned(), 1, 0),
+            ("https://a/either".to_owned(), 1, 0),
+            ("https://a/token".to_owned(), 2, 1),
+        ]
+    );
+    let d = details_of(&r, 2);
+    assert!(d.contains(&(
+        "/capability/interface/testQueryString".to_owned(),
+        "RA=1&DEC=2&SR=0.1".to_owned()
+    )));
+    assert!(d.contains(&(
+        "/capability/interface/securityMethod/@standardID".to_owned(),
+        "ivo://ivoa.net/sso#OAuth".to_owned()
+    )));
+}

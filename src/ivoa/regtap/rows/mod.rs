@@ -358,6 +358,15 @@ fn details(out: &mut Rows, r: &El, ivoid: &Value, coverage: &El) {
             detail(out, ivoid, Value::Null, xpath, text(&e.text));
         }
     }
+    for e in r.all("format") {
+        detail(
+            out,
+            ivoid,
+            Value::Null,
+            "/format/@isMIMEType",
+            opt(e.attr("isMIMEType")),
+        );
+    }
     if let Some(m) = r.first("managingOrg") {
         detail(out, ivoid, Value::Null, "/managingOrg", text(&m.text));
     }
@@ -432,9 +441,11 @@ fn capabilities(out: &mut Rows, r: &El, ivoid: &Value) {
         for intf in cap.all("interface") {
             intf_index += 1;
             let urls: Vec<&El> = intf.all("accessURL").collect();
-            let secured = intf
-                .all("securityMethod")
-                .any(|s| s.attr("standardID").is_some_and(|v| !v.trim().is_empty()));
+            // RegTAP 1.2 sect. 8.6: 0 without a securityMethod or with one that has no
+            // standardID (anonymous access is one of the methods), else 1.
+            let mut methods = intf.all("securityMethod").peekable();
+            let secured = methods.peek().is_some()
+                && methods.all(|s| s.attr("standardID").is_some_and(|v| !v.trim().is_empty()));
             out.add(
                 "interface",
                 vec![
@@ -457,6 +468,12 @@ fn capabilities(out: &mut Rows, r: &El, ivoid: &Value) {
                 found.push((
                     "/capability/interface/securityMethod/@standardID".to_string(),
                     opt(s.attr("standardID")),
+                ));
+            }
+            if let Some(q) = intf.first("testQueryString") {
+                found.push((
+                    "/capability/interface/testQueryString".to_string(),
+                    text(&q.text),
                 ));
             }
             for p in intf.all("param") {
@@ -495,6 +512,27 @@ fn capabilities(out: &mut Rows, r: &El, ivoid: &Value) {
             for e in cap.all(el) {
                 found.push((xpath.to_string(), text(&e.text)));
             }
+        }
+        // SIA's sizes: lat/long pairs, or (SIA 1.0's maxImageSize) one number.
+        for (xpath, el) in [
+            ("/capability/maxImageExtent", "maxImageExtent"),
+            ("/capability/maxImageSize", "maxImageSize"),
+            ("/capability/maxQueryRegionSize", "maxQueryRegionSize"),
+        ] {
+            for e in cap.all(el) {
+                if e.children.is_empty() {
+                    found.push((xpath.to_string(), text(&e.text)));
+                }
+                for axis in ["lat", "long"] {
+                    if let Some(x) = e.first(axis) {
+                        found.push((format!("{xpath}/{axis}"), text(&x.text)));
+                    }
+                }
+            }
+        }
+        // The test queries of cone search, SIA and SSA: every leaf, by its path.
+        for t in cap.all("testQuery") {
+            leaves(t, "/capability/testQuery", &mut found);
         }
         for dm in cap.all("dataModel") {
             found.push(("/capability/dataModel".to_string(), text(&dm.text)));
@@ -553,6 +591,18 @@ fn capabilities(out: &mut Rows, r: &El, ivoid: &Value) {
         }
         for (xpath, value) in found {
             detail(out, ivoid, cap_index.clone(), &xpath, value);
+        }
+    }
+}
+
+/// The `(xpath, value)` of every element under `e` that has no children.
+fn leaves(e: &El, xpath: &str, found: &mut Vec<(String, Value)>) {
+    for c in &e.children {
+        let path = format!("{xpath}/{}", c.name);
+        if c.children.is_empty() {
+            found.push((path, text(&c.text)));
+        } else {
+            leaves(c, &path, found);
         }
     }
 }

@@ -53,7 +53,8 @@ fn canonical_prefix(uri: &str) -> Option<&'static str> {
         ("http://www.ivoa.net/xml/DocRegExt/", "doc"),
         ("http://www.ivoa.net/xml/ConeSearch/", "cs"),
         ("http://www.ivoa.net/xml/SIA/", "sia"),
-        ("http://www.ivoa.net/xml/SSA/", "ssa"),
+        // Both SSA namespaces (v1.0, v1.1) are `ssap` (RegTAP 1.2, table 1).
+        ("http://www.ivoa.net/xml/SSA/", "ssap"),
         ("http://www.ivoa.net/xml/SLAP/", "slap"),
         ("http://www.ivoa.net/xml/RegistryInterface/", "ri"),
     ];
