@@ -636,6 +636,7 @@ impl Portal {
         );
         if let Some(c) = &a.coverage {
             push("Time covered", c.temporal.iter().map(text).collect());
+            push("Spectrum covered", c.spectral.iter().map(text).collect());
             push(
                 "Sky covered",
                 c.sky

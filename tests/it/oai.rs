@@ -423,9 +423,11 @@ fn harvests_are_stable_and_see_deletions() {
         !rec.contains("jl-jwst-ers-team"),
         "a private datalab's id leaked: {rec}"
     );
+    // The interval's end date is a whole day: through 2021-01-01, to MJD 59216.
     assert!(
         rec.contains("<waveband>Optical</waveband>")
-            && rec.contains("<temporal>58849 59215</temporal>")
+            && rec.contains("<temporal>58849 59216</temporal>"),
+        "{rec}"
     );
 
     // A full harvest page by page, with the catalogue changing half-way.
