@@ -17,7 +17,9 @@ use super::AppState;
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
 use crate::model::Problem;
+use crate::model::coverage::{EnergyInterval, TimeInterval};
 use crate::search::collect::SortBy;
+use crate::search::coverage::{CoverageFilter, Relation, parse_sky};
 use crate::search::schema::Facet;
 use crate::search::suggest::Suggestion;
 use crate::search::{SearchRequest, SearchResponse};
@@ -104,14 +106,75 @@ fn limit(pairs: &[(String, String)], max: usize) -> ApiResult<Option<usize>> {
         .transpose()
 }
 
+/// A parameter that does not read, with the position of the fault in its value.
+fn bad_value(name: &str, position: Option<usize>, message: impl Into<String>) -> ApiError {
+    let message = message.into();
+    ApiError {
+        status: StatusCode::BAD_REQUEST,
+        detail: format!("{name}: {message}"),
+        errors: vec![Problem::parameter(name, position, message, Vec::new())],
+        headers: Vec::new(),
+    }
+}
+
+/// The coverage parameters: `sky` (a cone, a polygon or an ASCII MOC) with `skyRelation`
+/// (`overlaps`, the default, `covers` or `enclosed`), `time` (ISO dates or MJD) and `spectral`
+/// (values with their units, or a waveband).
+pub fn coverage(pairs: &[(String, String)]) -> ApiResult<CoverageFilter> {
+    let relation = single(pairs, "skyRelation")?
+        .map(|r| {
+            Relation::parse(r).ok_or_else(|| {
+                bad_parameter("skyRelation", "skyRelation is overlaps, covers or enclosed")
+            })
+        })
+        .transpose()?;
+    let sky = match single(pairs, "sky")?.filter(|s| !s.trim().is_empty()) {
+        Some(text) => Some((
+            parse_sky(text).map_err(|e| bad_value("sky", e.position.map(|p| p + 1), e.message))?,
+            relation.unwrap_or_default(),
+        )),
+        None if relation.is_some() => {
+            return Err(bad_parameter(
+                "skyRelation",
+                "skyRelation needs a sky region",
+            ));
+        }
+        None => None,
+    };
+    let time = single(pairs, "time")?
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| TimeInterval::parse(t).map_err(|e| bad_value("time", None, e.to_string())))
+        .transpose()?;
+    let spectral = single(pairs, "spectral")?
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| EnergyInterval::parse(s).map_err(|e| bad_value("spectral", None, e.to_string())))
+        .transpose()?;
+    Ok(CoverageFilter {
+        sky,
+        time,
+        spectral,
+    })
+}
+
+const PARAMETERS: &[&str] = &[
+    "q",
+    "sort",
+    "limit",
+    "cursor",
+    "sky",
+    "skyRelation",
+    "time",
+    "spectral",
+];
+
 /// Parses the search parameters.
 pub fn request(raw: Option<&str>) -> ApiResult<SearchRequest> {
     let pairs = pairs(raw);
     for (k, _) in &pairs {
-        if !matches!(k.as_str(), "q" | "sort" | "limit" | "cursor") && Facet::from_name(k).is_none()
-        {
-            let known: Vec<&str> = ["q", "sort", "limit", "cursor"]
-                .into_iter()
+        if !PARAMETERS.contains(&k.as_str()) && Facet::from_name(k).is_none() {
+            let known: Vec<&str> = PARAMETERS
+                .iter()
+                .copied()
                 .chain(Facet::ALL.iter().map(|f| f.name()))
                 .collect();
             return Err(bad_parameter(
@@ -155,6 +218,7 @@ pub fn request(raw: Option<&str>) -> ApiResult<SearchRequest> {
         cursor: single(&pairs, "cursor")?.map(str::to_owned),
         offset: 0,
         strategy: Default::default(),
+        coverage: coverage(&pairs)?,
     })
 }
 
@@ -179,6 +243,10 @@ pub(super) fn server_timing(mut response: Response, name: &str, took: Duration) 
         ("sort" = Option<String>, Query, description = "relevance (default with q), name (default without), dateModified, popularity"),
         ("limit" = Option<usize>, Query, description = "1 to 100, default 20"),
         ("cursor" = Option<String>, Query, description = "nextCursor of the previous page"),
+        ("sky" = Option<String>, Query, description = "A region of the sky (ICRS degrees): a cone ra,dec,radius, a polygon ra1,dec1,ra2,dec2,ra3,dec3,… or an IVOA ASCII MOC"),
+        ("skyRelation" = Option<String>, Query, description = "How an asset's sky coverage relates to sky: overlaps (default), covers (the whole region), enclosed (within the region)"),
+        ("time" = Option<String>, Query, description = "A time the asset's coverage overlaps: ISO dates or years (2019, 2019-05/2021, 2020-01-01/..) or MJD (58000 59000)"),
+        ("spectral" = Option<String>, Query, description = "A band the asset's spectral coverage overlaps: a value or an interval with units (500 nm, 400 nm/700 nm, 1 keV/10 keV, 88 MHz/102 MHz) or an IVOA messenger (Optical, X-ray)"),
     ),
     responses(
         (status = 200, description = "a page of hits with the total and every facet's counts", body = SearchResponse),

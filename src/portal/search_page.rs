@@ -139,6 +139,9 @@ pub struct SearchTemplate {
     pub facets: Vec<FacetView>,
     pub showing: String,
     pub sort_hidden: Vec<(String, String)>,
+    /// What the "where and when" form sends besides its own fields.
+    pub place_hidden: Vec<(String, String)>,
+    pub place: super::state::Place,
     pub sorts: Vec<SortOption>,
     pub exports: Exports,
     pub hits: Vec<HitView>,
@@ -448,6 +451,29 @@ impl Portal {
                 });
             }
         }
+        if state.place.has_cone() {
+            let p = &state.place;
+            chips.push(Chip {
+                facet: "sky".to_owned(),
+                value: format!("within {}° of {}, {}", p.radius, p.ra, p.dec),
+                remove: state.without_place(true).href(path),
+            });
+        }
+        if state.place.has_time() {
+            let p = &state.place;
+            let end = |v: &str| {
+                if v.is_empty() {
+                    "…".to_owned()
+                } else {
+                    v.to_owned()
+                }
+            };
+            chips.push(Chip {
+                facet: "time".to_owned(),
+                value: format!("{} to {}", end(&p.from), end(&p.to)),
+                remove: state.without_place(false).href(path),
+            });
+        }
         for f in required_fields(&state.q) {
             chips.push(Chip {
                 facet: f.field,
@@ -472,6 +498,17 @@ impl Portal {
             .collect();
         if state.per_page != super::state::PER_PAGE {
             hidden.push(("limit".into(), state.per_page.to_string()));
+        }
+        // The "where and when" form sends the search box's state with its own fields.
+        let mut place_hidden = hidden.clone();
+        if !state.q.trim().is_empty() {
+            place_hidden.insert(0, ("q".into(), state.q.trim().to_owned()));
+        }
+        if let Some(s) = state.sort.filter(|s| *s != SortBy::Relevance) {
+            place_hidden.push(("sort".into(), s.name().into()));
+        }
+        for (k, v) in state.place_pairs() {
+            hidden.push((k.to_owned(), v.to_owned()));
         }
         let mut sort_hidden = hidden.clone();
         if let Some(s) = state.sort.filter(|s| *s != SortBy::Relevance) {
@@ -513,6 +550,8 @@ impl Portal {
             facets,
             showing,
             sort_hidden,
+            place_hidden,
+            place: state.place.clone(),
             sorts,
             exports,
             hits,

@@ -7,6 +7,9 @@
 //! parameters in one order, values sorted and deduplicated, defaults left out — so that one
 //! state has one URL, the canonical one.
 
+use crate::model::coverage::TimeInterval;
+use crate::model::coverage::sky::{SHAPE_ORDER, Sky};
+use crate::search::coverage::{CoverageFilter, Relation};
 use std::collections::BTreeSet;
 
 use crate::search::collect::SortBy;
@@ -95,6 +98,74 @@ pub struct PageState {
     /// 1-based.
     pub page: usize,
     pub per_page: usize,
+    /// Where and when, as typed (kept only when it reads).
+    pub place: Place,
+}
+
+/// A cone on the sky (degrees) and a time range (ISO dates or years), as typed in the search
+/// page's "where and when" form.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Place {
+    pub ra: String,
+    pub dec: String,
+    pub radius: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl Place {
+    pub fn has_cone(&self) -> bool {
+        !self.ra.is_empty()
+    }
+
+    pub fn has_time(&self) -> bool {
+        !self.from.is_empty() || !self.to.is_empty()
+    }
+
+    /// The cone, when all three numbers make one.
+    fn cone(&self) -> Result<Option<Sky>, String> {
+        if self.ra.is_empty() && self.dec.is_empty() && self.radius.is_empty() {
+            return Ok(None);
+        }
+        let number = |name: &str, v: &str| {
+            v.parse::<f64>()
+                .map_err(|_| format!("the cone's {name} {:?} is not a number", truncate(v, 40)))
+        };
+        let (ra, dec, r) = (
+            number("right ascension", &self.ra)?,
+            number("declination", &self.dec)?,
+            number("radius", &self.radius)?,
+        );
+        Sky::cone(ra, dec, r, SHAPE_ORDER)
+            .map(Some)
+            .map_err(|e| format!("the cone: {}", e.message))
+    }
+
+    /// The time range, when it reads (an open end where one is left empty).
+    fn time(&self) -> Result<Option<TimeInterval>, String> {
+        if !self.has_time() {
+            return Ok(None);
+        }
+        let end = |v: &str| {
+            if v.is_empty() {
+                "..".to_owned()
+            } else {
+                v.to_owned()
+            }
+        };
+        TimeInterval::parse(&format!("{}/{}", end(&self.from), end(&self.to)))
+            .map(Some)
+            .map_err(|e| format!("the time range: {e}"))
+    }
+
+    /// The search's coverage filter (what reads of it).
+    pub fn filter(&self) -> CoverageFilter {
+        CoverageFilter {
+            sky: self.cone().ok().flatten().map(|s| (s, Relation::Overlaps)),
+            time: self.time().ok().flatten(),
+            spectral: None,
+        }
+    }
 }
 
 /// A parameter the page could not use, said to the reader.
@@ -149,6 +220,11 @@ impl PageState {
                         "{value:?} is not a number of hits per page; showing {PER_PAGE}"
                     ))),
                 },
+                "ra" => state.place.ra = truncate(value, 40),
+                "dec" => state.place.dec = truncate(value, 40),
+                "radius" => state.place.radius = truncate(value, 40),
+                "from" => state.place.from = truncate(value, 40),
+                "to" => state.place.to = truncate(value, 40),
                 name => match Facet::from_name(name) {
                     Some(Facet::Type) if preset.is_some() => notices.push(Notice(
                         "this catalogue shows one type of asset; the type filter is ignored".into(),
@@ -163,6 +239,14 @@ impl PageState {
                     ))),
                 },
             }
+        }
+        if let Err(e) = state.place.cone() {
+            notices.push(Notice(format!("{e}; the sky is not filtered")));
+            (state.place.ra, state.place.dec, state.place.radius) = Default::default();
+        }
+        if let Err(e) = state.place.time() {
+            notices.push(Notice(format!("{e}; time is not filtered")));
+            (state.place.from, state.place.to) = Default::default();
         }
         state.filters = Facet::ALL
             .into_iter()
@@ -206,6 +290,7 @@ impl PageState {
             sort: Some(self.effective_sort()),
             limit: Some(self.per_page),
             offset: (self.page - 1) * self.per_page,
+            coverage: self.place.filter(),
             ..SearchRequest::default()
         }
     }
@@ -224,7 +309,10 @@ impl PageState {
 
     /// Whether anything narrows the search.
     pub fn is_narrowed(&self) -> bool {
-        !self.q.trim().is_empty() || !self.filters.is_empty()
+        !self.q.trim().is_empty()
+            || !self.filters.is_empty()
+            || self.place.has_cone()
+            || self.place.has_time()
     }
 
     /// The normalised query string (without `?`), empty for the default state.
@@ -237,6 +325,9 @@ impl PageState {
             for v in values {
                 out.append_pair(facet.name(), v);
             }
+        }
+        for (name, value) in self.place_pairs() {
+            out.append_pair(name, value);
         }
         if let Some(s) = self.sort.filter(|s| Some(*s) != self.default_sort()) {
             out.append_pair("sort", s.name());
@@ -332,7 +423,34 @@ impl PageState {
             sort: self.sort.filter(|s| *s != SortBy::Relevance),
             page: 1,
             per_page: self.per_page,
+            place: Place::default(),
         }
+    }
+
+    /// The parameters of the place, as the page writes them.
+    pub fn place_pairs(&self) -> Vec<(&'static str, &str)> {
+        let p = &self.place;
+        [
+            ("ra", p.ra.as_str()),
+            ("dec", p.dec.as_str()),
+            ("radius", p.radius.as_str()),
+            ("from", p.from.as_str()),
+            ("to", p.to.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+    }
+
+    /// The state without its cone (`sky`) or its time range; back to page 1.
+    pub fn without_place(&self, sky: bool) -> PageState {
+        let mut next = self.first_page();
+        if sky {
+            (next.place.ra, next.place.dec, next.place.radius) = Default::default();
+        } else {
+            (next.place.from, next.place.to) = Default::default();
+        }
+        next
     }
 
     fn first_page(&self) -> PageState {
@@ -419,5 +537,38 @@ mod tests {
         let r = s.request(Some(Catalogue::Pipelines));
         assert_eq!(r.filters, vec![(Facet::Type, vec!["Pipeline".to_owned()])]);
         assert_eq!(r.sort, Some(SortBy::DateModified));
+    }
+
+    #[test]
+    fn a_cone_and_a_time_range_filter_the_search_and_stay_in_the_url() {
+        let (s, notices) = PageState::parse(
+            Some("q=gaia&ra=266.4&dec=-29&radius=1.5&from=2015&to="),
+            None,
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(
+            s.query_string(),
+            "q=gaia&ra=266.4&dec=-29&radius=1.5&from=2015"
+        );
+        let f = s.request(None).coverage;
+        let (sky, relation) = f.sky.unwrap();
+        assert_eq!(relation, Relation::Overlaps);
+        assert!(sky.contains_point(266.4, -29.0) && !sky.contains_point(266.4, -25.0));
+        let t = f.time.unwrap();
+        assert!(t.start > 57_000.0 && t.end.is_infinite());
+        assert_eq!(s.without_place(true).query_string(), "q=gaia&from=2015");
+        assert_eq!(
+            s.without_place(false).query_string(),
+            "q=gaia&ra=266.4&dec=-29&radius=1.5"
+        );
+        assert_eq!(s.cleared().query_string(), "");
+        // What does not read is said and dropped.
+        let (s, notices) =
+            PageState::parse(Some("ra=266.4&dec=95&radius=1&from=2021&to=2019"), None);
+        assert_eq!(notices.len(), 2, "{notices:?}");
+        assert!(notices[0].0.contains("declination"), "{notices:?}");
+        assert!(notices[1].0.contains("time"), "{notices:?}");
+        assert_eq!(s.query_string(), "");
+        assert!(s.request(None).coverage.is_empty());
     }
 }

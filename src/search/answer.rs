@@ -28,6 +28,7 @@ impl SearchIndex {
             }
             h.write(&[1]);
         }
+        h.write(req.coverage.fingerprint().as_bytes());
         h.write(sort.name().as_bytes());
         h.write(format!("{:?}", access::reader_keys(caller)).as_bytes());
         format!("{:016x}", h.0)
@@ -106,7 +107,22 @@ impl SearchIndex {
             selected,
         } = self.resolve_filters(req)?;
         let text = self.plan_text(&searcher, parsed.as_ref())?;
-        let candidates = candidates(text.as_deref(), filter_queries);
+        let mut candidates = candidates(text.as_deref(), filter_queries);
+        if !req.coverage.is_empty() {
+            // The coverage applies to every count, like the text: one more conjunct.
+            let place: Box<dyn Query> = Box::new(super::coverage::CoverageQuery::new(
+                req.coverage.clone(),
+                self.fields.coverage,
+            ));
+            candidates = if candidates.downcast_ref::<AllQuery>().is_some() {
+                place
+            } else {
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, candidates),
+                    (Occur::Must, place),
+                ]))
+            };
+        }
         let scan = Scan {
             bits: self.table.bits.len(),
             filters,

@@ -11,8 +11,10 @@
 mod answer;
 mod bits;
 pub mod collect;
+pub mod coverage;
 pub mod cursor;
 pub mod dense;
+mod filtered;
 pub mod leaves;
 pub mod plan;
 pub mod query;
@@ -44,7 +46,7 @@ use rayon::prelude::*;
 use schema::{Facet, FacetTable, Fields, StoredHit};
 
 /// Bumped whenever the schema or the document layout changes: an older index is rebuilt.
-const LAYOUT: u32 = 5;
+const LAYOUT: u32 = 6;
 /// Bytes of documents compressed together in the document store. A page's hits are read one
 /// by one from blocks that rarely hold two of them, so each costs the decompression of its
 /// whole block: at 100k assets (5 segments of 20k), 2 KiB blocks instead of tantivy's 16 KiB
@@ -112,6 +114,8 @@ pub struct SearchRequest {
     pub offset: usize,
     /// How segments are counted; `Auto` but in tests that compare the strategies.
     pub strategy: Strategy,
+    /// Where and when: sky, time and spectral conditions, applying to hits and counts alike.
+    pub coverage: coverage::CoverageFilter,
 }
 
 /// One value of a facet with its count.

@@ -289,6 +289,8 @@ pub struct Fields {
     pub popularity: Field,
     pub suggest_terms: Field,
     pub suggest_names: Field,
+    /// Sky, time and spectral coverage (`coverage`).
+    pub coverage: super::coverage::CoverageFields,
 }
 
 impl Fields {
@@ -342,6 +344,7 @@ pub fn schema(words: usize) -> (Schema, Fields) {
     let popularity = b.add_u64_field("popularity", FAST);
     let suggest_terms = b.add_text_field("suggest_terms", STRING);
     let suggest_names = b.add_text_field("suggest_names", STRING);
+    let coverage = super::coverage::add_fields(&mut b);
     let fields = Fields {
         id,
         tiebreak,
@@ -360,6 +363,7 @@ pub fn schema(words: usize) -> (Schema, Fields) {
         popularity,
         suggest_terms,
         suggest_names,
+        coverage,
     };
     (b.build(), fields)
 }
@@ -495,6 +499,7 @@ pub fn document(
         doc.add_text(fields.readers, r);
     }
     doc.add_u64(fields.anonymous, u64::from(anonymous));
+    super::coverage::index(&mut doc, &fields.coverage, asset);
     // Suggestion terms are filed per reader key so that a prefix scan only meets what the
     // caller may see.
     let suggest_keys: Vec<String> = readers

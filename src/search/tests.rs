@@ -949,3 +949,141 @@ async fn tied_scores_follow_the_tie_break_on_every_page() {
     }
     c.close().await.expect("close");
 }
+
+/// Sky, time and spectral filters give exactly the assets whose coverage meets them, with
+/// exact totals and facet counts, alone and with text: compared with the coverage model's own
+/// set operations on every asset.
+#[tokio::test]
+async fn coverage_filters_find_exactly_what_the_coverage_meets() {
+    use super::coverage::{CoverageFilter, Relation, parse_sky};
+    use crate::model::asset::{Coverage, SkyRegion};
+    use crate::model::coverage::{self, EnergyInterval, TimeInterval};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut assets = generate(400, 23);
+    let mut r = Rng(77);
+    let unit = |r: &mut Rng| (r.next() % 1_000_000) as f64 / 1_000_000.0;
+    for (i, a) in assets.iter_mut().enumerate() {
+        a.status = Some(Status::Published);
+        a.visibility = None;
+        if i % 7 == 0 {
+            continue;
+        }
+        let (ra, dec) = (unit(&mut r) * 360.0, unit(&mut r) * 160.0 - 80.0);
+        let radius = 0.2 + unit(&mut r) * 25.0;
+        let start = 1990 + r.next() % 30;
+        let bands = [
+            "400 nm/700 nm",
+            "1 keV/10 keV",
+            "88 MHz/102 MHz",
+            "Infrared",
+            "10 um/20 um",
+        ];
+        a.coverage = Some(Coverage {
+            temporal: (i % 5 != 0).then(|| format!("{start}-01-01/{}-06-30", start + r.next() % 8)),
+            sky: (i % 3 != 0).then(|| SkyRegion {
+                frame: "ICRS".into(),
+                circle: Some(vec![ra, dec, radius]),
+                polygon: None,
+                moc: None,
+            }),
+            spatial: None,
+            spectral: if i % 4 == 0 {
+                vec![]
+            } else {
+                vec![r.pick(&bands).to_owned()]
+            },
+        });
+    }
+    let c = catalog(dir.path(), assets.clone()).await;
+    let skies: BTreeMap<String, crate::model::coverage::Sky> = assets
+        .iter()
+        .filter_map(|a| {
+            let s = a.coverage.as_ref()?.sky.as_ref()?;
+            Some((a.id.clone(), coverage::sky(s).ok()?))
+        })
+        .collect();
+    let sky_of = |a: &Asset| skies.get(&a.id);
+    let mut checked = 0;
+    for k in 0..60u64 {
+        let (ra, dec) = (unit(&mut r) * 360.0, unit(&mut r) * 160.0 - 80.0);
+        let text = match k % 3 {
+            0 => format!("{ra},{dec},{}", 1.0 + unit(&mut r) * 30.0),
+            1 => format!(
+                "{ra},{dec},{},{dec},{},{}",
+                (ra + 10.0) % 360.0,
+                (ra + 5.0) % 360.0,
+                (dec + 8.0).min(89.0)
+            ),
+            _ => crate::model::coverage::Sky::cone(ra, dec, 20.0, 4)
+                .unwrap()
+                .to_ascii(),
+        };
+        let region = parse_sky(&text).unwrap();
+        let relation = [Relation::Overlaps, Relation::Covers, Relation::Enclosed][(k % 3) as usize];
+        let time = (k % 2 == 0).then(|| {
+            let y = 1990 + r.next() % 35;
+            TimeInterval::parse(&format!("{y}/{}", y + 2)).unwrap()
+        });
+        let spectral = (k % 4 == 1).then(|| EnergyInterval::parse("500 nm").unwrap());
+        let q = if k % 5 == 0 { r.pick(WORDS) } else { "" };
+        let req = SearchRequest {
+            q: q.to_owned(),
+            limit: Some(100),
+            coverage: CoverageFilter {
+                sky: Some((region.clone(), relation)),
+                time,
+                spectral,
+            },
+            ..SearchRequest::default()
+        };
+        let resp = search(&c, &Caller::Anonymous, &req);
+        let want: BTreeSet<String> = assets
+            .iter()
+            .filter(|a| {
+                let Some(sky) = sky_of(a) else { return false };
+                let ok = match relation {
+                    Relation::Overlaps => sky.overlaps(&region),
+                    Relation::Covers => sky.covers(&region),
+                    Relation::Enclosed => region.covers(sky),
+                };
+                let cov = a.coverage.as_ref().unwrap();
+                ok && time.is_none_or(|t| coverage::time(cov).is_some_and(|x| x.overlaps(&t)))
+                    && spectral
+                        .is_none_or(|s| coverage::spectral(cov).iter().any(|b| b.overlaps(&s)))
+            })
+            .filter(|a| {
+                q.is_empty() || {
+                    let text = format!("{} {}", a.name, a.abstract_.clone().unwrap_or_default());
+                    text.to_lowercase().contains(q)
+                }
+            })
+            .map(|a| a.id.clone())
+            .collect();
+        let got: BTreeSet<String> = resp.hits.iter().map(|h| h.id.clone()).collect();
+        if q.is_empty() {
+            assert_eq!(got, want, "{text} {relation:?} {time:?} {spectral:?}");
+            assert_eq!(resp.total as usize, want.len());
+            let types = counts(&resp);
+            for t in TYPES {
+                let n = assets
+                    .iter()
+                    .filter(|a| want.contains(&a.id) && a.kind == *t)
+                    .count() as u64;
+                assert_eq!(
+                    types
+                        .get(&("type".to_owned(), (*t).to_owned()))
+                        .copied()
+                        .unwrap_or(0),
+                    n,
+                    "{t}: {text}"
+                );
+            }
+        } else {
+            // Text matching is the search's own (stems, labels): the filter only narrows it.
+            assert!(got.is_subset(&want), "{q} {text}");
+            assert_eq!(resp.total as usize, got.len());
+        }
+        checked += want.len();
+    }
+    assert!(checked > 100, "the filters found something: {checked}");
+}

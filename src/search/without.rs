@@ -7,7 +7,9 @@
 //! written for. Scores are those of the included query.
 
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
+
+use super::filtered::Filtered;
 
 /// Documents of `include` that `exclude` does not match.
 #[derive(Debug)]
@@ -64,13 +66,20 @@ struct WithoutWeight {
 impl Weight for WithoutWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         let include = self.include.scorer(reader, boost)?;
-        let exclude = self.exclude.scorer(reader, 1.0)?;
-        let mut scorer = WithoutScorer { include, exclude };
-        let first = scorer.include.doc();
-        if first != TERMINATED && scorer.excluded(first) {
-            scorer.advance();
-        }
-        Ok(Box::new(scorer))
+        let mut exclude = self.exclude.scorer(reader, 1.0)?;
+        // `exclude` only ever moves forward, with `seek`.
+        let mut excluded = move |doc: DocId| {
+            let mut at = exclude.doc();
+            if at < doc {
+                at = exclude.seek(doc);
+            }
+            at == doc
+        };
+        Ok(Box::new(Filtered::new(
+            include,
+            move |d| !excluded(d),
+            true,
+        )))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -81,54 +90,5 @@ impl Weight for WithoutWeight {
             )));
         }
         Ok(Explanation::new("without", scorer.score()))
-    }
-}
-
-struct WithoutScorer {
-    include: Box<dyn Scorer>,
-    exclude: Box<dyn Scorer>,
-}
-
-impl WithoutScorer {
-    /// Whether `exclude` matches `doc`; calls come with increasing `doc`.
-    fn excluded(&mut self, doc: DocId) -> bool {
-        let mut at = self.exclude.doc();
-        if at < doc {
-            at = self.exclude.seek(doc);
-        }
-        at == doc
-    }
-}
-
-impl DocSet for WithoutScorer {
-    fn advance(&mut self) -> DocId {
-        loop {
-            let doc = self.include.advance();
-            if doc == TERMINATED || !self.excluded(doc) {
-                return doc;
-            }
-        }
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        let doc = self.include.seek(target);
-        if doc == TERMINATED || !self.excluded(doc) {
-            return doc;
-        }
-        self.advance()
-    }
-
-    fn doc(&self) -> DocId {
-        self.include.doc()
-    }
-
-    fn size_hint(&self) -> u32 {
-        self.include.size_hint()
-    }
-}
-
-impl Scorer for WithoutScorer {
-    fn score(&mut self) -> Score {
-        self.include.score()
     }
 }

@@ -119,6 +119,22 @@ fn bad_search_requests_are_problems_naming_the_parameter() {
         ("/api/v1/assets?sort=size", "sort", None),
         ("/api/v1/assets?cursor=forged.cursor", "cursor", None),
         ("/api/v1/assets?q=a&q=b", "q", None),
+        ("/api/v1/assets?sky=0/12", "sky", Some(3)),
+        ("/api/v1/assets?sky=10,abc,1", "sky", Some(4)),
+        ("/api/v1/assets?sky=10,20", "sky", None),
+        ("/api/v1/assets?sky=10,20,200", "sky", None),
+        ("/api/v1/assets?sky=10,95,1", "sky", None),
+        ("/api/v1/assets?sky=10,10,20,20,20,10,10,20", "sky", None),
+        ("/api/v1/assets?sky=5/", "sky", None),
+        (
+            "/api/v1/assets?sky=10,20,1&skyRelation=near",
+            "skyRelation",
+            None,
+        ),
+        ("/api/v1/assets?skyRelation=covers", "skyRelation", None),
+        ("/api/v1/assets?time=2020-13-01/2021", "time", None),
+        ("/api/v1/assets?time=2021/2020", "time", None),
+        ("/api/v1/assets?spectral=5%20parsecs", "spectral", None),
         ("/api/v1/suggest", "q", None),
         ("/api/v1/suggest?q=ga&limit=50", "limit", None),
     ];
@@ -226,4 +242,51 @@ fn a_burst_past_the_search_queue_is_turned_away_with_retry_after() {
     );
     assert!(statuses.iter().any(|(st, _)| *st == 200));
     assert_eq!(s.get("/api/v1/assets?q=gaia").status(), 200);
+}
+
+/// Where and when: the sky, time and spectral filters narrow the hits, the total and every
+/// facet's counts together, with the text and facets as usual.
+#[test]
+fn coverage_filters_narrow_hits_totals_and_counts() {
+    let (_dir, s) = demo();
+    let ids = |path: &str| -> (Vec<String>, u64, Value) {
+        let r = s.get(path);
+        assert_eq!(r.status(), 200, "{path}");
+        let body: Value = r.json().unwrap();
+        let ids = body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_owned())
+            .collect();
+        (ids, body["total"].as_u64().unwrap(), body)
+    };
+    // Gaia DR3 covers the whole sky from 2014-07-25 to 2017-05-28.
+    let (hits, total, body) = ids("/api/v1/assets?sky=266.4,-29.0,1&limit=100");
+    assert!(hits.contains(&"gaia-dr3".to_owned()), "{hits:?}");
+    assert_eq!(total as usize, hits.len());
+    let types: u64 = facet(&body, "type")
+        .iter()
+        .map(|v| v["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(types, total, "the type facet counts what the filter keeps");
+    let (all, everything, _) = ids("/api/v1/assets?limit=100");
+    assert!(total < everything && all.len() > hits.len());
+    let (hits, _, _) = ids("/api/v1/assets?sky=266.4,-29.0,1&skyRelation=covers&limit=100");
+    assert!(hits.contains(&"gaia-dr3".to_owned()));
+    let (hits, _, _) = ids("/api/v1/assets?sky=266.4,-29.0,1&skyRelation=enclosed&limit=100");
+    assert!(
+        !hits.contains(&"gaia-dr3".to_owned()),
+        "the whole sky is not within a cone"
+    );
+    let (hits, _, _) = ids("/api/v1/assets?sky=0/0-11&skyRelation=enclosed&limit=100");
+    assert!(hits.contains(&"gaia-dr3".to_owned()));
+    let (hits, _, _) = ids("/api/v1/assets?time=2015&limit=100");
+    assert!(hits.contains(&"gaia-dr3".to_owned()), "{hits:?}");
+    let (hits, _, _) = ids("/api/v1/assets?time=1980/1985&limit=100");
+    assert!(!hits.contains(&"gaia-dr3".to_owned()));
+    let (hits, _, _) = ids("/api/v1/assets?time=57000%2057100&q=gaia&limit=100");
+    assert!(hits.contains(&"gaia-dr3".to_owned()), "MJD, with text");
+    let (hits, total, _) = ids("/api/v1/assets?sky=266.4,-29.0,1&time=1980/1985");
+    assert!(hits.is_empty() && total == 0);
 }
