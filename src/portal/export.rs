@@ -45,10 +45,12 @@ const COLUMNS: [&str; 7] = [
 
 fn csv_header() -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = COLUMNS
-        .iter()
-        .copied()
-        .chain(Facet::ALL.iter().map(|f| f.name()));
+    let header = COLUMNS.iter().copied().chain(
+        Facet::ALL
+            .iter()
+            .filter(|f| !f.is_derived())
+            .map(|f| f.name()),
+    );
     // Writing to memory cannot fail.
     let _ = w.write_record(header);
     w.into_inner().unwrap_or_default()
@@ -76,7 +78,7 @@ fn csv_rows(hits: &[Hit]) -> Vec<u8> {
             h.popularity.map(|p| p.to_string()).unwrap_or_default(),
             h.links.landing_page.clone(),
         ];
-        for f in Facet::ALL {
+        for f in Facet::ALL.into_iter().filter(|f| !f.is_derived()) {
             row.push(cell(
                 &h.facets
                     .get(f.name())

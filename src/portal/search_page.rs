@@ -36,6 +36,8 @@ pub fn facet_label(facet: Facet) -> &'static str {
         Facet::License => "Licence",
         Facet::Keyword => "Keywords",
         Facet::EsaOfficial => "ESA official",
+        Facet::SkyCell => "Sky region",
+        Facet::Decade => "Decade",
     }
 }
 
@@ -45,8 +47,26 @@ pub fn value_label(facet: Facet, value: &str) -> String {
         (Facet::EsaOfficial, "true") => "Yes".into(),
         (Facet::EsaOfficial, "false") => "No".into(),
         (Facet::Type, v) => type_label(v).into(),
+        (Facet::SkyCell, v) => sky_cell_label(v),
         _ => value.into(),
     }
+}
+
+/// A HEALPix cell (`order/cell`) by where its centre is (ICRS degrees), so a reader knows which
+/// part of the sky it is.
+fn sky_cell_label(value: &str) -> String {
+    let Some((order, cell)) = value
+        .split_once('/')
+        .and_then(|(o, c)| Some((o.parse::<u8>().ok()?, c.parse::<u64>().ok()?)))
+    else {
+        return value.to_owned();
+    };
+    let (lon, lat) = cdshealpix::nested::center(order, cell);
+    format!(
+        "around RA {:.0}°, Dec {:+.0}° (HEALPix {value})",
+        lon.to_degrees(),
+        lat.to_degrees()
+    )
 }
 
 /// An asset type as people write it.
@@ -632,6 +652,9 @@ fn canonical_value(
             .resolve(scheme, value)
             .map(|c| c.pref_label.clone())
             .map_err(|u| u.closest),
+        None if matches!(facet, Facet::SkyCell | Facet::Decade) => {
+            crate::search::plan::facet_terms(vocab, facet, value, false).map(|_| value.to_owned())
+        }
         None if facet == Facet::EsaOfficial => {
             match crate::search::plan::facet_terms(vocab, facet, value, false) {
                 Ok(_) if ["true", "yes", "1"].contains(&value.to_lowercase().as_str()) => {

@@ -627,6 +627,14 @@ pub fn facet_terms(
             "false" | "no" | "0" => Ok(vec![schema::flag_term(facet, "false")]),
             _ => Err(vec!["true".into(), "false".into()]),
         },
+        None if facet.is_flag() => {
+            let values = facet.flag_values();
+            if values.iter().any(|v| v == text) {
+                Ok(vec![schema::flag_term(facet, text)])
+            } else {
+                Err(values.into_iter().take(3).collect())
+            }
+        }
         None => Ok(vec![schema::keyword_key(text)]),
     }
 }

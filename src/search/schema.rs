@@ -47,10 +47,17 @@ pub enum Facet {
     License,
     Keyword,
     EsaOfficial,
+    /// The HEALPix cells of order 0 and 1 the sky coverage touches (`0/5`, `1/21`).
+    SkyCell,
+    /// The decades the time coverage overlaps (`2010s`).
+    Decade,
 }
 
+/// The decades the `decade` facet has (an open interval counts up to the last).
+const DECADES: std::ops::RangeInclusive<i32> = 195..=203;
+
 impl Facet {
-    pub const ALL: [Facet; 10] = [
+    pub const ALL: [Facet; 12] = [
         Facet::Type,
         Facet::Domain,
         Facet::Property,
@@ -61,6 +68,8 @@ impl Facet {
         Facet::License,
         Facet::Keyword,
         Facet::EsaOfficial,
+        Facet::SkyCell,
+        Facet::Decade,
     ];
 
     /// The parameter name (and the key in responses).
@@ -76,6 +85,8 @@ impl Facet {
             Facet::License => "license",
             Facet::Keyword => "keyword",
             Facet::EsaOfficial => "esaOfficial",
+            Facet::SkyCell => "skyCell",
+            Facet::Decade => "decade",
         }
     }
 
@@ -94,7 +105,7 @@ impl Facet {
             Facet::FileType => Some(Scheme::FileTypes),
             Facet::Audience => Some(Scheme::Audiences),
             Facet::License => Some(Scheme::Licenses),
-            Facet::Keyword | Facet::EsaOfficial => None,
+            Facet::Keyword | Facet::EsaOfficial | Facet::SkyCell | Facet::Decade => None,
         }
     }
 
@@ -114,6 +125,59 @@ impl Facet {
                 .esa_official
                 .map(|b| vec![b.to_string()])
                 .unwrap_or_default(),
+            Facet::SkyCell => asset
+                .coverage
+                .as_ref()
+                .and_then(|c| c.sky.as_ref())
+                .and_then(|s| crate::model::coverage::sky(s).ok())
+                .map(|sky| {
+                    let mut v: Vec<String> = Vec::new();
+                    for order in [0u8, 1] {
+                        v.extend(sky.cells_at(order).iter().map(|c| format!("{order}/{c}")));
+                    }
+                    v
+                })
+                .unwrap_or_default(),
+            Facet::Decade => asset
+                .coverage
+                .as_ref()
+                .and_then(crate::model::coverage::time)
+                .map(|t| {
+                    DECADES
+                        .filter(|d| {
+                            let start = crate::model::coverage::time::mjd(&format!("{d}0-01-01"));
+                            let end =
+                                crate::model::coverage::time::mjd(&format!("{}0-01-01", d + 1));
+                            matches!((start, end), (Some(s), Some(e)) if t.start < e && s <= t.end)
+                        })
+                        .map(|d| format!("{d}0s"))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether the facet is computed from the coverage rather than a field's values: counted
+    /// and filtered like the others, but not listed with each hit.
+    pub fn is_derived(self) -> bool {
+        matches!(self, Facet::SkyCell | Facet::Decade)
+    }
+
+    /// Whether the facet's values are filed as flag terms (no concept, no keyword).
+    pub fn is_flag(self) -> bool {
+        matches!(self, Facet::EsaOfficial | Facet::SkyCell | Facet::Decade)
+    }
+
+    /// Every value of a flag facet, in display order.
+    pub fn flag_values(self) -> Vec<String> {
+        match self {
+            Facet::EsaOfficial => vec!["true".into(), "false".into()],
+            Facet::SkyCell => (0..12)
+                .map(|c| format!("0/{c}"))
+                .chain((0..48).map(|c| format!("1/{c}")))
+                .collect(),
+            Facet::Decade => DECADES.map(|d| format!("{d}0s")).collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -130,6 +194,7 @@ impl Facet {
             Facet::License => "license",
             Facet::Keyword => "keywords",
             Facet::EsaOfficial => "ESAOfficial",
+            Facet::SkyCell | Facet::Decade => "coverage",
         }
     }
 }
@@ -179,12 +244,12 @@ impl FacetTable {
                         term: c.iri.clone(),
                     });
                 }
-            } else if facet == Facet::EsaOfficial {
-                for v in ["true", "false"] {
+            } else if facet.is_flag() {
+                for v in facet.flag_values() {
                     bits.push(FacetBit {
                         facet,
-                        value: v.to_owned(),
-                        term: flag_term(facet, v),
+                        term: flag_term(facet, &v),
+                        value: v,
                     });
                 }
             }
@@ -446,6 +511,7 @@ pub struct StoredHit {
 /// The document keys the index reads: all must be PUBLIC in the metadata table.
 pub const INDEXED_KEYS: &[&str] = &[
     "id",
+    "coverage",
     "type",
     "name",
     "alternateName",
@@ -578,7 +644,7 @@ pub fn document(
                     suggest_terms.push((alt.clone(), facet.name(), alt.clone()));
                 }
             }
-        } else if facet == Facet::EsaOfficial {
+        } else if facet.is_flag() {
             for v in &values {
                 let term = flag_term(facet, v);
                 if let Some(bit) = table.bit_of_term(&term) {
@@ -587,7 +653,7 @@ pub fn document(
                 doc.add_text(fields.concept, &term);
             }
         }
-        if !values.is_empty() {
+        if !values.is_empty() && !facet.is_derived() {
             facets.push((facet.name().to_owned(), values));
         }
     }

@@ -1078,6 +1078,21 @@ async fn coverage_filters_find_exactly_what_the_coverage_meets() {
                     "{t}: {text}"
                 );
             }
+            // The sky-cell and decade facets count what the filter keeps.
+            for facet in [Facet::SkyCell, Facet::Decade] {
+                let mut want_counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+                for a in assets.iter().filter(|a| want.contains(&a.id)) {
+                    for v in facet.values(a) {
+                        *want_counts.entry((facet.name().to_owned(), v)).or_default() += 1;
+                    }
+                }
+                let got_counts: BTreeMap<(String, String), u64> = types
+                    .iter()
+                    .filter(|((f, _), _)| f == facet.name())
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                assert_eq!(got_counts, want_counts, "{}: {text}", facet.name());
+            }
         } else {
             // Text matching is the search's own (stems, labels): the filter only narrows it.
             assert!(got.is_subset(&want), "{q} {text}");

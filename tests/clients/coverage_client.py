@@ -9,6 +9,12 @@ Usage:
       and keywords of each in TRUTH_JSON)
   coverage_client.py search TAP_BASE TRUTH_JSON MESSENGER_DESISE
       runs the searches; prints a JSON report on stdout; exits 1 on the first disagreement
+  coverage_client.py shapes FILE N SEED
+      writes N asset documents (JSON Lines) with seeded cones and polygons as sky coverage
+  coverage_client.py crosscheck TAP_BASE FILE
+      reads back the MOC the registry made of each shape (rr.stc_spatial, order 6) and checks
+      it against healpy: every cell whose centre is inside the shape is in it, and every cell
+      in it lies within one cell of the shape
 """
 
 import json
@@ -360,8 +366,81 @@ def search(base, truth_file, messenger):
     print(json.dumps(report))
 
 
+def shapes(path, n, seed):
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        for i in range(n):
+            ra, dec = rng.uniform(0, 360), rng.uniform(-75, 75)
+            if i % 2 == 0:
+                sky = {"frame": "ICRS", "circle": [ra, dec, math.exp(rng.uniform(math.log(0.3), math.log(40)))]}
+            else:
+                size = rng.uniform(1, 20)
+                sky = {"frame": "ICRS", "polygon": [ra, dec, (ra + size) % 360, dec,
+                                                    (ra + size / 2) % 360, min(dec + size, 89)]}
+            doc = {"id": f"shape-{i:04d}", "type": "Dataset", "name": f"Shape {i}",
+                   "coverage": {"sky": sky}}
+            f.write(json.dumps(doc) + "\n")
+
+
+def cells_of(moc):
+    """The order-6 cells of an ASCII MOC of order 6 or less."""
+    out, order = set(), None
+    for token in moc.replace(",", " ").split():
+        if "/" in token:
+            head, _, rest = token.partition("/")
+            order = int(head)
+            if not rest:
+                continue
+            token = rest
+        lo, _, hi = token.partition("-")
+        for c in range(int(lo), int(hi or lo) + 1):
+            out |= to_order6({c}, order)
+    return out
+
+
+def crosscheck(base, path):
+    import pyvo
+
+    svc = pyvo.dal.TAPService(base)
+    rows = svc.run_sync(
+        "SELECT ivoid, coverage FROM rr.stc_spatial WHERE ivoid LIKE '%/shape-%'",
+        maxrec=100000,
+    )
+    made = {str(r["ivoid"]).rsplit("/", 1)[-1]: str(r["coverage"]) for r in rows}
+    pixrad = math.degrees(healpy.max_pixrad(NSIDE))
+    checked = 0
+    with open(path) as f:
+        for line in f:
+            doc = json.loads(line)
+            sky = doc["coverage"]["sky"]
+            moc = cells_of(made[doc["id"]])
+            if "circle" in sky:
+                ra, dec, r = sky["circle"]
+                inner = cone_cells(ra, dec, r, inclusive=False)
+                outer = cone_cells(ra, dec, r + pixrad)
+            else:
+                p = sky["polygon"]
+                vertices = [(p[0], p[1]), (p[2], p[3]), (p[4], p[5])]
+                inner = polygon_cells(vertices, inclusive=False)
+                outer = set()
+                for c in polygon_cells(vertices):
+                    outer.add(c)
+                    outer |= {int(x) for x in healpy.get_all_neighbours(NSIDE, c, nest=True) if x >= 0}
+            if not (inner <= moc <= outer):
+                print(json.dumps({"failed": doc["id"], "sky": sky,
+                                  "missing": sorted(inner - moc)[:10],
+                                  "extra": sorted(moc - outer)[:10]}), file=sys.stderr)
+                sys.exit(1)
+            checked += 1
+    print(json.dumps({"shapes": checked}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "records":
         records(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif sys.argv[1] == "shapes":
+        shapes(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "crosscheck":
+        crosscheck(sys.argv[2], sys.argv[3])
     else:
         search(sys.argv[2], sys.argv[3], sys.argv[4])

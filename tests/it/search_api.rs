@@ -289,4 +289,22 @@ fn coverage_filters_narrow_hits_totals_and_counts() {
     assert!(hits.contains(&"gaia-dr3".to_owned()), "MJD, with text");
     let (hits, total, _) = ids("/api/v1/assets?sky=266.4,-29.0,1&time=1980/1985");
     assert!(hits.is_empty() && total == 0);
+    // The sky-cell and decade facets: counted, and filters like any facet.
+    let (hits, _, body) = ids("/api/v1/assets?skyCell=1/30&limit=100");
+    assert!(hits.contains(&"gaia-dr3".to_owned()), "{hits:?}");
+    assert!(
+        facet(&body, "skyCell")
+            .iter()
+            .any(|v| v["value"] == "0/7" && v["count"].as_u64().unwrap() > 0),
+        "{body}"
+    );
+    let (hits, _, body) = ids("/api/v1/assets?decade=2010s&limit=100");
+    assert!(hits.contains(&"gaia-dr3".to_owned()));
+    assert!(
+        facet(&body, "decade")
+            .iter()
+            .any(|v| v["value"] == "2010s" && v["selected"] == true)
+    );
+    assert_eq!(s.get("/api/v1/assets?skyCell=0/12").status(), 400);
+    assert_eq!(s.get("/api/v1/assets?decade=1066s").status(), 400);
 }

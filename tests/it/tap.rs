@@ -648,7 +648,8 @@ fn the_rr_tables_follow_the_write_path(backend: &[&str]) {
 /// (written as registries write them: cells unsorted, separators mixed, some MOCs deeper than
 /// order 6, interval bounds reversed), ingested as VOResource, then every form of pyvo's
 /// `Spatial`, `Spectral` and `Temporal`, alone and with keywords and a service type, each
-/// result compared by the client with what healpy and plain set arithmetic say.
+/// result compared by the client with what healpy and plain set arithmetic say; and the MOCs
+/// made of 1,000 seeded cones and polygons cross-checked against healpy's cells.
 fn pyvo_coverage_constraints_find_what_the_records_cover(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let records = dir.path().join("records");
@@ -685,7 +686,41 @@ fn pyvo_coverage_constraints_find_what_the_records_cover(backend: &[&str]) {
         "{report}"
     );
     eprintln!("ingest of 400 MOC-bearing records: {:?}", started.elapsed());
+    // 1,000 seeded cones and polygons as assets: the MOCs the registry makes of them are
+    // checked against healpy below.
+    let shapes = dir.path().join("shapes.jsonl");
+    let made = Command::new(python())
+        .arg(&script)
+        .args(["shapes", &shapes.display().to_string(), "1000", "5"])
+        .output()
+        .expect("run the shape generator");
+    assert!(made.status.success());
+    let out = orrery(
+        &data,
+        &["--base-url", &base, "ingest", &shapes.display().to_string()],
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("ingested 1000 assets") && report.contains("; 0 failed;"),
+        "{report}"
+    );
     let s = Server::start_on(&data, port, backend);
+    let out = Command::new(python())
+        .arg(&script)
+        .args(["crosscheck", &format!("{}/tap", s.base)])
+        .arg(&shapes)
+        .output()
+        .expect("run the cross-check");
+    assert!(
+        out.status.success(),
+        "a MOC disagrees with healpy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"shapes\": 1000"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let out = Command::new(python())
         .arg(&script)
         .args(["search", &format!("{}/tap", s.base)])
