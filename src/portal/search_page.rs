@@ -47,26 +47,8 @@ pub fn value_label(facet: Facet, value: &str) -> String {
         (Facet::EsaOfficial, "true") => "Yes".into(),
         (Facet::EsaOfficial, "false") => "No".into(),
         (Facet::Type, v) => type_label(v).into(),
-        (Facet::SkyCell, v) => sky_cell_label(v),
         _ => value.into(),
     }
-}
-
-/// A HEALPix cell (`order/cell`) by where its centre is (ICRS degrees), so a reader knows which
-/// part of the sky it is.
-fn sky_cell_label(value: &str) -> String {
-    let Some((order, cell)) = value
-        .split_once('/')
-        .and_then(|(o, c)| Some((o.parse::<u8>().ok()?, c.parse::<u64>().ok()?)))
-    else {
-        return value.to_owned();
-    };
-    let (lon, lat) = cdshealpix::nested::center(order, cell);
-    format!(
-        "around RA {:.0}°, Dec {:+.0}° (HEALPix {value})",
-        lon.to_degrees(),
-        lat.to_degrees()
-    )
 }
 
 /// An asset type as people write it.

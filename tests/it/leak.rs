@@ -602,6 +602,16 @@ fn nothing_private_reaches_anonymous_readers() {
         let name = facet["name"].as_str().unwrap();
         for v in facet["values"].as_array().unwrap() {
             let value = &v["value"];
+            if matches!(name, "skyCell" | "decade") {
+                // Derived from the coverage, not listed with each hit: the count is the total
+                // of the search that selects the value.
+                let one = s.get_json(
+                    &format!("/api/v1/assets?{name}={}", value.as_str().unwrap()),
+                    "",
+                );
+                assert_eq!(v["count"], one["total"], "facet {name}={value}");
+                continue;
+            }
             let n = hits
                 .iter()
                 .filter(|h| {

@@ -55,7 +55,7 @@ fn portal_search_with_facets_paging_and_timing() {
             format!("{}/assets/{}", s.base, hit["id"].as_str().unwrap())
         );
     }
-    assert_eq!(body["facets"].as_array().unwrap().len(), 10);
+    assert_eq!(body["facets"].as_array().unwrap().len(), 12);
 
     // Disjunctive counts: selecting a type leaves the type counts as they were.
     let all: Value = s.get("/api/v1/assets").json().unwrap();

@@ -171,7 +171,10 @@ impl Sky {
         text
     }
 
-    /// The cells within `radius` degrees of (`ra`, `dec`) (ICRS degrees), at `order`.
+    /// The cells within `radius` degrees of (`ra`, `dec`) (ICRS degrees), at `order`: every
+    /// cell the cone touches. Computed here by refining the HEALPix tree (a cell wholly inside
+    /// is kept whole, one that may cross the edge is split), since the `cdshealpix` cone
+    /// coverage leaves out cells well inside some cones.
     pub fn cone(ra: f64, dec: f64, radius: f64, order: u8) -> Result<Sky, SkyError> {
         check_point(ra, dec)?;
         if !(radius > 0.0 && radius <= 180.0) {
@@ -181,16 +184,36 @@ impl Sky {
             ));
         }
         let order = order.min(MAX_ORDER - 2);
-        guarded(|| {
-            RangeMOC::from_cone(
-                ra.to_radians(),
-                dec.to_radians(),
-                radius.to_radians(),
-                order,
-                2,
-                CellSelection::All,
-            )
-        })
+        let centre = unit(ra.to_radians(), dec.to_radians());
+        let r = radius.to_radians();
+        let mut ranges: Vec<Range<u64>> = Vec::new();
+        let mut todo: Vec<(u8, u64)> = (0..12).rev().map(|c| (0u8, c)).collect();
+        while let Some((o, cell)) = todo.pop() {
+            let (lon, lat) = cdshealpix::nested::center(o, cell);
+            let c = unit(lon, lat);
+            // The cell's reach from its centre: its farthest vertex, with a margin for edges
+            // that bulge past the vertices.
+            let reach = cdshealpix::nested::vertices(o, cell)
+                .iter()
+                .map(|(l, b)| angle(&c, &unit(*l, *b)))
+                .fold(0.0f64, f64::max)
+                * 1.1;
+            let d = angle(&centre, &c);
+            if d > r + reach {
+                continue;
+            }
+            if d + reach <= r || o == order {
+                ranges.push(span(o, cell, cell));
+            } else {
+                for k in (0..4).rev() {
+                    todo.push((o + 1, (cell << 2) | k));
+                }
+            }
+        }
+        if ranges.is_empty() {
+            return Err(err("the region covers no cell of the sky", None));
+        }
+        Ok(Sky::from_ranges(order, ranges))
     }
 
     /// The cells of a polygon of (ra, dec) vertices (ICRS degrees, at least three, not
@@ -330,6 +353,23 @@ impl Sky {
     }
 }
 
+/// The unit vector of a direction (radians).
+fn unit(lon: f64, lat: f64) -> [f64; 3] {
+    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+}
+
+/// The angle (radians) between two unit vectors.
+fn angle(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let cross = [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ];
+    let sin = (cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]).sqrt();
+    let cos = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    sin.atan2(cos)
+}
+
 fn check_point(ra: f64, dec: f64) -> Result<(), SkyError> {
     if !(ra.is_finite() && (0.0..=360.0).contains(&ra)) {
         return Err(err(
@@ -353,7 +393,13 @@ fn guarded(
 ) -> Result<Sky, SkyError> {
     match crate::panics::catch(f) {
         Ok(m) if m.is_empty() => Err(err("the region covers no cell of the sky", None)),
-        Ok(m) => Ok(Sky(m)),
+        // The crate builds a shape's ranges unchecked, in the order of its cell tree, which is
+        // not always sorted nor merged: normalised here, or containment and set operations
+        // (binary searches over the ranges) miss cells.
+        Ok(m) => Ok(Sky::from_ranges(
+            m.depth_max(),
+            m.moc_ranges().iter().cloned().collect(),
+        )),
         Err(why) => Err(err(format!("the region cannot be computed: {why}"), None)),
     }
 }

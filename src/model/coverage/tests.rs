@@ -114,3 +114,16 @@ fn a_small_cone_far_away_covers_nothing_of_a_large_one() {
     assert!(large.covers(&large));
     assert!(large.covers(&Sky::cone(244.4, 70.4, 5.0, 6).unwrap()));
 }
+
+/// A point 8.74 degrees from the centre of a cone of 8.79 degrees is in it (the crate's cone
+/// ranges come unsorted for such cones; a binary search over them missed this cell).
+#[test]
+fn a_cone_holds_every_point_within_its_radius() {
+    let s = Sky::cone(214.02761695409427, 21.95379002401775, 8.786339198711548, 10).unwrap();
+    assert!(s.contains_point(213.75, 30.6916));
+    let r = s.ranges();
+    assert!(
+        r.windows(2).all(|w| w[0].end < w[1].start),
+        "sorted and merged"
+    );
+}
