@@ -93,14 +93,15 @@ fn single<'a>(pairs: &'a [(String, String)], name: &str) -> ApiResult<Option<&'a
     Ok(first.map(String::as_str))
 }
 
-fn limit(pairs: &[(String, String)], max: usize) -> ApiResult<Option<usize>> {
-    single(pairs, "limit")?
+/// A count parameter (`limit`, `facetLimit`): an integer from 1 to `max`.
+fn limit(pairs: &[(String, String)], name: &str, max: usize) -> ApiResult<Option<usize>> {
+    single(pairs, name)?
         .map(|l| {
             l.parse::<usize>()
                 .ok()
                 .filter(|n| (1..=max).contains(n))
                 .ok_or_else(|| {
-                    bad_parameter("limit", format!("limit must be an integer from 1 to {max}"))
+                    bad_parameter(name, format!("{name} must be an integer from 1 to {max}"))
                 })
         })
         .transpose()
@@ -160,6 +161,7 @@ const PARAMETERS: &[&str] = &[
     "q",
     "sort",
     "limit",
+    "facetLimit",
     "cursor",
     "sky",
     "skyRelation",
@@ -214,7 +216,8 @@ pub fn request(raw: Option<&str>) -> ApiResult<SearchRequest> {
         q: single(&pairs, "q")?.unwrap_or_default().to_owned(),
         filters,
         sort,
-        limit: limit(&pairs, crate::search::MAX_LIMIT)?,
+        limit: limit(&pairs, "limit", crate::search::MAX_LIMIT)?,
+        facet_limit: limit(&pairs, "facetLimit", crate::search::MAX_FACET_LIMIT)?,
         cursor: single(&pairs, "cursor")?.map(str::to_owned),
         offset: 0,
         strategy: Default::default(),
@@ -242,6 +245,7 @@ pub(super) fn server_timing(mut response: Response, name: &str, took: Duration) 
         ("type" = Option<Vec<String>>, Query, description = "Facet filter (repeat for OR); likewise domain, property, mission, waveband, fileType, audience, license, keyword, esaOfficial"),
         ("sort" = Option<String>, Query, description = "relevance (default with q), name (default without), dateModified, popularity"),
         ("limit" = Option<usize>, Query, description = "1 to 100, default 20"),
+        ("facetLimit" = Option<usize>, Query, description = "Values per facet, the most frequent first (selected ones always): 1 to 100, default 10; otherValues says how many more have a count"),
         ("cursor" = Option<String>, Query, description = "nextCursor of the previous page"),
         ("sky" = Option<String>, Query, description = "A region of the sky (ICRS degrees): a cone ra,dec,radius, a polygon ra1,dec1,ra2,dec2,ra3,dec3,… or an IVOA ASCII MOC"),
         ("skyRelation" = Option<String>, Query, description = "How an asset's sky coverage relates to sky: overlaps (default), covers (the whole region), enclosed (within the region)"),
@@ -308,7 +312,7 @@ pub async fn suggest(
     let q = single(&pairs, "q")?
         .ok_or_else(|| bad_parameter("q", "q is required"))?
         .to_owned();
-    let limit = limit(&pairs, 20)?.unwrap_or(8);
+    let limit = limit(&pairs, "limit", 20)?.unwrap_or(8);
     let q_echo = q.clone();
     let slot = queue_slot(&state)?;
     let catalog = state.catalog.clone();

@@ -77,6 +77,8 @@ pub struct FacetView {
     pub label: &'static str,
     pub top: Vec<FacetValueView>,
     pub more: Vec<FacetValueView>,
+    /// Values with a count beyond the most the search returns (`otherValues`).
+    pub others: u64,
 }
 
 pub struct Tag {
@@ -696,6 +698,7 @@ fn facet_views(
             label: facet_label(facet),
             top: values,
             more,
+            others: c.other_values,
         });
     }
     out

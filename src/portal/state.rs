@@ -291,6 +291,8 @@ impl PageState {
             limit: Some(self.per_page),
             offset: (self.page - 1) * self.per_page,
             coverage: self.place.filter(),
+            // Every value the page can offer: the first few shown, the rest under "show more".
+            facet_limit: Some(crate::search::MAX_FACET_LIMIT),
             ..SearchRequest::default()
         }
     }

@@ -3,6 +3,7 @@
 //! counts, then the hits read and highlighted; and suggestions for the search box.
 
 use super::*;
+use tantivy::{DocId, DocSet as _};
 
 impl SearchIndex {
     fn visibility(caller: &Caller) -> Visibility {
@@ -106,7 +107,7 @@ impl SearchIndex {
             queries: filter_queries,
             selected,
         } = self.resolve_filters(req)?;
-        let text = self.plan_text(&searcher, parsed.as_ref())?;
+        let (text, marks) = self.plan_text(&searcher, parsed.as_ref())?;
         let mut candidates = candidates(text.as_deref(), filter_queries);
         if !req.coverage.is_empty() {
             // The coverage applies to every count, like the text: one more conjunct.
@@ -153,8 +154,13 @@ impl SearchIndex {
         } else {
             None
         };
-        let hits = self.hits(&searcher, text.as_deref(), &top, sort, launch_base)?;
-        let facets = self.facet_counts(&found.bit_counts, &found.keyword_counts, &selected);
+        let hits = self.hits(&searcher, &marks, &top, sort, launch_base)?;
+        let facets = self.facet_counts(
+            &found.bit_counts,
+            &found.keyword_counts,
+            &selected,
+            req.facet_limit.unwrap_or(DEFAULT_FACET_LIMIT),
+        );
         Ok(SearchResponse {
             total: found.total,
             hits,
@@ -240,12 +246,13 @@ impl SearchIndex {
         })
     }
 
-    /// The text query of `q`, planned against `searcher`'s index (`None` without words).
+    /// The text query of `q`, planned against `searcher`'s index (`None` without words), and
+    /// its leaves for highlighting.
     fn plan_text(
         &self,
         searcher: &Searcher,
         parsed: Option<&query::Node>,
-    ) -> Result<Option<Box<dyn Query>>> {
+    ) -> Result<(Option<TextQuery>, Vec<Mark>)> {
         let mut planner = Planner::new(
             &self.fields,
             &self.vocab,
@@ -253,7 +260,7 @@ impl SearchIndex {
             searcher,
             &self.near,
         );
-        match parsed {
+        let text = match parsed {
             Some(node) => planner.plan(node).map_err(|e: PlanError| {
                 SearchError::BadRequest(vec![Problem::parameter(
                     "q",
@@ -263,53 +270,36 @@ impl SearchIndex {
                 )])
             }),
             None => Ok(None),
-        }
+        }?;
+        Ok((text, planner.marks))
     }
 
     fn hits(
         &self,
         searcher: &Searcher,
-        text: Option<&dyn Query>,
+        marks: &[Mark],
         top: &[(SortKey, tantivy::DocAddress)],
         sort: SortBy,
         launch_base: &str,
     ) -> Result<Vec<Hit>> {
         let name_field = self.fields.text[0];
         let abstract_field = self.fields.text[4];
-        let mut terms: HashMap<tantivy::schema::Field, BTreeMap<String, f32>> = HashMap::new();
-        if let Some(q) = text {
-            let (ranked, pairs) = (self.fields.ranked, self.fields.pairs);
-            q.query_terms(&mut |term, _| {
-                if let Some(s) = term.value().as_str() {
-                    // Words matched in the ranked field (or its pairs) are highlighted
-                    // wherever they occur.
-                    let targets = if term.field() == ranked || term.field() == pairs {
-                        vec![name_field, abstract_field]
-                    } else {
-                        vec![term.field()]
-                    };
-                    for f in targets {
-                        for word in s.split(' ') {
-                            terms.entry(f).or_default().insert(word.to_owned(), 1.0);
-                        }
-                    }
-                }
-            });
-        }
-        let generator = |field, max| {
-            SnippetGenerator::new(
-                terms.get(&field).cloned().unwrap_or_default(),
-                schema::english(),
-                field,
-                max,
-            )
-        };
-        let name_gen = generator(name_field, 1_000);
-        let abstract_gen = generator(abstract_field, 240);
+        let marked = marked_stems(searcher, marks, top, &self.fields)?;
         // Each hit is read and highlighted on its own: on every core at once.
         let hits: Vec<Option<Hit>> = top
             .par_iter()
-            .map(|(key, address)| -> Result<Option<Hit>> {
+            .zip(marked.par_iter())
+            .map(|((key, address), stems)| -> Result<Option<Hit>> {
+                let generator = |field, max| {
+                    SnippetGenerator::new(
+                        stems.get(&field).cloned().unwrap_or_default(),
+                        schema::english(),
+                        field,
+                        max,
+                    )
+                };
+                let name_gen = generator(name_field, 1_000);
+                let abstract_gen = generator(abstract_field, 240);
                 let doc: TantivyDocument = searcher.doc(*address)?;
                 let Some(stored) = doc
                     .get_first(self.fields.hit)
@@ -373,43 +363,27 @@ impl SearchIndex {
         Ok(hits.into_iter().flatten().collect())
     }
 
+    /// Each facet's values with their counts, the most frequent `limit` first, then any selected
+    /// value the limit left out (a chosen value is always there, with its count, zero if none).
     fn facet_counts(
         &self,
         bit_counts: &[u64],
         keyword_counts: &HashMap<Arc<str>, u64>,
         selected: &HashMap<Facet, Vec<String>>,
+        limit: usize,
     ) -> Vec<FacetCounts> {
         let mut out = Vec::with_capacity(Facet::ALL.len());
         for facet in Facet::ALL {
             let chosen = selected.get(&facet).cloned().unwrap_or_default();
             let mut values: Vec<FacetValue> = if facet == Facet::Keyword {
-                let mut v: Vec<FacetValue> = keyword_counts
+                keyword_counts
                     .iter()
                     .map(|(k, &n)| FacetValue {
                         value: k.to_string(),
                         count: n,
                         selected: chosen.iter().any(|c| **c == **k),
                     })
-                    .collect();
-                v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-                let (mut keep, rest): (Vec<_>, Vec<_>) = v
-                    .into_iter()
-                    .enumerate()
-                    .partition(|(i, fv)| *i < KEYWORD_VALUES || fv.selected);
-                drop(rest);
-                for c in &chosen {
-                    if !keep.iter().any(|(_, fv)| &fv.value == c) {
-                        keep.push((
-                            usize::MAX,
-                            FacetValue {
-                                value: c.clone(),
-                                count: 0,
-                                selected: true,
-                            },
-                        ));
-                    }
-                }
-                keep.into_iter().map(|(_, fv)| fv).collect()
+                    .collect()
             } else {
                 self.table
                     .bits
@@ -427,10 +401,30 @@ impl SearchIndex {
                     })
                     .collect()
             };
+            // A chosen keyword that no hit has still shows (a facet value's bit always does).
+            for c in chosen.iter().filter(|_| facet == Facet::Keyword) {
+                if !values.iter().any(|fv| &fv.value == c) {
+                    values.push(FacetValue {
+                        value: c.clone(),
+                        count: 0,
+                        selected: true,
+                    });
+                }
+            }
             values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            let mut kept = Vec::with_capacity(limit.min(values.len()));
+            let mut other_values = 0;
+            for (i, v) in values.into_iter().enumerate() {
+                if i < limit || v.selected {
+                    kept.push(v);
+                } else {
+                    other_values += 1;
+                }
+            }
             out.push(FacetCounts {
                 name: facet.name().to_owned(),
-                values,
+                values: kept,
+                other_values,
             });
         }
         out
@@ -475,4 +469,74 @@ fn candidates(text: Option<&dyn Query>, filter_queries: Vec<Box<dyn Query>>) -> 
         }
         None => Box::new(AllQuery),
     }
+}
+
+/// A planned text query.
+type TextQuery = Box<dyn Query>;
+
+/// For each hit, the stems to mark in each displayed field: those of the query's leaves that
+/// match the hit (a word or phrase of the ranked field, its pairs or the concept labels marks
+/// the name and the abstract; a fielded one its own field). Stopwords are marked only when the
+/// query has nothing else. Each leaf walks each segment's hits once, in document order.
+fn marked_stems(
+    searcher: &Searcher,
+    marks: &[Mark],
+    top: &[(SortKey, tantivy::DocAddress)],
+    fields: &Fields,
+) -> Result<Vec<HashMap<tantivy::schema::Field, BTreeMap<String, f32>>>> {
+    let (name, abstract_) = (fields.text[0], fields.text[4]);
+    let content = marks
+        .iter()
+        .any(|m| m.stems.iter().any(|s| !plan::is_stopword(s)));
+    let mut out = vec![HashMap::new(); top.len()];
+    let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
+    for (i, (_, a)) in top.iter().enumerate() {
+        by_segment
+            .entry(a.segment_ord)
+            .or_default()
+            .push((a.doc_id, i));
+    }
+    for docs in by_segment.values_mut() {
+        docs.sort_unstable();
+    }
+    for mark in marks {
+        let stems: Vec<&String> = mark
+            .stems
+            .iter()
+            .filter(|s| !content || !plan::is_stopword(s))
+            .collect();
+        if stems.is_empty() {
+            continue;
+        }
+        let targets = if mark.field == fields.ranked
+            || mark.field == fields.pairs
+            || mark.field == fields.text[3]
+        {
+            vec![name, abstract_]
+        } else if mark.field == name || mark.field == abstract_ {
+            vec![mark.field]
+        } else {
+            continue;
+        };
+        let weight = mark
+            .query
+            .weight(tantivy::query::EnableScoring::disabled_from_searcher(
+                searcher,
+            ))?;
+        for (segment, docs) in &by_segment {
+            let reader = searcher.segment_reader(*segment);
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            for (doc, i) in docs {
+                if scorer.doc() <= *doc && scorer.seek(*doc) == *doc {
+                    for f in &targets {
+                        let set = out[*i].entry(*f).or_insert_with(BTreeMap::new);
+                        for s in &stems {
+                            set.insert((*s).clone(), 1.0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }

@@ -41,7 +41,7 @@ use crate::project::{Projection, ProjectionError, Row};
 use crate::store::Store;
 use collect::{Filter, Found, Scan, SortBy, SortKey, Strategy, Tables, Visibility};
 use cursor::{Cursor, CursorError};
-use plan::{ConceptLabels, PlanError, Planner};
+use plan::{ConceptLabels, Mark, PlanError, Planner};
 use rayon::prelude::*;
 use schema::{Facet, FacetTable, Fields, StoredHit};
 
@@ -59,8 +59,10 @@ pub const MAX_LIMIT: usize = 100;
 pub const DEFAULT_LIMIT: usize = 20;
 /// Deepest hit a numbered page may start at: deeper pages are reached by cursor.
 pub const MAX_OFFSET: usize = 10_000;
-/// Keyword values returned per response (selected ones always are).
-const KEYWORD_VALUES: usize = 20;
+/// Values returned per facet unless the request says (`facetLimit`; selected ones always are).
+pub const DEFAULT_FACET_LIMIT: usize = 10;
+/// Most values a request may ask for per facet.
+pub const MAX_FACET_LIMIT: usize = 100;
 /// Snapshots kept for cursors.
 const PINNED: usize = 32;
 const PINNED_FOR: Duration = Duration::from_secs(600);
@@ -116,6 +118,8 @@ pub struct SearchRequest {
     pub strategy: Strategy,
     /// Where and when: sky, time and spectral conditions, applying to hits and counts alike.
     pub coverage: coverage::CoverageFilter,
+    /// Values returned per facet, the most frequent first (`DEFAULT_FACET_LIMIT` when `None`).
+    pub facet_limit: Option<usize>,
 }
 
 /// One value of a facet with its count.
@@ -132,6 +136,9 @@ pub struct FacetValue {
 pub struct FacetCounts {
     pub name: String,
     pub values: Vec<FacetValue>,
+    /// How many more values have a count but were left out by the facet limit.
+    #[serde(rename = "otherValues")]
+    pub other_values: u64,
 }
 
 /// Highlighted fragments (HTML-escaped, matches in `<mark>`).

@@ -41,6 +41,11 @@ const STOPWORDS: &[&str] = &[
     "on", "or", "the", "to", "with",
 ];
 
+/// Whether a word (or its stem) is a stopword.
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word.to_lowercase().as_str())
+}
+
 /// Fields a query may name besides the facets.
 const TEXT_QUERY_FIELDS: &[(&str, &str)] = &[
     ("name", "name"),
@@ -127,6 +132,17 @@ impl NearSpellings {
     }
 }
 
+/// A leaf of a planned text query (a word or phrase in one field) and the stems it would mark
+/// in a hit that it matches: highlights mark what matched, not every word the query tried
+/// (a concept's other labels, near spellings).
+pub struct Mark {
+    pub query: Box<dyn Query>,
+    /// The field the leaf searches (the ranked field, its pairs, concept labels or one text
+    /// field).
+    pub field: tantivy::schema::Field,
+    pub stems: Vec<String>,
+}
+
 /// Builds queries against one searcher.
 pub struct Planner<'a> {
     pub fields: &'a Fields,
@@ -136,6 +152,8 @@ pub struct Planner<'a> {
     pub near: &'a NearSpellings,
     pub english: TextAnalyzer,
     pub plain: TextAnalyzer,
+    /// The leaves planned so far, for highlighting.
+    pub marks: Vec<Mark>,
 }
 
 type Q = Box<dyn Query>;
@@ -156,6 +174,7 @@ impl<'a> Planner<'a> {
             near,
             english: schema::english(),
             plain: schema::plain(),
+            marks: Vec::new(),
         }
     }
 
@@ -445,24 +464,30 @@ impl<'a> Planner<'a> {
         })
     }
 
-    fn phrase_in(&self, field: tantivy::schema::Field, stems: &[String]) -> Option<Q> {
-        match stems {
-            [] => None,
+    fn phrase_in(&mut self, field: tantivy::schema::Field, stems: &[String]) -> Option<Q> {
+        let q: Q = match stems {
+            [] => return None,
             // Two words in the ranked field: one term of the pairs field.
-            [a, b] if field == self.fields.ranked => Some(Box::new(TermQuery::new(
+            [a, b] if field == self.fields.ranked => Box::new(TermQuery::new(
                 Term::from_field_text(self.fields.pairs, &schema::pair(a, b)),
                 IndexRecordOption::WithFreqs,
-            ))),
-            [one] => Some(Box::new(TermQuery::new(
+            )),
+            [one] => Box::new(TermQuery::new(
                 Term::from_field_text(field, one),
                 IndexRecordOption::WithFreqs,
-            ))),
-            many => Some(Box::new(PhraseQuery::new(
+            )),
+            many => Box::new(PhraseQuery::new(
                 many.iter()
                     .map(|s| Term::from_field_text(field, s))
                     .collect(),
-            ))),
-        }
+            )),
+        };
+        self.marks.push(Mark {
+            query: q.box_clone(),
+            field,
+            stems: stems.to_vec(),
+        });
+        Some(q)
     }
 
     /// Words of `field` starting with the prefix (earlier words of a multi-word prefix must

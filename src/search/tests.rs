@@ -1029,6 +1029,7 @@ async fn coverage_filters_find_exactly_what_the_coverage_meets() {
         let req = SearchRequest {
             q: q.to_owned(),
             limit: Some(100),
+            facet_limit: Some(crate::search::MAX_FACET_LIMIT),
             coverage: CoverageFilter {
                 sky: Some((region.clone(), relation)),
                 time,

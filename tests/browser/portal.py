@@ -70,9 +70,10 @@ def label(facet, value):
 
 def compare_counts(page, path, token, who, preset=False):
     """The facet counts of the page at `path` equal the API's for the same caller (a catalogue,
-    `preset`, does not show its fixed type as a facet)."""
+    `preset`, does not show its fixed type as a facet). The page offers up to 100 values a facet
+    (the first few shown, the rest under "show more"): the API is asked for as many."""
     qs = urllib.parse.urlsplit(path).query
-    answer = json.loads(api("/api/v1/assets?" + qs, token))
+    answer = json.loads(api("/api/v1/assets?" + "&".join(p for p in [qs, "facetLimit=100"] if p), token))
     shown = page_facets(page)
     for facet in answer["facets"]:
         name = facet["name"]

@@ -114,6 +114,8 @@ fn bad_search_requests_are_problems_naming_the_parameter() {
         ("/api/v1/assets?limit=0", "limit", None),
         ("/api/v1/assets?limit=101", "limit", None),
         ("/api/v1/assets?limit=ten", "limit", None),
+        ("/api/v1/assets?facetLimit=0", "facetLimit", None),
+        ("/api/v1/assets?facetLimit=101", "facetLimit", None),
         ("/api/v1/assets?colour=red", "colour", None),
         ("/api/v1/assets?mission=Gaiaa", "mission", None),
         ("/api/v1/assets?sort=size", "sort", None),
@@ -307,4 +309,99 @@ fn coverage_filters_narrow_hits_totals_and_counts() {
     );
     assert_eq!(s.get("/api/v1/assets?skyCell=0/12").status(), 400);
     assert_eq!(s.get("/api/v1/assets?decade=1066s").status(), 400);
+}
+
+/// A facet returns its most frequent `facetLimit` values (10 unless asked), with how many more
+/// have a count; a selected value is always there.
+#[test]
+fn facet_limit_keeps_the_most_frequent_values_and_the_selected_ones() {
+    let (_dir, s) = demo();
+    let full: Value = s.get("/api/v1/assets?facetLimit=100").json().unwrap();
+    let keywords = facet(&full, "keyword").clone();
+    assert!(keywords.len() > 10, "the demo has many keywords");
+    let by_default: Value = s.get("/api/v1/assets").json().unwrap();
+    for f in by_default["facets"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        let all = facet(&full, name);
+        let shown = f["values"].as_array().unwrap();
+        assert_eq!(shown.len(), all.len().min(10), "{name}");
+        assert_eq!(
+            shown.as_slice(),
+            &all[..shown.len()],
+            "{name}: the most frequent first"
+        );
+        let beyond = full["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .unwrap()["otherValues"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(
+            f["otherValues"].as_u64().unwrap(),
+            (all.len() - shown.len()) as u64 + beyond,
+            "{name}"
+        );
+    }
+    // The least frequent keyword, selected, is returned beside the two most frequent.
+    let rare = keywords.last().unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let two: Value = s
+        .get(&format!(
+            "/api/v1/assets?facetLimit=2&keyword={}",
+            url::form_urlencoded::byte_serialize(rare.as_bytes()).collect::<String>()
+        ))
+        .json()
+        .unwrap();
+    let values = facet(&two, "keyword");
+    assert_eq!(values.len(), 3, "{values:?}");
+    assert_eq!(values[..2], keywords[..2]);
+    assert_eq!(values[2]["value"], rare.as_str());
+    assert_eq!(values[2]["selected"], true);
+}
+
+/// Highlights mark what matched: not a stopword of a concept's label, not the words of a label
+/// the hit does not have.
+#[test]
+fn highlights_mark_only_what_matched() {
+    let (_dir, s) = demo();
+    for q in ["gaia", "GOCE", "herschel"] {
+        let body: Value = s.get(&format!("/api/v1/assets?q={q}")).json().unwrap();
+        let hits = body["hits"].as_array().unwrap();
+        assert!(!hits.is_empty(), "{q}");
+        for h in hits {
+            let text = h["highlight"].to_string().to_lowercase();
+            for stop in ["and", "for", "the", "of"] {
+                assert!(
+                    !text.contains(&format!("<mark>{stop}</mark>")),
+                    "{q}: {stop} marked in {text}"
+                );
+            }
+        }
+    }
+    let body: Value = s.get("/api/v1/assets?q=gaia").json().unwrap();
+    let dr3 = body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "gaia-dr3")
+        .unwrap();
+    assert!(
+        dr3["highlight"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>Gaia</mark>"),
+        "{dr3}"
+    );
+    // A stopword alone is what the query has: it is searched and marked.
+    let body: Value = s.get("/api/v1/assets?q=and").json().unwrap();
+    assert!(body["total"].as_u64().unwrap() > 0);
+    assert!(
+        body["hits"][0]["highlight"]
+            .to_string()
+            .contains("<mark>and</mark>")
+    );
 }
