@@ -19,6 +19,7 @@ mod linked_import;
 mod oai;
 mod pipelines;
 mod rdf_clients;
+mod relevance;
 mod schemaorg;
 mod search_api;
 mod sparql;

@@ -14,19 +14,12 @@ use serde_json::{Value, json};
 /// A data directory holding the real VOResource records of the corpus (50 resources; the one
 /// record of a deleted resource is refused), for a service on `port`.
 fn with_corpus(dir: &Path, port: u16) {
-    let corpus = shared().join("corpus/voresource");
     let mut args: Vec<String> = vec![
         "--base-url".into(),
         format!("http://127.0.0.1:{port}"),
         "ingest".into(),
     ];
-    for e in std::fs::read_dir(&corpus).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|e| e == "xml") {
-            args.push(p.display().to_string());
-        }
-    }
-    args.push(corpus.join("rofr-standards").display().to_string());
+    args.extend(crate::common::voresource_corpus());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = orrery(dir, &args);
     let report = String::from_utf8_lossy(&out.stdout);

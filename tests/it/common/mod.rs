@@ -30,6 +30,21 @@ pub fn shared() -> PathBuf {
     p
 }
 
+/// The real VOResource records of the corpus, as `orrery ingest` arguments: every `.xml` file
+/// of `corpus/voresource` and the `rofr-standards` folder.
+pub fn voresource_corpus() -> Vec<String> {
+    let corpus = shared().join("corpus/voresource");
+    let mut paths: Vec<String> = std::fs::read_dir(&corpus)
+        .expect("the VOResource corpus")
+        .map(|e| e.expect("a corpus entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    paths.sort();
+    paths.push(corpus.join("rofr-standards").display().to_string());
+    paths
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
