@@ -46,7 +46,7 @@ use rayon::prelude::*;
 use schema::{Facet, FacetTable, Fields, StoredHit};
 
 /// Bumped whenever the schema or the document layout changes: an older index is rebuilt.
-const LAYOUT: u32 = 6;
+const LAYOUT: u32 = 7;
 /// Bytes of documents compressed together in the document store. A page's hits are read one
 /// by one from blocks that rarely hold two of them, so each costs the decompression of its
 /// whole block: at 100k assets (5 segments of 20k), 2 KiB blocks instead of tantivy's 16 KiB
