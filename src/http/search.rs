@@ -222,6 +222,7 @@ pub fn request(raw: Option<&str>) -> ApiResult<SearchRequest> {
         offset: 0,
         strategy: Default::default(),
         coverage: coverage(&pairs)?,
+        all_words: false,
     })
 }
 

@@ -231,6 +231,11 @@ impl Portal {
             state.page = last;
             response = self.search(caller, &state.request(preset))?;
         }
+        if response.relaxed {
+            notices.push(Notice(
+                "no asset has every word of the search; these have all of them but one".into(),
+            ));
+        }
         Ok(Searched {
             state,
             response: Some(response),
@@ -255,6 +260,10 @@ impl Portal {
             )));
         }
         let (_, notices) = PageState::parse(raw, None);
+        let state = PageState {
+            all_words: true,
+            ..state
+        };
         let searched = self.run(caller, state, None, notices)?;
         let mut problems: Vec<String> = searched.notices.iter().map(|n| n.0.clone()).collect();
         problems.extend(searched.error.clone());

@@ -100,6 +100,9 @@ pub struct PageState {
     pub per_page: usize,
     /// Where and when, as typed (kept only when it reads).
     pub place: Place,
+    /// Every word required even when no asset has them all (feeds and exports: never wider
+    /// than asked).
+    pub all_words: bool,
 }
 
 /// A cone on the sky (degrees) and a time range (ISO dates or years), as typed in the search
@@ -293,6 +296,7 @@ impl PageState {
             coverage: self.place.filter(),
             // Every value the page can offer: the first few shown, the rest under "show more".
             facet_limit: Some(crate::search::MAX_FACET_LIMIT),
+            all_words: self.all_words,
             ..SearchRequest::default()
         }
     }
@@ -426,6 +430,7 @@ impl PageState {
             page: 1,
             per_page: self.per_page,
             place: Place::default(),
+            all_words: self.all_words,
         }
     }
 

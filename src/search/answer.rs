@@ -107,23 +107,8 @@ impl SearchIndex {
             queries: filter_queries,
             selected,
         } = self.resolve_filters(req)?;
-        let (text, marks) = self.plan_text(&searcher, parsed.as_ref())?;
-        let mut candidates = candidates(text.as_deref(), filter_queries);
-        if !req.coverage.is_empty() {
-            // The coverage applies to every count, like the text: one more conjunct.
-            let place: Box<dyn Query> = Box::new(super::coverage::CoverageQuery::new(
-                req.coverage.clone(),
-                self.fields.coverage,
-            ));
-            candidates = if candidates.downcast_ref::<AllQuery>().is_some() {
-                place
-            } else {
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, candidates),
-                    (Occur::Must, place),
-                ]))
-            };
-        }
+        let (text, mut marks) = self.plan_text(&searcher, parsed.as_ref())?;
+        let candidates = self.with_coverage(candidates(text.as_deref(), filter_queries), req);
         let scan = Scan {
             bits: self.table.bits.len(),
             filters,
@@ -134,7 +119,28 @@ impl SearchIndex {
             strategy: req.strategy,
             shape: leaves::shape(&*candidates),
         };
-        let found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
+        let mut found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
+        // No asset has every word: those with all words but one (the same on every page of a
+        // cursor, which pins the index).
+        let mut relaxed = false;
+        if found.total == 0
+            && !req.all_words
+            && let Some(node) = parsed.as_ref()
+        {
+            let mut planner = self.planner(&searcher);
+            if let Some(most) = planner.most_words(node) {
+                let candidates = self.with_coverage(most, req);
+                let scan = Scan {
+                    shape: leaves::shape(&*candidates),
+                    ..scan
+                };
+                found = scan.run(&searcher, &*candidates, &self.tables)?;
+                relaxed = found.total > 0;
+                if relaxed {
+                    marks = planner.marks;
+                }
+            }
+        }
 
         let mut top = found.top;
         top.drain(..req.offset.min(top.len()));
@@ -168,6 +174,7 @@ impl SearchIndex {
             next_cursor,
             sort: sort.name().to_owned(),
             limit,
+            relaxed,
         })
     }
 
@@ -253,13 +260,7 @@ impl SearchIndex {
         searcher: &Searcher,
         parsed: Option<&query::Node>,
     ) -> Result<(Option<TextQuery>, Vec<Mark>)> {
-        let mut planner = Planner::new(
-            &self.fields,
-            &self.vocab,
-            &self.labels,
-            searcher,
-            &self.near,
-        );
+        let mut planner = self.planner(searcher);
         let text = match parsed {
             Some(node) => planner.plan(node).map_err(|e: PlanError| {
                 SearchError::BadRequest(vec![Problem::parameter(
@@ -272,6 +273,36 @@ impl SearchIndex {
             None => Ok(None),
         }?;
         Ok((text, planner.marks))
+    }
+
+    fn planner<'a>(&'a self, searcher: &'a Searcher) -> Planner<'a> {
+        Planner::new(
+            &self.fields,
+            &self.vocab,
+            &self.labels,
+            searcher,
+            &self.near,
+        )
+    }
+
+    /// The candidates within the request's coverage, if it has one: one more conjunct, which
+    /// applies to every count like the text.
+    fn with_coverage(&self, candidates: Box<dyn Query>, req: &SearchRequest) -> Box<dyn Query> {
+        if req.coverage.is_empty() {
+            return candidates;
+        }
+        let place: Box<dyn Query> = Box::new(super::coverage::CoverageQuery::new(
+            req.coverage.clone(),
+            self.fields.coverage,
+        ));
+        if candidates.downcast_ref::<AllQuery>().is_some() {
+            place
+        } else {
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, candidates),
+                (Occur::Must, place),
+            ]))
+        }
     }
 
     fn hits(

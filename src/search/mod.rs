@@ -120,6 +120,8 @@ pub struct SearchRequest {
     pub coverage: coverage::CoverageFilter,
     /// Values returned per facet, the most frequent first (`DEFAULT_FACET_LIMIT` when `None`).
     pub facet_limit: Option<usize>,
+    /// Never relax `q` to most of its words when no asset has all of them.
+    pub all_words: bool,
 }
 
 /// One value of a facet with its count.
@@ -201,6 +203,9 @@ pub struct SearchResponse {
     pub next_cursor: Option<String>,
     pub sort: String,
     pub limit: usize,
+    /// No asset has every word of `q`: the hits have all but one (one of two). Absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub relaxed: bool,
 }
 
 /// The search index.

@@ -202,6 +202,41 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// For a query of free words only, with at least two that are not stopwords: those words,
+    /// all but one of which must match (one of two), ranked as usual. `None` for any other
+    /// query. Asked when no asset has every word, so that "cosmic microwave background" still
+    /// finds what says "microwave background".
+    pub fn most_words(&mut self, node: &Node) -> Option<Q> {
+        let Node::And(children) = node else {
+            return None;
+        };
+        let mut words = Vec::new();
+        for c in children {
+            match c {
+                Node::Term {
+                    value: Value::Word(w),
+                    ..
+                } if !is_stopword(w) => words.push(w.as_str()),
+                Node::Term {
+                    value: Value::Word(_),
+                    ..
+                } => {}
+                _ => return None,
+            }
+        }
+        if words.len() < 2 {
+            return None;
+        }
+        let clauses: Vec<(Occur, Q)> = words
+            .iter()
+            .filter_map(|w| self.word(w))
+            .map(|q| (Occur::Should, q))
+            .collect();
+        let need = clauses.len().saturating_sub(1).max(1);
+        (clauses.len() >= 2)
+            .then(|| Box::new(BooleanQuery::with_minimum_required_clauses(clauses, need)) as Q)
+    }
+
     fn and(&mut self, children: &[Node]) -> Result<Option<Q>, PlanError> {
         let mut must: Vec<(Occur, Q)> = Vec::new();
         let mut must_not: Vec<(Occur, Q)> = Vec::new();

@@ -259,6 +259,8 @@ async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller()
                     _ => SortBy::Popularity,
                 }),
                 strategy,
+                // The brute force requires every word.
+                all_words: true,
                 ..SearchRequest::default()
             };
             let (hits, want) = expected(&matching, &caller, &filters);

@@ -405,3 +405,44 @@ fn highlights_mark_only_what_matched() {
             .contains("<mark>and</mark>")
     );
 }
+
+/// When no asset has every word, the search answers with those that have all but one and says
+/// so; a feed or an export never widens what was asked.
+#[test]
+fn a_search_no_asset_fully_matches_falls_back_to_most_words() {
+    let (_dir, s) = demo();
+    let exact: Value = s.get("/api/v1/assets?q=gaia").json().unwrap();
+    assert!(exact.get("relaxed").is_none(), "{exact}");
+    let body: Value = s.get("/api/v1/assets?q=gaia+zzyzxq").json().unwrap();
+    assert_eq!(body["relaxed"], true, "{body}");
+    assert_eq!(body["total"], exact["total"]);
+    let ids = |b: &Value| {
+        let mut v: Vec<String> = b["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&body), ids(&exact));
+    // Three words, two of which match: the hits have both.
+    let body: Value = s
+        .get("/api/v1/assets?q=gaia+astrometry+zzyzxq")
+        .json()
+        .unwrap();
+    assert_eq!(body["relaxed"], true);
+    assert_eq!(body["hits"][0]["id"], "gaia-dr3", "{body}");
+    let both: Value = s.get("/api/v1/assets?q=gaia+astrometry").json().unwrap();
+    assert_eq!(body["total"], both["total"]);
+    // A fielded term is never dropped.
+    let body: Value = s.get("/api/v1/assets?q=name:zzyzxq+gaia").json().unwrap();
+    assert_eq!(body["total"], 0);
+    assert!(body.get("relaxed").is_none());
+    // The page says so; the feed keeps every word.
+    let page = s.get("/?q=gaia+zzyzxq").text().unwrap();
+    assert!(page.contains("all of them but one"), "{page}");
+    let feed = s.get("/search.atom?q=gaia+zzyzxq").text().unwrap();
+    assert!(feed.contains("<opensearch:totalResults>0<"), "{feed}");
+}
