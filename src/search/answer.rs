@@ -433,13 +433,15 @@ impl SearchIndex {
                     .collect()
             };
             // A chosen keyword that no hit has still shows (a facet value's bit always does).
-            for c in chosen.iter().filter(|_| facet == Facet::Keyword) {
-                if !values.iter().any(|fv| &fv.value == c) {
-                    values.push(FacetValue {
-                        value: c.clone(),
-                        count: 0,
-                        selected: true,
-                    });
+            if facet == Facet::Keyword {
+                for c in &chosen {
+                    if !values.iter().any(|fv| &fv.value == c) {
+                        values.push(FacetValue {
+                            value: c.clone(),
+                            count: 0,
+                            selected: true,
+                        });
+                    }
                 }
             }
             values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));

@@ -250,11 +250,7 @@ impl<'a> Planner<'a> {
                 _ => None,
             })
             .collect();
-        let content_words = words
-            .iter()
-            .flatten()
-            .filter(|w| !STOPWORDS.contains(&w.to_lowercase().as_str()))
-            .count();
+        let content_words = words.iter().flatten().filter(|w| !is_stopword(w)).count();
         let drop_stopwords = content_words > 0 || children.len() > words.iter().flatten().count();
         let mut i = 0;
         while i < children.len() {
@@ -290,7 +286,7 @@ impl<'a> Planner<'a> {
                 }
                 let w = words[i].unwrap_or_default();
                 i += 1;
-                if drop_stopwords && STOPWORDS.contains(&w.to_lowercase().as_str()) {
+                if drop_stopwords && is_stopword(w) {
                     continue;
                 }
                 if let Some(q) = self.word(w) {

@@ -53,6 +53,8 @@ const SURFACES: &[&str] = &[
     "/opensearch.xml",
     "/api/v1/suggest?q=zqx&format=opensearch",
     "/api/v1/assets?limit=100",
+    "/api/v1/assets?limit=100&facetLimit=100",
+    "/api/v1/assets?q=zqxleak+gaia&sort=name",
     "/api/v1/assets?limit=100&sort=dateModified",
     "/api/v1/assets?limit=100&sort=popularity",
     "/api/v1/assets?q=zqxleak",
@@ -574,7 +576,7 @@ fn nothing_private_reaches_anonymous_readers() {
     }
     // The search crawl is self-consistent: the total and every facet count agree with the
     // hits an anonymous reader can page through.
-    let all = s.get_json("/api/v1/assets?limit=100", "");
+    let all = s.get_json("/api/v1/assets?limit=100&facetLimit=100", "");
     let mut hits: Vec<Value> = all["hits"].as_array().unwrap().clone();
     let mut next = all["nextCursor"].as_str().map(str::to_owned);
     while let Some(c) = next {
