@@ -119,7 +119,7 @@ impl SearchIndex {
             strategy: req.strategy,
             shape: leaves::shape(&*candidates),
         };
-        let mut found: Found = scan.run(&searcher, &*candidates, &self.tables)?;
+        let mut found: Found = self.pass(&scan, &searcher, &*candidates)?;
         // No asset has every word: those with all words but one (the same on every page of a
         // cursor, which pins the index).
         let mut relaxed = false;
@@ -134,7 +134,7 @@ impl SearchIndex {
                     shape: leaves::shape(&*candidates),
                     ..scan
                 };
-                found = scan.run(&searcher, &*candidates, &self.tables)?;
+                found = self.pass(&scan, &searcher, &*candidates)?;
                 relaxed = found.total > 0;
                 if relaxed {
                     marks = planner.marks;
@@ -175,6 +175,16 @@ impl SearchIndex {
             sort: sort.name().to_owned(),
             limit,
             relaxed,
+        })
+    }
+
+    /// One pass of `scan` over `candidates`, by the engine its strategy names.
+    fn pass(&self, scan: &Scan, searcher: &Searcher, candidates: &dyn Query) -> Result<Found> {
+        Ok(match scan.strategy {
+            Strategy::Reference => {
+                reference::run(scan, searcher, candidates, &self.fields, self.table.words)?
+            }
+            _ => scan.run(searcher, candidates, &self.tables)?,
         })
     }
 
@@ -461,6 +471,21 @@ impl SearchIndex {
             });
         }
         out
+    }
+
+    /// The first `limit` hits of `q`'s text alone by tantivy's own `TopDocs`: no facet, no
+    /// total, no visibility, no stored fields. What the hits alone cost, against which the
+    /// search benchmark measures a full answer. Blocking.
+    pub fn top_docs(&self, q: &str, limit: usize) -> Result<usize> {
+        let parsed = query::parse(q).map_err(|e| bad("q", Some(e.position), e.message))?;
+        let searcher = self.searcher();
+        let (text, _) = self.plan_text(&searcher, parsed.as_ref())?;
+        let text = text.unwrap_or_else(|| Box::new(AllQuery));
+        let top = searcher.search(
+            &*text,
+            &tantivy::collector::TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        Ok(top.len())
     }
 
     /// Prefix suggestions for `caller`. Blocking.

@@ -148,7 +148,7 @@ pub struct SegTable {
     keyword_docs: Vec<Vec<u32>>,
 }
 
-fn values_u64(col: Column<u64>) -> Arc<dyn ColumnValues<u64>> {
+pub(super) fn values_u64(col: Column<u64>) -> Arc<dyn ColumnValues<u64>> {
     if col.get_cardinality() == Cardinality::Full {
         col.values
     } else {
@@ -156,7 +156,7 @@ fn values_u64(col: Column<u64>) -> Arc<dyn ColumnValues<u64>> {
     }
 }
 
-fn values_i64(col: Column<i64>) -> Arc<dyn ColumnValues<i64>> {
+pub(super) fn values_i64(col: Column<i64>) -> Arc<dyn ColumnValues<i64>> {
     if col.get_cardinality() == Cardinality::Full {
         col.values
     } else {
@@ -325,8 +325,8 @@ impl SegTable {
             Vec::with_capacity(n as usize),
         );
         for d in 0..n {
-            by_popularity.push(u64::MAX - popularity.get_val(d));
-            by_modified.push(u64::MAX - ((modified.get_val(d) as u64) ^ (1 << 63)));
+            by_popularity.push(popularity_key(popularity.get_val(d)));
+            by_modified.push(modified_key(modified.get_val(d)));
             by_name.push(
                 names
                     .as_ref()
@@ -506,6 +506,8 @@ pub enum Strategy {
     Auto,
     PerDocument,
     BySets,
+    /// Tantivy's executor with the reference collector (`reference`).
+    Reference,
 }
 
 /// The pass.
@@ -569,8 +571,60 @@ pub fn key_score(key: u128) -> Score {
     f32::from_bits(u32::MAX - ((key >> 64) as u32))
 }
 
-fn join(primary: u64, tiebreak: u64) -> u128 {
+/// The sort key of a popularity (most popular first).
+pub(super) fn popularity_key(popularity: u64) -> u64 {
+    u64::MAX - popularity
+}
+
+/// The sort key of a modification time (latest first).
+pub(super) fn modified_key(modified: i64) -> u64 {
+    u64::MAX - ((modified as u64) ^ (1 << 63))
+}
+
+pub(super) fn join(primary: u64, tiebreak: u64) -> u128 {
     (u128::from(primary) << 64) | u128::from(tiebreak)
+}
+
+/// A cursor's position in one segment's keys (a name becomes the ordinal of the name, or the
+/// position just before the next one when the segment lacks it).
+pub(super) fn after_in_segment(
+    after: Option<&SortKey>,
+    names: Option<&StrColumn>,
+) -> tantivy::Result<Option<u128>> {
+    Ok(match (after, names) {
+        (None, _) => None,
+        (Some(SortKey::Num(k)), _) => Some(*k),
+        (Some(SortKey::Name(s, t)), Some(col)) => {
+            match col.dictionary().term_ord_or_next(s.as_bytes())? {
+                tantivy_sstable::TermOrdHit::Exact(o) => Some(join(o, *t)),
+                tantivy_sstable::TermOrdHit::Next(o) => join(o, 0).checked_sub(1),
+            }
+        }
+        (Some(SortKey::Name(..)), None) => None,
+    })
+}
+
+/// The segments' findings as one: totals and counts summed, the best `keep` of their pages.
+pub(super) fn merge_found(per_segment: Vec<Found>, bits: usize, keep: usize) -> Found {
+    let mut out = Found {
+        bit_counts: vec![0; bits],
+        ..Found::default()
+    };
+    let mut top = Vec::new();
+    for found in per_segment {
+        out.total += found.total;
+        for (a, b) in out.bit_counts.iter_mut().zip(found.bit_counts) {
+            *a += b;
+        }
+        for (k, v) in found.keyword_counts {
+            *out.keyword_counts.entry(k).or_default() += v;
+        }
+        top.extend(found.top);
+    }
+    top.sort_by(|a, b| a.0.cmp(&b.0));
+    top.truncate(keep);
+    out.top = top;
+    out
 }
 
 /// What a segment's pass needs, resolved for the segment.
@@ -748,25 +802,7 @@ impl Scan {
                 per_segment.push(found?);
             }
         }
-        let mut out = Found {
-            bit_counts: vec![0; self.bits],
-            ..Found::default()
-        };
-        let mut top = Vec::new();
-        for found in per_segment {
-            out.total += found.total;
-            for (a, b) in out.bit_counts.iter_mut().zip(found.bit_counts) {
-                *a += b;
-            }
-            for (k, v) in found.keyword_counts {
-                *out.keyword_counts.entry(k).or_default() += v;
-            }
-            top.extend(found.top);
-        }
-        top.sort_by(|a, b| a.0.cmp(&b.0));
-        top.truncate(self.keep);
-        out.top = top;
-        Ok(out)
+        Ok(merge_found(per_segment, self.bits, self.keep))
     }
 
     /// The pass over one segment.
@@ -783,7 +819,8 @@ impl Scan {
         // already cost a pass over its postings (a prefix's does).
         let expected = w.shape.size_bound(reader)?;
         let by_sets = match self.strategy {
-            Strategy::PerDocument => false,
+            // (The reference engine is not this pass; a scan asked for it counts per document.)
+            Strategy::PerDocument | Strategy::Reference => false,
             Strategy::BySets => true,
             // Sets cost a pass over every value's bitset, a fixed cost per segment that streams;
             // counting per document reads each candidate's record and keywords, scattered. At
@@ -896,17 +933,7 @@ impl Scan {
                 }
             }
         };
-        let after = match (&self.after, &names) {
-            (None, _) => None,
-            (Some(SortKey::Num(k)), _) => Some(*k),
-            (Some(SortKey::Name(s, t)), Some(col)) => {
-                match col.dictionary().term_ord_or_next(s.as_bytes())? {
-                    tantivy_sstable::TermOrdHit::Exact(o) => Some(join(o, *t)),
-                    tantivy_sstable::TermOrdHit::Next(o) => join(o, 0).checked_sub(1),
-                }
-            }
-            (Some(SortKey::Name(..)), None) => None,
-        };
+        let after = after_in_segment(self.after.as_ref(), names.as_ref())?;
         Ok(Prep {
             segment,
             table,

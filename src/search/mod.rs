@@ -18,6 +18,7 @@ mod filtered;
 pub mod leaves;
 pub mod plan;
 pub mod query;
+mod reference;
 pub mod schema;
 pub mod suggest;
 pub mod without;
@@ -288,6 +289,9 @@ impl SearchIndex {
             }
         };
         schema::register_tokenizers(&index);
+        // Searches by tantivy's executor pass over a segment per core.
+        let mut index = index;
+        index.set_default_multithread_executor()?;
         let watermark = index
             .load_metas()?
             .payload

@@ -245,10 +245,13 @@ async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller()
             .cloned()
             .collect();
         let mut per_document_page = None;
-        for (caller, strategy) in callers()
-            .into_iter()
-            .flat_map(|c| [(c.clone(), Strategy::PerDocument), (c, Strategy::BySets)])
-        {
+        for (caller, strategy) in callers().into_iter().flat_map(|c| {
+            [
+                (c.clone(), Strategy::PerDocument),
+                (c.clone(), Strategy::BySets),
+                (c, Strategy::Reference),
+            ]
+        }) {
             let req = SearchRequest {
                 q: word.clone().unwrap_or_default(),
                 filters: filters.clone(),
@@ -267,12 +270,12 @@ async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller()
             let resp = search(&c, &caller, &req);
             let page: Vec<String> = resp.hits.iter().map(|h| h.id.clone()).collect();
             match strategy {
-                Strategy::BySets => assert_eq!(
+                Strategy::PerDocument => per_document_page = Some(page),
+                _ => assert_eq!(
                     Some(&page),
                     per_document_page.as_ref(),
-                    "both strategies give the same page in the same order"
+                    "every engine gives the same page in the same order ({strategy:?})"
                 ),
-                _ => per_document_page = Some(page),
             }
             assert_eq!(
                 resp.total,
@@ -711,7 +714,7 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
     ] {
         let want = tantivy_scores(q);
         let mut pages = Vec::new();
-        for strategy in [Strategy::PerDocument, Strategy::BySets] {
+        for strategy in [Strategy::PerDocument, Strategy::BySets, Strategy::Reference] {
             let req = SearchRequest {
                 q: q.into(),
                 sort: Some(SortBy::Relevance),
@@ -746,6 +749,15 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
             );
         }
         assert_eq!(pages[0], pages[1], "{q:?}: both strategies, one page");
+        // The reference engine scores by tantivy's own scorers: the same hits in the same
+        // order, each score equal to float rounding.
+        let ids =
+            |p: &Vec<(String, Option<f32>)>| p.iter().map(|h| h.0.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(&pages[0]),
+            ids(&pages[2]),
+            "{q:?}: the reference engine's page"
+        );
     }
     c.close().await.expect("close");
 }
@@ -813,7 +825,7 @@ async fn sorted_pages_are_the_same_whether_the_order_is_walked_or_every_hit_offe
             let filters = keyword
                 .map(|k| vec![(Facet::Keyword, vec![k.to_owned()])])
                 .unwrap_or_default();
-            for strategy in [Strategy::BySets, Strategy::PerDocument] {
+            for strategy in [Strategy::BySets, Strategy::PerDocument, Strategy::Reference] {
                 for limit in [1, 7, 100] {
                     let req = SearchRequest {
                         q: q.to_owned(),
@@ -936,7 +948,7 @@ async fn tied_scores_follow_the_tie_break_on_every_page() {
     let c = catalog(dir.path(), assets).await;
     let mut want: Vec<String> = (0..300).map(|i| format!("t{i:03}")).collect();
     want.sort_by_key(|id| Fnv::hash(id.as_bytes()));
-    for strategy in [Strategy::PerDocument, Strategy::BySets] {
+    for strategy in [Strategy::PerDocument, Strategy::BySets, Strategy::Reference] {
         for limit in [1, 7, 20, 100] {
             let req = SearchRequest {
                 q: "comet".into(),
