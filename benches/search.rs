@@ -27,6 +27,7 @@ use orrery::search::collect::Strategy;
 use orrery::search::schema::Facet;
 use orrery::search::{SearchIndex, SearchRequest, dense};
 use orrery::store::Store;
+use rayon::prelude::*;
 
 const ENGINES: [(&str, Option<Strategy>); 3] = [
     ("reference", Some(Strategy::Reference)),
@@ -113,21 +114,33 @@ fn index(corpus: &Path, n: usize, work: &Path) -> SearchIndex {
     }
     let started = Instant::now();
     let file = std::fs::File::open(corpus).expect("corpus");
-    let mut batch = Vec::new();
-    let mut done = 0usize;
-    for line in std::io::BufReader::new(file).lines() {
-        let line = line.expect("line");
-        let asset = document::parse(line.as_bytes(), &vocab).expect("a valid asset");
-        let asset = Catalog::prepare_for_ingest(asset, "2026-01-01T00:00:00Z");
-        batch.push((asset.id.clone(), Some(asset)));
-        if batch.len() == 50_000 {
-            done += batch.len();
-            index.index_batch(&batch, done as u64).expect("index batch");
-            batch.clear();
+    let mut lines = std::io::BufReader::new(file).lines();
+    let (mut done, mut parsing, mut indexing) = (0usize, 0.0, 0.0);
+    loop {
+        let chunk: Vec<String> = lines
+            .by_ref()
+            .take(50_000)
+            .map(|l| l.expect("line"))
+            .collect();
+        if chunk.is_empty() {
+            break;
         }
+        let t = Instant::now();
+        let batch: Vec<_> = chunk
+            .par_iter()
+            .map(|line| {
+                let asset = document::parse(line.as_bytes(), &vocab).expect("a valid asset");
+                let asset = Catalog::prepare_for_ingest(asset, "2026-01-01T00:00:00Z");
+                (asset.id.clone(), Some(asset))
+            })
+            .collect();
+        parsing += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        done += batch.len();
+        index.index_batch(&batch, done as u64).expect("index batch");
+        indexing += t.elapsed().as_secs_f64();
     }
-    done += batch.len();
-    index.index_batch(&batch, done as u64).expect("index batch");
+    println!("read and checked in {parsing:.1} s, indexed in {indexing:.1} s");
     let secs = started.elapsed().as_secs_f64();
     println!(
         "indexed {done} assets in {secs:.1} s ({:.0} assets/s)",

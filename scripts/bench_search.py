@@ -3,8 +3,9 @@
 
 1. Generates N assets (../shared/tools/gen_corpus.py) and ingests them with the release build
    (kept under --work, reused when present).
-2. Starts `orrery serve` and sends the query mix (free text of 1-3 words, phrases, prefixes,
-   typos, fielded terms; 0-3 facet filters; every response carries all facet counts):
+2. Starts `orrery serve` and sends the generator's query log (`--queries`: one to three words of
+   middling frequency, mission names, rare words, phrases, prefixes, typos, fielded terms; 0-3
+   facet filters; every response carries all facet counts), each query kind reported apart:
    - one at a time, reading the server-side time from the `Server-Timing` header: p50/p90/p99;
    - under load over loopback with wrk (16 connections): queries/s;
    - suggestions for 1000 prefixes: server-side p50/p99.
@@ -65,52 +66,32 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-def typo(w):
-    i = len(w) // 2
-    return w[:i] + w[i + 1:]
-
-
-def query_mix(n, seed=1):
-    """(q, filters, sort) triples, and the equivalent text for PostgreSQL."""
+def query_mix(n, work, seed=1):
+    """The generator's query log (`gen_corpus.py --queries`: the way people search, each query
+    with its kind and 0-3 facet filters), with a sort for each (mostly relevance) and the words
+    PostgreSQL's tsquery is given."""
+    log = os.path.join(work, f"queries-{n}.jsonl")
+    if not os.path.exists(log):
+        gen = os.path.join(ROOT, "..", "shared", "tools", "gen_corpus.py")
+        subprocess.run([sys.executable, gen, "0", "--out", os.devnull, "--queries", str(n),
+                        "--queries-out", log], check=True)
     rng = random.Random(seed)
-    long_words = [w for w in G.WORDS if len(w) >= 6]
     mix = []
-    for _ in range(n):
-        kind = rng.choices(["word", "two", "three", "mission", "phrase", "prefix", "typo", "field"],
-                           weights=[20, 25, 10, 20, 8, 7, 5, 5])[0]
-        w = lambda: rng.choice(G.WORDS)  # noqa: E731
-        if kind == "word":
-            words = [w()]
-            q = words[0]
-        elif kind == "two":
-            words = [w(), w()]
-            q = " ".join(words)
-        elif kind == "three":
-            words = [w(), w(), w()]
-            q = " ".join(words)
-        elif kind == "mission":
-            words = [rng.choice(FACETS["mission"]), w()]
-            q = " ".join(words)
-        elif kind == "phrase":
-            words = [w(), w()]
-            q = '"%s"' % " ".join(words)
-        elif kind == "prefix":
-            stem = rng.choice(long_words)[:5]
-            words = [stem + ":*"]
-            q = stem + "*"
-        elif kind == "typo":
-            word = rng.choice(long_words)
-            words = [typo(word)]
-            q = words[0]
-        else:
-            word = w()
-            words = []
-            q = "keyword:%s %s" % (word, w())
-        filters = []
-        for facet in rng.sample(sorted(FACETS), rng.choice([0, 0, 1, 1, 2, 3])):
-            filters.append((facet, sorted(set(rng.choice(FACETS[facet]) for _ in range(rng.choice([1, 1, 2]))))))
-        sort = rng.choices(["relevance", "popularity", "name"], weights=[80, 10, 10])[0]
-        mix.append({"q": q, "kind": kind, "words": words, "filters": filters, "sort": sort})
+    with open(log) as f:
+        for line in f:
+            m = json.loads(line)
+            q, kind = m["q"], m["kind"]
+            if kind == "phrase":
+                words = q.strip('"').split()
+            elif kind == "prefix":
+                words = [q.rstrip("*") + ":*"]
+            elif kind == "field":
+                words = []
+            else:
+                words = q.split()
+            sort = rng.choices(["relevance", "popularity", "name"], weights=[80, 10, 10])[0]
+            mix.append({"q": q, "kind": kind, "words": words,
+                        "filters": [tuple(f) for f in m["filters"]], "sort": sort})
     return mix
 
 
@@ -191,8 +172,8 @@ def bench_orrery(args, orrery, data, mix):
         by_kind = {}
         for m in mix:
             by_kind.setdefault(m["kind"], []).append(m["orrery_ms"])
-        print("  server-side p50 by kind: " + ", ".join(
-            f"{k} {percentile(v, 50):.2f} ms" for k, v in sorted(by_kind.items())))
+        print("  server-side p50/p99 by kind: " + ", ".join(
+            f"{k} {percentile(v, 50):.2f}/{percentile(v, 99):.2f} ms" for k, v in sorted(by_kind.items())))
 
         # Suggestions: every 1-5 letter prefix of the vocabulary's words and mission names.
         rng = random.Random(7)
@@ -444,7 +425,7 @@ def main():
         subprocess.run([orrery, "ingest", "--batch", "5000", "--data", data, corpus], check=True,
                        env=dict(os.environ, RUST_LOG="warn"))
         print(f"ingested {args.n} assets (store + projections + search index) in {time.monotonic() - t0:.0f} s")
-    mix = query_mix(args.queries)
+    mix = query_mix(args.queries, args.work)
     bench_orrery(args, orrery, data, mix)
     if not args.no_pg:
         bench_postgres(args, corpus, mix)

@@ -299,16 +299,25 @@ impl SegmentCollector for ReferenceSegment {
     }
 
     fn harvest(self) -> Found {
+        // Named in one walk of the dictionary (looking each ordinal up alone costs a block
+        // seek and scan per keyword).
         let mut keyword_counts = HashMap::new();
-        let mut name = String::new();
         if let Some(col) = &self.keywords {
-            for (ord, &n) in self.keyword_counts.iter().enumerate() {
-                name.clear();
-                if n > 0 && col.ord_to_str(ord as u64, &mut name).unwrap_or(false) {
-                    keyword_counts.insert(Arc::from(name.as_str()), n);
+            let (ords, counts): (Vec<u64>, Vec<u64>) = self
+                .keyword_counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(ord, n)| (ord as u64, *n))
+                .unzip();
+            let mut counts = counts.into_iter();
+            let _ = col.dictionary().sorted_ords_to_term_cb(&ords, |term| {
+                if let (Ok(name), Some(n)) = (std::str::from_utf8(term), counts.next()) {
+                    keyword_counts.insert(Arc::from(name), n);
                 }
-            }
+            });
         }
+        let mut name = String::new();
         let mut top = Vec::with_capacity(self.heap.len());
         for (key, doc) in self.heap.into_vec() {
             let sort_key = match &self.order {

@@ -7,6 +7,7 @@
 //! polygons become MOCs at [`SHAPE_ORDER`], keeping every cell they touch, so that a search
 //! never misses a region it overlaps.
 
+use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
 use std::ops::Range;
 
 use moc::elemset::range::MocRanges;
@@ -186,23 +187,34 @@ impl Sky {
         let order = order.min(MAX_ORDER - 2);
         let centre = unit(ra.to_radians(), dec.to_radians());
         let r = radius.to_radians();
+        // Per order, the cosines that decide a cell from the angle between its centre and the
+        // cone's: past `r + reach` it is out, within `r - reach` wholly in, where `reach` bounds
+        // every cell's centre-to-vertex distance at that order anywhere on the sky, with a
+        // margin for edges that bulge past the vertices. (Comparing cosines leaves one sine
+        // and cosine pair per cell, for its centre.)
+        let limits: Vec<(f64, f64)> = (0..=order)
+            .map(|o| {
+                let reach = reach(o) * 1.1;
+                let out = if r + reach >= PI {
+                    -2.0
+                } else {
+                    (r + reach).cos()
+                };
+                let whole = if r > reach { (r - reach).cos() } else { 2.0 };
+                (out, whole)
+            })
+            .collect();
         let mut ranges: Vec<Range<u64>> = Vec::new();
         let mut todo: Vec<(u8, u64)> = (0..12).rev().map(|c| (0u8, c)).collect();
         while let Some((o, cell)) = todo.pop() {
             let (lon, lat) = cdshealpix::nested::center(o, cell);
             let c = unit(lon, lat);
-            // The cell's reach from its centre: its farthest vertex, with a margin for edges
-            // that bulge past the vertices.
-            let reach = cdshealpix::nested::vertices(o, cell)
-                .iter()
-                .map(|(l, b)| angle(&c, &unit(*l, *b)))
-                .fold(0.0f64, f64::max)
-                * 1.1;
-            let d = angle(&centre, &c);
-            if d > r + reach {
+            let cos = centre[0] * c[0] + centre[1] * c[1] + centre[2] * c[2];
+            let (out, whole) = limits.get(o as usize).copied().unwrap_or((-2.0, 2.0));
+            if cos < out {
                 continue;
             }
-            if d + reach <= r || o == order {
+            if cos >= whole || o == order {
                 ranges.push(span(o, cell, cell));
             } else {
                 for k in (0..4).rev() {
@@ -353,21 +365,32 @@ impl Sky {
     }
 }
 
+/// An upper bound of the distance (radians) from a cell's centre to its vertices at `order`,
+/// anywhere on the sky: the largest of `cdshealpix`'s bounds over the polar caps and both
+/// equatorial zones (computed once per order).
+fn reach(order: u8) -> f64 {
+    static REACH: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = REACH.get_or_init(|| {
+        (0..=MAX_ORDER)
+            .map(|o| {
+                let mut most = 0.0f64;
+                for lat in 0..=32 {
+                    for lon in 0..=8 {
+                        let lon = f64::from(lon) * FRAC_PI_4 / 8.0;
+                        let lat = (f64::from(lat) * 0.05).min(FRAC_PI_2);
+                        most = most.max(cdshealpix::largest_center_to_vertex_distance(o, lon, lat));
+                    }
+                }
+                most
+            })
+            .collect()
+    });
+    table.get(order as usize).copied().unwrap_or(PI)
+}
+
 /// The unit vector of a direction (radians).
 fn unit(lon: f64, lat: f64) -> [f64; 3] {
     [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
-}
-
-/// The angle (radians) between two unit vectors.
-fn angle(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    let cross = [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ];
-    let sin = (cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]).sqrt();
-    let cos = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-    sin.atan2(cos)
 }
 
 fn check_point(ra: f64, dec: f64) -> Result<(), SkyError> {
