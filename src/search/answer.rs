@@ -409,51 +409,33 @@ impl SearchIndex {
     fn facet_counts(
         &self,
         bit_counts: &[u64],
-        keyword_counts: &HashMap<Arc<str>, u64>,
+        keyword_counts: &[(Arc<str>, u64)],
         selected: &HashMap<Facet, Vec<String>>,
         limit: usize,
     ) -> Vec<FacetCounts> {
         let mut out = Vec::with_capacity(Facet::ALL.len());
         for facet in Facet::ALL {
             let chosen = selected.get(&facet).cloned().unwrap_or_default();
-            let mut values: Vec<FacetValue> = if facet == Facet::Keyword {
-                keyword_counts
-                    .iter()
-                    .map(|(k, &n)| FacetValue {
-                        value: k.to_string(),
-                        count: n,
-                        selected: chosen.iter().any(|c| **c == **k),
-                    })
-                    .collect()
-            } else {
-                self.table
-                    .bits
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.facet == facet)
-                    .filter_map(|(i, b)| {
-                        let count = bit_counts.get(i).copied().unwrap_or(0);
-                        let sel = chosen.contains(&b.value);
-                        (count > 0 || sel).then(|| FacetValue {
-                            value: b.value.clone(),
-                            count,
-                            selected: sel,
-                        })
-                    })
-                    .collect()
-            };
-            // A chosen keyword that no hit has still shows (a facet value's bit always does).
             if facet == Facet::Keyword {
-                for c in &chosen {
-                    if !values.iter().any(|fv| &fv.value == c) {
-                        values.push(FacetValue {
-                            value: c.clone(),
-                            count: 0,
-                            selected: true,
-                        });
-                    }
-                }
+                out.push(keyword_facet(keyword_counts, &chosen, limit));
+                continue;
             }
+            let mut values: Vec<FacetValue> = self
+                .table
+                .bits
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.facet == facet)
+                .filter_map(|(i, b)| {
+                    let count = bit_counts.get(i).copied().unwrap_or(0);
+                    let sel = chosen.contains(&b.value);
+                    (count > 0 || sel).then(|| FacetValue {
+                        value: b.value.clone(),
+                        count,
+                        selected: sel,
+                    })
+                })
+                .collect();
             values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
             let mut kept = Vec::with_capacity(limit.min(values.len()));
             let mut other_values = 0;
@@ -496,6 +478,52 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<suggest::Suggestion>> {
         suggest::suggest(&self.searcher(), &self.fields, caller, prefix, limit)
+    }
+}
+
+/// The keyword facet from counts in name order: the `limit` most frequent keywords (ties in
+/// name order) and every chosen one, zero if no hit has it; only those are made into values,
+/// since a catalogue's keywords run into thousands.
+fn keyword_facet(counts: &[(Arc<str>, u64)], chosen: &[String], limit: usize) -> FacetCounts {
+    let rank = |a: &usize, b: &usize| {
+        let (x, y) = (&counts[*a], &counts[*b]);
+        y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0))
+    };
+    let mut top: Vec<usize> = (0..counts.len()).collect();
+    if limit > 0 && top.len() > limit {
+        top.select_nth_unstable_by(limit - 1, rank);
+    }
+    top.truncate(limit);
+    let mut values: Vec<FacetValue> = top
+        .iter()
+        .map(|&i| FacetValue {
+            value: counts[i].0.to_string(),
+            count: counts[i].1,
+            selected: chosen.iter().any(|c| *c == *counts[i].0),
+        })
+        .collect();
+    let mut chosen_beyond = 0;
+    for c in chosen {
+        if values.iter().any(|v| v.value == *c) {
+            continue;
+        }
+        let count = counts
+            .binary_search_by(|(k, _)| (**k).cmp(c.as_str()))
+            .map_or(0, |i| counts[i].1);
+        if count > 0 {
+            chosen_beyond += 1;
+        }
+        values.push(FacetValue {
+            value: c.clone(),
+            count,
+            selected: true,
+        });
+    }
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    FacetCounts {
+        name: Facet::Keyword.name().to_owned(),
+        values,
+        other_values: (counts.len() - top.len() - chosen_beyond) as u64,
     }
 }
 

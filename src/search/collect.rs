@@ -110,7 +110,8 @@ pub struct Found {
     pub total: u64,
     /// Per bit of the facet table.
     pub bit_counts: Vec<u64>,
-    pub keyword_counts: HashMap<Arc<str>, u64>,
+    /// Keywords with a count, in name order (a segment's dictionary order).
+    pub keyword_counts: Vec<(Arc<str>, u64)>,
     /// Best first, at most `keep`.
     pub top: Vec<(SortKey, DocAddress)>,
 }
@@ -616,14 +617,42 @@ pub(super) fn merge_found(per_segment: Vec<Found>, bits: usize, keep: usize) -> 
         for (a, b) in out.bit_counts.iter_mut().zip(found.bit_counts) {
             *a += b;
         }
-        for (k, v) in found.keyword_counts {
-            *out.keyword_counts.entry(k).or_default() += v;
-        }
+        out.keyword_counts = merge_counts(
+            std::mem::take(&mut out.keyword_counts),
+            found.keyword_counts,
+        );
         top.extend(found.top);
     }
     top.sort_by(|a, b| a.0.cmp(&b.0));
     top.truncate(keep);
     out.top = top;
+    out
+}
+
+/// Two lists of counts in name order as one, the counts of a name in both added.
+fn merge_counts(a: Vec<(Arc<str>, u64)>, b: Vec<(Arc<str>, u64)>) -> Vec<(Arc<str>, u64)> {
+    if a.is_empty() {
+        return b;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => match x.0.cmp(&y.0) {
+                std::cmp::Ordering::Less => a.next(),
+                std::cmp::Ordering::Greater => b.next(),
+                std::cmp::Ordering::Equal => {
+                    let n = y.1;
+                    b.next();
+                    a.next().map(|(k, m)| (k, m + n))
+                }
+            },
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        out.extend(next);
+    }
     out
 }
 
@@ -709,10 +738,10 @@ impl Prep<'_> {
     }
 
     fn finish(self) -> Found {
-        let mut keyword_counts = HashMap::new();
+        let mut keyword_counts = Vec::new();
         for (ord, &n) in self.counts.keywords.iter().enumerate() {
             if let (true, Some(name)) = (n > 0, self.table.keyword_names.get(ord)) {
-                keyword_counts.insert(name.clone(), n);
+                keyword_counts.push((name.clone(), n));
             }
         }
         let mut top: Vec<(SortKey, DocAddress)> = Vec::with_capacity(self.heap.len());

@@ -13,7 +13,7 @@
 //! Written to be read: no per-segment tables, no strategy to choose, nothing tuned. `collect`
 //! keeps a faster pass over its own tables; both answer alike (see `tests`).
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -301,7 +301,7 @@ impl SegmentCollector for ReferenceSegment {
     fn harvest(self) -> Found {
         // Named in one walk of the dictionary (looking each ordinal up alone costs a block
         // seek and scan per keyword).
-        let mut keyword_counts = HashMap::new();
+        let mut keyword_counts = Vec::new();
         if let Some(col) = &self.keywords {
             let (ords, counts): (Vec<u64>, Vec<u64>) = self
                 .keyword_counts
@@ -313,7 +313,7 @@ impl SegmentCollector for ReferenceSegment {
             let mut counts = counts.into_iter();
             let _ = col.dictionary().sorted_ords_to_term_cb(&ords, |term| {
                 if let (Ok(name), Some(n)) = (std::str::from_utf8(term), counts.next()) {
-                    keyword_counts.insert(Arc::from(name), n);
+                    keyword_counts.push((Arc::from(name), n));
                 }
             });
         }
