@@ -47,8 +47,28 @@ pub fn value_label(facet: Facet, value: &str) -> String {
         (Facet::EsaOfficial, "true") => "Yes".into(),
         (Facet::EsaOfficial, "false") => "No".into(),
         (Facet::Type, v) => type_label(v).into(),
+        (Facet::SkyCell, v) => sky_cell_label(v).unwrap_or_else(|| v.into()),
         _ => value.into(),
     }
+}
+
+/// A sky cell (`order/cell`, HEALPix nested at order 0 or 1) as a researcher reads it: the
+/// ICRS position of its centre and its size, "RA 45°, Dec +42° (59° cell)".
+fn sky_cell_label(value: &str) -> Option<String> {
+    let (order, cell) = value.split_once('/')?;
+    let (order, cell) = (order.parse::<u8>().ok()?, cell.parse::<u64>().ok()?);
+    if order > 1 || cell >= 12 << (2 * order) {
+        return None;
+    }
+    let (lon, lat) = cdshealpix::nested::center(order, cell);
+    // The side of a cell of equal area: the sky's 41,253 square degrees over 12 * 4^order.
+    let side = (41_253.0 / (12u64 << (2 * order)) as f64).sqrt();
+    // (+ 0.0 turns a negative zero into zero.)
+    Some(format!(
+        "RA {:.0}°, Dec {:+.0}° ({side:.0}° cell)",
+        lon.to_degrees() + 0.0,
+        lat.to_degrees() + 0.0
+    ))
 }
 
 /// An asset type as people write it.
@@ -739,4 +759,28 @@ fn page_links(state: &PageState, last: usize, path: &str) -> Vec<PageLink> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sky_cell_reads_as_its_centre_and_size() {
+        // Base cell 5 is centred on the equator at RA 90°, base cell 0 at Dec +42° (the
+        // polar cells' centres); cell 1/0 lies in base cell 0.
+        assert_eq!(
+            value_label(Facet::SkyCell, "0/5"),
+            "RA 90°, Dec +0° (59° cell)"
+        );
+        assert_eq!(
+            value_label(Facet::SkyCell, "0/0"),
+            "RA 45°, Dec +42° (59° cell)"
+        );
+        assert!(value_label(Facet::SkyCell, "1/0").ends_with("(29° cell)"));
+        // Anything else is shown as it came.
+        for v in ["0/12", "2/3", "x", "1/-1"] {
+            assert_eq!(value_label(Facet::SkyCell, v), v);
+        }
+    }
 }

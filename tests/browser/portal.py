@@ -65,6 +65,13 @@ def label(facet, value):
         return "Data volume"
     if facet == "esaOfficial":
         return {"true": "Yes", "false": "No"}[value]
+    if facet == "skyCell":
+        # The cell's centre by healpy (nested), and the side of a cell of equal area.
+        import healpy
+        order, cell = (int(x) for x in value.split("/"))
+        ra, dec = healpy.pix2ang(2**order, cell, nest=True, lonlat=True)
+        side = (41253 / (12 * 4**order)) ** 0.5
+        return f"RA {float(ra) + 0.0:.0f}°, Dec {float(dec) + 0.0:+.0f}° ({side:.0f}° cell)"
     return value
 
 
