@@ -37,8 +37,6 @@ pub struct Config {
     pub sparql_max_results: usize,
     /// The most searches running or waiting at once; past it a search answers 503.
     pub search_queue: usize,
-    /// Bytes of the search's cache of common terms.
-    pub term_cache_bytes: usize,
     /// TAP: rows without MAXREC, and the most rows ever.
     pub tap_default_maxrec: u64,
     pub tap_hard_maxrec: u64,

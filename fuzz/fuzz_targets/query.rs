@@ -1,5 +1,6 @@
-//! Fuzzes the search box: any text is parsed, planned against a small index and run with the
-//! facet scan, and must come back as hits or a positioned error, never a panic.
+//! Fuzzes the search box: any text is parsed, planned against a small index and run through
+//! the search's pass (page, total and facet counts), and must come back as hits or a
+//! positioned error, never a panic.
 
 #![no_main]
 
@@ -7,7 +8,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use orrery::model::{Asset, Status, Vocabularies};
-use orrery::search::collect::{Scan, SortBy, Strategy, Tables, Visibility};
+use orrery::search::collect::{self, Scan, SortBy, Visibility};
 use orrery::search::plan::{ConceptLabels, NearSpellings, Planner};
 use orrery::search::schema::{self, FacetTable};
 use orrery::search::query;
@@ -18,7 +19,6 @@ struct Fixture {
     table: FacetTable,
     fields: schema::Fields,
     reader: tantivy::IndexReader,
-    tables: Tables,
 }
 
 fn fixture() -> &'static Fixture {
@@ -48,13 +48,7 @@ fn fixture() -> &'static Fixture {
         writer.commit().expect("commit");
         let reader = index.reader().expect("reader");
         let labels = ConceptLabels::new(&vocab);
-        let tables = Tables::new(
-            fields.clone(),
-            table.words,
-            table.bits.len(),
-            orrery::search::dense::BUDGET,
-        );
-        Fixture { vocab, labels, table, fields, reader, tables }
+        Fixture { vocab, labels, table, fields, reader }
     })
 }
 
@@ -72,16 +66,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(Some(q)) = planner.plan(&node) else {
         return;
     };
-    let by_sets = data.len() % 2 == 0;
+    // Half the inputs as the anonymous caller (visibility a clause of the query), sorted by
+    // relevance; the others by name for a caller who sees everything.
+    let anonymous = data.len() % 2 == 0;
     let scan = Scan {
         bits: f.table.bits.len(),
         filters: Vec::new(),
-        visibility: Visibility::Anonymous,
-        sort: SortBy::Relevance,
+        visibility: if anonymous { Visibility::Anonymous } else { Visibility::All },
+        sort: if anonymous { SortBy::Relevance } else { SortBy::Name },
         keep: 10,
         after: None,
-        strategy: if by_sets { Strategy::BySets } else { Strategy::PerDocument },
-        shape: orrery::search::leaves::shape(&*q),
     };
-    let _ = scan.run(&searcher, &*q, &f.tables);
+    let _ = collect::run(&scan, &searcher, &*q, &f.fields, f.table.words);
 });

@@ -105,44 +105,31 @@ pub struct Catalog {
 impl Catalog {
     /// Opens the data directory (creating it), the store and the projections, and lets every
     /// projection catch up with the store.
-    /// `term_cache_bytes` bounds the search's cache of common terms.
     pub async fn open(
         data_dir: &Path,
         base_url: Option<&str>,
         default_base: &str,
-        term_cache_bytes: usize,
     ) -> Result<Catalog> {
-        let catalog = Self::open_inner(data_dir, base_url, default_base, term_cache_bytes).await?;
+        let catalog = Self::open_inner(data_dir, base_url, default_base).await?;
         catalog.catch_up().await?;
         Ok(catalog)
     }
 
     /// Opens an existing catalogue without letting the projections catch up (for `check`).
-    pub async fn open_as_is(
-        data_dir: &Path,
-        base_url: Option<&str>,
-        term_cache_bytes: usize,
-    ) -> Result<Catalog> {
+    pub async fn open_as_is(data_dir: &Path, base_url: Option<&str>) -> Result<Catalog> {
         if !data_dir.join("store").exists() {
             return Err(CatalogError::DataDir {
                 path: data_dir.display().to_string(),
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no catalogue here"),
             });
         }
-        Self::open_inner(
-            data_dir,
-            base_url,
-            "http://127.0.0.1:8080",
-            term_cache_bytes,
-        )
-        .await
+        Self::open_inner(data_dir, base_url, "http://127.0.0.1:8080").await
     }
 
     async fn open_inner(
         data_dir: &Path,
         base_url: Option<&str>,
         default_base: &str,
-        term_cache_bytes: usize,
     ) -> Result<Catalog> {
         std::fs::create_dir_all(data_dir).map_err(|source| CatalogError::DataDir {
             path: data_dir.display().to_string(),
@@ -165,10 +152,9 @@ impl Catalog {
         let oai = OaiLog::open(&data_dir.join("catalog.sqlite"), &store.created()).await?;
         let store = Arc::new(store);
         let (s, v, dir) = (store.clone(), vocab.clone(), data_dir.join("index"));
-        let search =
-            tokio::task::spawn_blocking(move || SearchIndex::open(&dir, s, v, term_cache_bytes))
-                .await
-                .map_err(|e| CatalogError::Task(e.to_string()))??;
+        let search = tokio::task::spawn_blocking(move || SearchIndex::open(&dir, s, v))
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
         Ok(Catalog {
             store,
             vocab,

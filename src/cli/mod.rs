@@ -52,20 +52,6 @@ struct Global {
         default_value = "text"
     )]
     log_format: LogFormat,
-    /// MiB of the search's cache of common terms (kept between queries; 0 keeps none).
-    #[arg(
-        long,
-        global = true,
-        env = "ORRERY_TERM_CACHE_MIB",
-        default_value_t = 512
-    )]
-    term_cache_mib: u32,
-}
-
-impl Global {
-    fn term_cache_bytes(&self) -> usize {
-        (self.term_cache_mib as usize) << 20
-    }
 }
 
 #[derive(Subcommand)]
@@ -223,13 +209,7 @@ pub fn main() -> ExitCode {
 }
 
 async fn open(global: &Global, default_base: &str) -> anyhow::Result<Catalog> {
-    Ok(Catalog::open(
-        &global.data,
-        global.base_url.as_deref(),
-        default_base,
-        global.term_cache_bytes(),
-    )
-    .await?)
+    Ok(Catalog::open(&global.data, global.base_url.as_deref(), default_base).await?)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -324,7 +304,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// `check` must see projections as they are, so it opens the catalogue without catching up.
 async fn open_without_catch_up(g: &Global) -> anyhow::Result<Catalog> {
-    Ok(Catalog::open_as_is(&g.data, g.base_url.as_deref(), g.term_cache_bytes()).await?)
+    Ok(Catalog::open_as_is(&g.data, g.base_url.as_deref()).await?)
 }
 
 /// The SPARQL time limit in milliseconds, from seconds (0.001 to one hour).
@@ -362,7 +342,6 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         sparql_timeout_ms: sparql_timeout_ms(args.sparql_timeout)?,
         sparql_max_results: args.sparql_max_results as usize,
         search_queue: args.search_queue as usize,
-        term_cache_bytes: g.term_cache_bytes(),
         tap_default_maxrec: args.tap_default_maxrec.min(args.tap_hard_maxrec),
         tap_hard_maxrec: args.tap_hard_maxrec,
         tap_sync_timeout: args.tap_sync_timeout,

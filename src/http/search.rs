@@ -220,7 +220,6 @@ pub fn request(raw: Option<&str>) -> ApiResult<SearchRequest> {
         facet_limit: limit(&pairs, "facetLimit", crate::search::MAX_FACET_LIMIT)?,
         cursor: single(&pairs, "cursor")?.map(str::to_owned),
         offset: 0,
-        strategy: Default::default(),
         coverage: coverage(&pairs)?,
         all_words: false,
     })

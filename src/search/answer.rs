@@ -116,10 +116,14 @@ impl SearchIndex {
             sort,
             keep: req.offset + limit + 1,
             after,
-            strategy: req.strategy,
-            shape: leaves::shape(&*candidates),
         };
-        let mut found: Found = self.pass(&scan, &searcher, &*candidates)?;
+        let mut found: Found = collect::run(
+            &scan,
+            &searcher,
+            &*candidates,
+            &self.fields,
+            self.table.words,
+        )?;
         // No asset has every word: those with all words but one (the same on every page of a
         // cursor, which pins the index).
         let mut relaxed = false;
@@ -130,11 +134,13 @@ impl SearchIndex {
             let mut planner = self.planner(&searcher);
             if let Some(most) = planner.most_words(node) {
                 let candidates = self.with_coverage(most, req);
-                let scan = Scan {
-                    shape: leaves::shape(&*candidates),
-                    ..scan
-                };
-                found = self.pass(&scan, &searcher, &*candidates)?;
+                found = collect::run(
+                    &scan,
+                    &searcher,
+                    &*candidates,
+                    &self.fields,
+                    self.table.words,
+                )?;
                 relaxed = found.total > 0;
                 if relaxed {
                     marks = planner.marks;
@@ -175,16 +181,6 @@ impl SearchIndex {
             sort: sort.name().to_owned(),
             limit,
             relaxed,
-        })
-    }
-
-    /// One pass of `scan` over `candidates`, by the engine its strategy names.
-    fn pass(&self, scan: &Scan, searcher: &Searcher, candidates: &dyn Query) -> Result<Found> {
-        Ok(match scan.strategy {
-            Strategy::Reference => {
-                reference::run(scan, searcher, candidates, &self.fields, self.table.words)?
-            }
-            _ => scan.run(searcher, candidates, &self.tables)?,
         })
     }
 

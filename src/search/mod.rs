@@ -9,16 +9,12 @@
 //! never count what the caller may not see.
 
 mod answer;
-mod bits;
 pub mod collect;
 pub mod coverage;
 pub mod cursor;
-pub mod dense;
 mod filtered;
-pub mod leaves;
 pub mod plan;
 pub mod query;
-mod reference;
 pub mod schema;
 pub mod suggest;
 pub mod without;
@@ -40,7 +36,7 @@ use crate::access::{self, Caller};
 use crate::model::{Asset, Problem, Vocabularies};
 use crate::project::{Projection, ProjectionError, Row};
 use crate::store::Store;
-use collect::{Filter, Found, Scan, SortBy, SortKey, Strategy, Tables, Visibility};
+use collect::{Filter, Found, Scan, SortBy, SortKey, Visibility};
 use cursor::{Cursor, CursorError};
 use plan::{ConceptLabels, Mark, PlanError, Planner};
 use rayon::prelude::*;
@@ -115,8 +111,6 @@ pub struct SearchRequest {
     pub cursor: Option<String>,
     /// Hits to skip before the page (numbered pages of the portal; at most `MAX_OFFSET`).
     pub offset: usize,
-    /// How segments are counted; `Auto` but in tests that compare the strategies.
-    pub strategy: Strategy,
     /// Where and when: sky, time and spectral conditions, applying to hits and counts alike.
     pub coverage: coverage::CoverageFilter,
     /// Values returned per facet, the most frequent first (`DEFAULT_FACET_LIMIT` when `None`).
@@ -221,7 +215,6 @@ pub struct SearchIndex {
     watermark: AtomicU64,
     secret: Vec<u8>,
     pinned: Mutex<VecDeque<(Instant, Searcher)>>,
-    tables: Tables,
     near: plan::NearSpellings,
     dir: std::path::PathBuf,
 }
@@ -248,12 +241,7 @@ fn create(dir: &Path, schema: &tantivy::schema::Schema) -> tantivy::Result<Index
 impl SearchIndex {
     /// Opens (or creates) the index in `dir`; an index of another layout or facet table is
     /// discarded and rebuilt by the next catch-up.
-    pub fn open(
-        dir: &Path,
-        store: Arc<Store>,
-        vocab: Arc<Vocabularies>,
-        term_cache_bytes: usize,
-    ) -> Result<SearchIndex> {
+    pub fn open(dir: &Path, store: Arc<Store>, vocab: Arc<Vocabularies>) -> Result<SearchIndex> {
         let table = FacetTable::new(&vocab);
         if table.words > collect::MAX_WORDS {
             return Err(SearchError::Index(tantivy::TantivyError::InvalidArgument(
@@ -306,12 +294,6 @@ impl SearchIndex {
             .try_into()?;
         let secret = crate::secrets::load_or_create(&dir.join("..").join("search.key"))?;
         let labels = ConceptLabels::new(&vocab);
-        let tables = Tables::new(
-            fields.clone(),
-            table.words,
-            table.bits.len(),
-            term_cache_bytes,
-        );
         let index = SearchIndex {
             reader,
             writer: Mutex::new(writer),
@@ -323,11 +305,9 @@ impl SearchIndex {
             watermark: AtomicU64::new(watermark),
             secret,
             pinned: Mutex::new(VecDeque::new()),
-            tables,
             near: Default::default(),
             dir: dir.to_owned(),
         };
-        index.warm()?;
         Ok(index)
     }
 
@@ -371,7 +351,7 @@ impl SearchIndex {
         self.watermark.store(revision, Ordering::SeqCst);
         drop(writer);
         self.reader.reload()?;
-        self.warm()
+        Ok(())
     }
 
     /// Indexes rows by reading their assets from the store. Blocking.
@@ -406,24 +386,6 @@ impl SearchIndex {
         self.watermark.store(0, Ordering::SeqCst);
         drop(writer);
         self.reader.reload()?;
-        self.warm()
-    }
-
-    /// Builds the facet tables of the current segments (so that no query waits for them) and
-    /// forgets those of segments no search can reach any more.
-    fn warm(&self) -> Result<()> {
-        let searcher = self.reader.searcher();
-        let mut live: Vec<tantivy::index::SegmentId> = searcher
-            .segment_readers()
-            .iter()
-            .map(|r| r.segment_id())
-            .collect();
-        if let Ok(pinned) = self.pinned.lock() {
-            for (_, s) in pinned.iter() {
-                live.extend(s.segment_readers().iter().map(|r| r.segment_id()));
-            }
-        }
-        self.tables.warm(&searcher, &live)?;
         Ok(())
     }
 

@@ -14,13 +14,12 @@ use std::sync::Mutex;
 use tantivy::Searcher;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, RegexQuery, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 
-use super::leaves::Boosted;
 use super::query::{Node, Value};
 use super::schema::{self, Facet, Fields};
 use super::without::Without;
@@ -357,7 +356,7 @@ impl<'a> Planner<'a> {
             let term = Term::from_field_text(self.fields.concept, &c.iri);
             out.push((
                 Occur::Should,
-                Box::new(Boosted::new(
+                Box::new(BoostQuery::new(
                     Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
                     2.0,
                 )),
@@ -414,7 +413,7 @@ impl<'a> Planner<'a> {
         {
             alternatives.push((
                 Occur::Should,
-                Box::new(Boosted::new(q, schema::TEXT_WEIGHTS[3].1 as f32)),
+                Box::new(BoostQuery::new(q, schema::TEXT_WEIGHTS[3].1 as f32)),
             ));
         }
         if let [token] = plain.as_slice() {
@@ -425,7 +424,7 @@ impl<'a> Planner<'a> {
                 if seen.insert(near_stems.join(" "))
                     && let Some(q) = self.phrase_in(self.fields.ranked, &near_stems)
                 {
-                    alternatives.push((Occur::Should, Box::new(Boosted::new(q, 0.3))));
+                    alternatives.push((Occur::Should, Box::new(BoostQuery::new(q, 0.3))));
                 }
             }
         }
@@ -491,7 +490,7 @@ impl<'a> Planner<'a> {
         Some(if scale == 1.0 {
             q
         } else {
-            Box::new(Boosted::new(q, scale))
+            Box::new(BoostQuery::new(q, scale))
         })
     }
 

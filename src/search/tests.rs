@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::collect::{SortBy, Strategy};
+use super::collect::SortBy;
 use super::schema::{Facet, keyword_key};
 use super::{SearchRequest, SearchResponse};
 use crate::access::{self, Caller};
@@ -97,7 +97,7 @@ fn generate(n: usize, seed: u64) -> Vec<Asset> {
 }
 
 async fn catalog(dir: &std::path::Path, assets: Vec<Asset>) -> Catalog {
-    let catalog = Catalog::open(dir, None, "http://search.test", super::dense::BUDGET)
+    let catalog = Catalog::open(dir, None, "http://search.test")
         .await
         .expect("open");
     catalog.write(assets).await.expect("write");
@@ -244,14 +244,7 @@ async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller()
             .filter(|a| words.iter().all(|w| has_word(a, w)))
             .cloned()
             .collect();
-        let mut per_document_page = None;
-        for (caller, strategy) in callers().into_iter().flat_map(|c| {
-            [
-                (c.clone(), Strategy::PerDocument),
-                (c.clone(), Strategy::BySets),
-                (c, Strategy::Reference),
-            ]
-        }) {
+        for caller in callers() {
             let req = SearchRequest {
                 q: word.clone().unwrap_or_default(),
                 filters: filters.clone(),
@@ -261,7 +254,6 @@ async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller()
                     1 | 2 if word.is_some() => SortBy::Relevance,
                     _ => SortBy::Popularity,
                 }),
-                strategy,
                 // The brute force requires every word.
                 all_words: true,
                 ..SearchRequest::default()
@@ -269,25 +261,18 @@ async fn totals_hits_and_disjunctive_counts_match_brute_force_for_every_caller()
             let (hits, want) = expected(&matching, &caller, &filters);
             let resp = search(&c, &caller, &req);
             let page: Vec<String> = resp.hits.iter().map(|h| h.id.clone()).collect();
-            match strategy {
-                Strategy::PerDocument => per_document_page = Some(page),
-                _ => assert_eq!(
-                    Some(&page),
-                    per_document_page.as_ref(),
-                    "every engine gives the same page in the same order ({strategy:?})"
-                ),
-            }
             assert_eq!(
                 resp.total,
                 hits.len() as u64,
-                "{caller:?} {word:?} {filters:?} {strategy:?}"
+                "{caller:?} {word:?} {filters:?}"
             );
-            assert_eq!(
-                counts(&resp),
-                want,
-                "{caller:?} {word:?} {filters:?} {strategy:?}"
-            );
+            assert_eq!(counts(&resp), want, "{caller:?} {word:?} {filters:?}");
             let paged: Vec<String> = all_pages(&c, &caller, req.clone());
+            assert_eq!(
+                paged.get(..page.len()),
+                Some(&page[..]),
+                "the first page starts the walk"
+            );
             let paged_set: BTreeSet<String> = paged.iter().cloned().collect();
             assert_eq!(paged.len(), paged_set.len(), "a page repeated a hit");
             assert_eq!(paged_set, hits, "{caller:?} {filters:?}");
@@ -646,11 +631,12 @@ async fn bad_requests_name_the_parameter_and_position() {
     c.close().await.expect("close");
 }
 
-/// Queries the planner makes into conjunctions of disjunctions (concept labels, near spellings,
-/// OR, NOT, a prefix beside a word) are scored leaf by leaf: both strategies give the same
-/// pages, and every hit's score is tantivy's own score of the query, to float rounding.
+/// A relevance page is tantivy's own ranking of the planned query (concept labels, near
+/// spellings, OR, NOT, a prefix beside a word), for a caller who sees everything and for one
+/// whose visibility is a clause of the query: the same total, each score tantivy's, and the
+/// page the best of all matches.
 #[tokio::test]
-async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
+async fn relevance_pages_are_tantivys_ranking_of_the_planned_query() {
     use tantivy::TantivyDocument;
     use tantivy::collector::TopDocs;
     use tantivy::schema::document::Value;
@@ -678,11 +664,6 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
             &index.near,
         );
         let query = planner.plan(&node).expect("plan").expect("a query");
-        let shape = super::leaves::shape(&*query);
-        assert!(
-            shape.clauses.iter().map(Vec::len).sum::<usize>() > 1,
-            "{q:?} is a conjunction of disjunctions"
-        );
         let top = searcher
             .search(&*query, &TopDocs::with_limit(10_000).order_by_score())
             .expect("tantivy search");
@@ -698,7 +679,7 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
             })
             .collect()
     };
-    let moderator = &callers()[2];
+    let (anonymous, moderator) = (&callers()[0], &callers()[2]);
     for q in [
         "Gaia star",
         "Planck",
@@ -714,23 +695,22 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
     ] {
         let want = tantivy_scores(q);
         let mut pages = Vec::new();
-        for strategy in [Strategy::PerDocument, Strategy::BySets, Strategy::Reference] {
+        for caller in [moderator, anonymous] {
             let req = SearchRequest {
                 q: q.into(),
                 sort: Some(SortBy::Relevance),
                 limit: Some(100),
-                strategy,
                 ..SearchRequest::default()
             };
-            let resp = search(&c, moderator, &req);
-            assert_eq!(resp.total, want.len() as u64, "{q:?} {strategy:?}");
+            let resp = search(&c, caller, &req);
+            assert_eq!(resp.total, want.len() as u64, "{q:?} {caller:?}");
             assert!(!resp.hits.is_empty(), "{q:?} finds something");
             for h in &resp.hits {
                 let got = h.score.expect("a relevance score");
                 let theirs = want.get(&h.id).copied().expect("tantivy matches it too");
                 assert!(
                     (got - theirs).abs() <= 1e-5 * theirs.abs().max(1.0),
-                    "{q:?} {strategy:?} {}: {got} vs tantivy's {theirs}",
+                    "{q:?} {caller:?} {}: {got} vs tantivy's {theirs}",
                     h.id
                 );
             }
@@ -748,16 +728,7 @@ async fn shaped_queries_score_as_tantivy_does_and_alike_by_both_strategies() {
                     .collect::<Vec<_>>(),
             );
         }
-        assert_eq!(pages[0], pages[1], "{q:?}: both strategies, one page");
-        // The reference engine scores by tantivy's own scorers: the same hits in the same
-        // order, each score equal to float rounding.
-        let ids =
-            |p: &Vec<(String, Option<f32>)>| p.iter().map(|h| h.0.clone()).collect::<Vec<_>>();
-        assert_eq!(
-            ids(&pages[0]),
-            ids(&pages[2]),
-            "{q:?}: the reference engine's page"
-        );
+        assert_eq!(pages[0], pages[1], "{q:?}: the same page whoever asks");
     }
     c.close().await.expect("close");
 }
@@ -793,10 +764,9 @@ async fn a_typo_finds_a_word_written_after_it_was_first_searched() {
 }
 
 #[tokio::test]
-async fn sorted_pages_are_the_same_whether_the_order_is_walked_or_every_hit_offered() {
-    // 250 assets that do not match sort before 150 that do: a page walked along the order
-    // from the start meets only non-matching ones at first, past its budget, and must fall
-    // back to offering every hit. Searches with a filter make the hits sparse, others dense.
+async fn sorted_pages_follow_the_order_when_the_hits_come_late_in_it() {
+    // 250 assets that do not match sort before 150 that do; searches with a filter make the
+    // hits sparse, others dense. Every page size is followed to the end by cursor.
     let dir = tempfile::tempdir().expect("tempdir");
     let mut assets = Vec::new();
     for i in 0..400 {
@@ -825,116 +795,24 @@ async fn sorted_pages_are_the_same_whether_the_order_is_walked_or_every_hit_offe
             let filters = keyword
                 .map(|k| vec![(Facet::Keyword, vec![k.to_owned()])])
                 .unwrap_or_default();
-            for strategy in [Strategy::BySets, Strategy::PerDocument, Strategy::Reference] {
-                for limit in [1, 7, 100] {
-                    let req = SearchRequest {
-                        q: q.to_owned(),
-                        filters: filters.clone(),
-                        sort: Some(sort),
-                        limit: Some(limit),
-                        strategy,
-                        ..SearchRequest::default()
-                    };
-                    let got = all_pages(&c, &Caller::Anonymous, req);
-                    assert_eq!(got, want, "{q:?} {keyword:?} {sort:?} {strategy:?} {limit}");
-                }
+            for limit in [1, 7, 100] {
+                let req = SearchRequest {
+                    q: q.to_owned(),
+                    filters: filters.clone(),
+                    sort: Some(sort),
+                    limit: Some(limit),
+                    ..SearchRequest::default()
+                };
+                let got = all_pages(&c, &Caller::Anonymous, req);
+                assert_eq!(got, want, "{q:?} {keyword:?} {sort:?} {limit}");
             }
         }
     }
     c.close().await.expect("close");
 }
 
-/// A common term kept per document (see `dense`) matches the same documents and adds the same
-/// floats as its postings, with vector instructions and without, in first and later clauses.
-#[tokio::test]
-async fn common_terms_kept_per_document_score_as_their_postings() {
-    use super::dense::{BUDGET, DenseTerms};
-    use super::leaves::ShapeWeight;
-    use super::plan::Planner;
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let c = catalog(dir.path(), generate(3000, 0xd0c5_7e55)).await;
-    let index = &c.search;
-    let searcher = index.searcher();
-    let f = &index.fields;
-    let postings = DenseTerms::new(0);
-    let mut portable = DenseTerms::new(BUDGET);
-    portable.vectors = false;
-    let vectors = DenseTerms::new(BUDGET);
-    for q in [
-        "star",
-        "Gaia star",
-        "galaxy survey nebula",
-        "(star OR galaxy) (cloud OR survey)",
-        "galxy",
-        "Gaia -cloud",
-        "\"star\" mosaic",
-    ] {
-        let node = super::query::parse(q).expect("parse").expect("a query");
-        let mut planner = Planner::new(f, &index.vocab, &index.labels, &searcher, &index.near);
-        let query = planner.plan(&node).expect("plan").expect("a query");
-        let shape = super::leaves::shape(&*query);
-        let weight = ShapeWeight::new(&shape, &searcher, &|field| {
-            field == f.ranked || field == f.pairs || f.text.contains(&field)
-        })
-        .expect("weight");
-        for reader in searcher.segment_readers() {
-            let words = (reader.max_doc() as usize).div_ceil(64);
-            // Scores wanted for every document, and for a few runs of them (whole vectors of
-            // sixteen skipped, others partly wanted).
-            let few: Vec<u64> = (0..words)
-                .map(|w| match w % 3 {
-                    0 => 0,
-                    1 => 0x0000_ffff_0000_0000,
-                    _ => 0x8421_0000_0000_0421,
-                })
-                .collect();
-            for wanted in [None, Some(few.as_slice())] {
-                let mut want = Vec::new();
-                let matched = weight
-                    .accumulate(reader, &mut want, wanted, &postings)
-                    .expect("from postings");
-                assert!(matched.iter().any(|w| *w != 0), "{q:?} matches");
-                for dense in [&portable, &vectors] {
-                    // Scores left by an earlier pass must not show through.
-                    let mut got = vec![7.5; reader.max_doc() as usize];
-                    let kept = weight
-                        .accumulate(reader, &mut got, wanted, dense)
-                        .expect("kept");
-                    assert_eq!(kept, matched, "{q:?}: the same matches");
-                    for d in super::bits::set_bits(&matched) {
-                        if wanted.is_some_and(|w| !super::bits::has_bit(w, d as u32)) {
-                            continue;
-                        }
-                        assert_eq!(
-                            got[d].to_bits(),
-                            want[d].to_bits(),
-                            "{q:?} doc {d} (vectors: {}, some wanted: {}): {} vs {}",
-                            dense.vectors,
-                            wanted.is_some(),
-                            got[d],
-                            want[d]
-                        );
-                    }
-                    assert_eq!(
-                        weight.matches(reader, dense).expect("matches"),
-                        matched,
-                        "{q:?}: matching alone"
-                    );
-                }
-            }
-        }
-    }
-    assert!(
-        portable.bytes() > 0 && vectors.bytes() > 0,
-        "terms were kept"
-    );
-    assert_eq!(postings.bytes(), 0, "a cache of no bytes keeps nothing");
-    c.close().await.expect("close");
-}
-
-/// Hits of equal score come in the order of their tie-breaks, by both strategies, on pages of
-/// every size followed to the end: the page keeps the right ones among hundreds of ties.
+/// Hits of equal score come in the order of their tie-breaks, on pages of every size followed
+/// to the end: the page keeps the right ones among hundreds of ties.
 #[tokio::test]
 async fn tied_scores_follow_the_tie_break_on_every_page() {
     use super::schema::Fnv;
@@ -948,18 +826,15 @@ async fn tied_scores_follow_the_tie_break_on_every_page() {
     let c = catalog(dir.path(), assets).await;
     let mut want: Vec<String> = (0..300).map(|i| format!("t{i:03}")).collect();
     want.sort_by_key(|id| Fnv::hash(id.as_bytes()));
-    for strategy in [Strategy::PerDocument, Strategy::BySets, Strategy::Reference] {
-        for limit in [1, 7, 20, 100] {
-            let req = SearchRequest {
-                q: "comet".into(),
-                sort: Some(SortBy::Relevance),
-                limit: Some(limit),
-                strategy,
-                ..SearchRequest::default()
-            };
-            let got = all_pages(&c, &callers()[0], req);
-            assert_eq!(got, want, "{strategy:?}, pages of {limit}");
-        }
+    for limit in [1, 7, 20, 100] {
+        let req = SearchRequest {
+            q: "comet".into(),
+            sort: Some(SortBy::Relevance),
+            limit: Some(limit),
+            ..SearchRequest::default()
+        };
+        let got = all_pages(&c, &callers()[0], req);
+        assert_eq!(got, want, "pages of {limit}");
     }
     c.close().await.expect("close");
 }
