@@ -117,13 +117,9 @@ impl SearchIndex {
             keep: req.offset + limit + 1,
             after,
         };
-        let mut found: Found = collect::run(
-            &scan,
-            &searcher,
-            &*candidates,
-            &self.fields,
-            self.table.words,
-        )?;
+        let pass =
+            |q: &dyn Query| collect::run(&scan, &searcher, q, &self.fields, self.table.words);
+        let mut found: Found = pass(&*candidates)?;
         // No asset has every word: those with all words but one (the same on every page of a
         // cursor, which pins the index).
         let mut relaxed = false;
@@ -134,13 +130,7 @@ impl SearchIndex {
             let mut planner = self.planner(&searcher);
             if let Some(most) = planner.most_words(node) {
                 let candidates = self.with_coverage(most, req);
-                found = collect::run(
-                    &scan,
-                    &searcher,
-                    &*candidates,
-                    &self.fields,
-                    self.table.words,
-                )?;
+                found = pass(&*candidates)?;
                 relaxed = found.total > 0;
                 if relaxed {
                     marks = planner.marks;
