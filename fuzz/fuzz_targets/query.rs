@@ -77,5 +77,6 @@ fuzz_target!(|data: &[u8]| {
         keep: 10,
         after: None,
     };
-    let _ = collect::run(&scan, &searcher, &*q, &f.fields, f.table.words);
+    let public = orrery::search::statistics::PublicCounts::new(f.fields.readers, 1_000);
+    let _ = collect::run(&scan, &searcher, &*q, &f.fields, f.table.words, &public);
 });

@@ -117,8 +117,16 @@ impl SearchIndex {
             keep: req.offset + limit + 1,
             after,
         };
-        let pass =
-            |q: &dyn Query| collect::run(&scan, &searcher, q, &self.fields, self.table.words);
+        let pass = |q: &dyn Query| {
+            collect::run(
+                &scan,
+                &searcher,
+                q,
+                &self.fields,
+                self.table.words,
+                &self.public,
+            )
+        };
         let mut found: Found = pass(&*candidates)?;
         // No asset has every word: those with all words but one (the same on every page of a
         // cursor, which pins the index).

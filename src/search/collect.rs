@@ -26,6 +26,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
 use super::schema::{Facet, Fields};
+use super::statistics::PublicCounts;
 
 /// Most words of the facet bitmask.
 pub const MAX_WORDS: usize = 8;
@@ -235,6 +236,7 @@ pub fn run(
     query: &dyn Query,
     fields: &Fields,
     words: usize,
+    public: &PublicCounts,
 ) -> tantivy::Result<Found> {
     let collector = Pass {
         scan,
@@ -243,12 +245,13 @@ pub fn run(
     };
     match visible(&scan.visibility, fields) {
         None => searcher.search(query, &collector),
+        // A caller who cannot see everything is scored by statistics of public documents.
         Some(visibility) => {
             let query = BooleanQuery::new(vec![
                 (Occur::Must, query.box_clone()),
                 (Occur::Must, visibility),
             ]);
-            searcher.search(&query, &collector)
+            searcher.search_with_statistics_provider(&query, &collector, &public.of(searcher))
         }
     }
 }

@@ -16,6 +16,7 @@ mod filtered;
 pub mod plan;
 pub mod query;
 pub mod schema;
+pub mod statistics;
 pub mod suggest;
 pub mod without;
 
@@ -60,6 +61,8 @@ pub const MAX_OFFSET: usize = 10_000;
 pub const DEFAULT_FACET_LIMIT: usize = 10;
 /// Most values a request may ask for per facet.
 pub const MAX_FACET_LIMIT: usize = 100;
+/// Terms whose public document counts are kept (per segment).
+const PUBLIC_COUNTS: usize = 100_000;
 /// Snapshots kept for cursors.
 const PINNED: usize = 32;
 const PINNED_FOR: Duration = Duration::from_secs(600);
@@ -216,6 +219,8 @@ pub struct SearchIndex {
     secret: Vec<u8>,
     pinned: Mutex<VecDeque<(Instant, Searcher)>>,
     near: plan::NearSpellings,
+    /// Public document counts, for scoring callers who cannot see everything.
+    public: statistics::PublicCounts,
     dir: std::path::PathBuf,
 }
 
@@ -294,6 +299,7 @@ impl SearchIndex {
             .try_into()?;
         let secret = crate::secrets::load_or_create(&dir.join("..").join("search.key"))?;
         let labels = ConceptLabels::new(&vocab);
+        let fields_readers = fields.readers;
         let index = SearchIndex {
             reader,
             writer: Mutex::new(writer),
@@ -306,6 +312,7 @@ impl SearchIndex {
             secret,
             pinned: Mutex::new(VecDeque::new()),
             near: Default::default(),
+            public: statistics::PublicCounts::new(fields_readers, PUBLIC_COUNTS),
             dir: dir.to_owned(),
         };
         Ok(index)

@@ -633,8 +633,8 @@ async fn bad_requests_name_the_parameter_and_position() {
 
 /// A relevance page is tantivy's own ranking of the planned query (concept labels, near
 /// spellings, OR, NOT, a prefix beside a word), for a caller who sees everything and for one
-/// whose visibility is a clause of the query: the same total, each score tantivy's, and the
-/// page the best of all matches.
+/// whose visibility is a clause of the query (scored by the statistics of public documents):
+/// the same total, each score tantivy's, and the page the best of all matches.
 #[tokio::test]
 async fn relevance_pages_are_tantivys_ranking_of_the_planned_query() {
     use tantivy::TantivyDocument;
@@ -654,7 +654,8 @@ async fn relevance_pages_are_tantivys_ranking_of_the_planned_query() {
     let index = &c.search;
     let searcher = index.searcher();
     // Tantivy's scores of every match of a query, by asset id.
-    let tantivy_scores = |q: &str| -> BTreeMap<String, f32> {
+    // (With the statistics of public documents for a caller who cannot see everything.)
+    let tantivy_scores = |q: &str, public: bool| -> BTreeMap<String, f32> {
         let node = super::query::parse(q).expect("parse").expect("a query");
         let mut planner = Planner::new(
             &index.fields,
@@ -664,9 +665,16 @@ async fn relevance_pages_are_tantivys_ranking_of_the_planned_query() {
             &index.near,
         );
         let query = planner.plan(&node).expect("plan").expect("a query");
-        let top = searcher
-            .search(&*query, &TopDocs::with_limit(10_000).order_by_score())
-            .expect("tantivy search");
+        let collector = TopDocs::with_limit(10_000).order_by_score();
+        let top = match public {
+            true => searcher.search_with_statistics_provider(
+                &*query,
+                &collector,
+                &index.public.of(&searcher),
+            ),
+            false => searcher.search(&*query, &collector),
+        }
+        .expect("tantivy search");
         top.into_iter()
             .map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(address).expect("doc");
@@ -693,9 +701,9 @@ async fn relevance_pages_are_tantivys_ranking_of_the_planned_query() {
         "\"Gaia DR3\" OR mosaic",
         "(star OR galaxy) (cloud OR survey)",
     ] {
-        let want = tantivy_scores(q);
         let mut pages = Vec::new();
         for caller in [moderator, anonymous] {
+            let want = tantivy_scores(q, caller == anonymous);
             let req = SearchRequest {
                 q: q.into(),
                 sort: Some(SortBy::Relevance),
@@ -728,7 +736,14 @@ async fn relevance_pages_are_tantivys_ranking_of_the_planned_query() {
                     .collect::<Vec<_>>(),
             );
         }
-        assert_eq!(pages[0], pages[1], "{q:?}: the same page whoever asks");
+        // Every asset is public here: both rankings find the same hits.
+        let ids =
+            |p: &Vec<(String, Option<f32>)>| p.iter().map(|h| h.0.clone()).collect::<BTreeSet<_>>();
+        assert_eq!(
+            ids(&pages[0]),
+            ids(&pages[1]),
+            "{q:?}: the same hits whoever asks"
+        );
     }
     c.close().await.expect("close");
 }
@@ -991,4 +1006,70 @@ async fn coverage_filters_find_exactly_what_the_coverage_meets() {
         checked += want.len();
     }
     assert!(checked > 100, "the filters found something: {checked}");
+}
+
+/// Private assets leave no trace in what others see of a search, scores included: a public
+/// hit scores exactly the same for an anonymous caller and for a sharee whether or not
+/// private assets share its words (for a curator, who sees them, they count).
+#[tokio::test]
+async fn private_assets_do_not_move_the_scores_of_public_hits() {
+    let public = || {
+        vec![
+            named("p1", "Comet tails", "Dust and ions of a comet."),
+            named("p2", "Comet survey", "A survey of comets and asteroids."),
+            named("p3", "Asteroid belt", "Rocks between Mars and Jupiter."),
+        ]
+    };
+    let mut with_private = public();
+    for i in 0..5 {
+        let mut a = named(
+            &format!("secret{i}"),
+            "Comet comet comet",
+            "An unpublished comet study of many comet words, comet after comet.",
+        );
+        a.visibility = Some(Sharing {
+            audience: Some(Audience::Private),
+            users: vec!["someone".into()],
+            groups: vec![],
+        });
+        with_private.push(a);
+    }
+    let (d1, d2) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let plain = catalog(d1.path(), public()).await;
+    let mixed = catalog(d2.path(), with_private).await;
+    let scores = |c: &Catalog, caller: &Caller, q: &str| -> Vec<(String, Option<f32>)> {
+        let req = SearchRequest {
+            q: q.into(),
+            sort: Some(SortBy::Relevance),
+            ..SearchRequest::default()
+        };
+        search(c, caller, &req)
+            .hits
+            .into_iter()
+            .filter(|h| h.id.starts_with('p'))
+            .map(|h| (h.id, h.score))
+            .collect()
+    };
+    let sharee = Caller::Account {
+        user: "reader".into(),
+        groups: vec![],
+        roles: vec![],
+    };
+    for q in ["comet", "comet survey", "comet OR asteroid"] {
+        for caller in [&Caller::Anonymous, &sharee] {
+            let want = scores(&plain, caller, q);
+            assert!(!want.is_empty(), "{q:?} finds public assets");
+            assert_eq!(scores(&mixed, caller, q), want, "{q:?} for {caller:?}");
+        }
+        assert_ne!(
+            scores(&mixed, &Caller::Operator, q),
+            scores(&plain, &Caller::Operator, q),
+            "{q:?}: the private assets count for who sees them"
+        );
+    }
+    plain.close().await.expect("close");
+    mixed.close().await.expect("close");
 }
