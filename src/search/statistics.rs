@@ -6,6 +6,7 @@
 //! their field norms); both are cached per segment, which never changes.
 
 use tantivy::index::SegmentId;
+use tantivy::postings::SegmentPostings;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocSet, Searcher, SegmentReader, TERMINATED, Term};
@@ -42,75 +43,70 @@ impl PublicCounts {
         }
     }
 
-    /// Public documents (deleted ones included, as in tantivy's own counts) of `term` in one
-    /// segment; `None` counts every public document.
-    fn in_segment(&self, reader: &SegmentReader, term: Option<&Term>) -> tantivy::Result<u64> {
+    /// The public documents of one segment (deleted ones included, as in tantivy's own
+    /// counts), in document order.
+    fn public_docs(&self, reader: &SegmentReader) -> tantivy::Result<Option<SegmentPostings>> {
         let public = Term::from_field_text(self.readers, crate::access::PUBLIC_READERS);
+        Ok(reader
+            .inverted_index(self.readers)?
+            .read_postings(&public, IndexRecordOption::Basic)?)
+    }
+
+    /// Public documents of `term` in one segment; `None` counts every public document.
+    fn in_segment(&self, reader: &SegmentReader, term: Option<&Term>) -> tantivy::Result<u64> {
         let key = Key::Docs(
             reader.segment_id(),
             term.map(|t| (t.field().field_id(), t.serialized_value_bytes().to_vec())),
         );
-        if let Some(n) = self.cache.get(&key) {
-            return Ok(n);
-        }
-        let Some(mut public_docs) = reader
-            .inverted_index(self.readers)?
-            .read_postings(&public, IndexRecordOption::Basic)?
-        else {
-            return Ok(0);
-        };
-        let n = match term {
-            None => u64::from(public_docs.doc_freq()),
-            Some(term) => match reader
+        self.cache.get_or_insert_with(&key, || {
+            let Some(mut public_docs) = self.public_docs(reader)? else {
+                return Ok(0);
+            };
+            let Some(term) = term else {
+                return Ok(u64::from(public_docs.doc_freq()));
+            };
+            let Some(mut docs) = reader
                 .inverted_index(term.field())?
                 .read_postings(term, IndexRecordOption::Basic)?
-            {
-                None => 0,
-                Some(mut docs) => {
-                    let mut n = 0;
-                    let mut d = docs.doc();
-                    while d != TERMINATED {
-                        // (A scorer only ever seeks forward.)
-                        let at = match public_docs.doc() {
-                            p if p < d => public_docs.seek(d),
-                            p => p,
-                        };
-                        if at == d {
-                            n += 1;
-                        }
-                        d = docs.advance();
-                    }
-                    n
-                }
-            },
-        };
-        self.cache.insert(key, n);
-        Ok(n)
-    }
-}
-
-impl PublicCounts {
-    /// Tokens of `field` over the public documents of one segment, from their field norms.
-    fn tokens_in_segment(&self, reader: &SegmentReader, field: Field) -> tantivy::Result<u64> {
-        let key = Key::Tokens(reader.segment_id(), field.field_id());
-        if let Some(n) = self.cache.get(&key) {
-            return Ok(n);
-        }
-        let public = Term::from_field_text(self.readers, crate::access::PUBLIC_READERS);
-        let norms = reader.get_fieldnorms_reader(field)?;
-        let mut n = 0u64;
-        if let Some(mut docs) = reader
-            .inverted_index(self.readers)?
-            .read_postings(&public, IndexRecordOption::Basic)?
-        {
+            else {
+                return Ok(0);
+            };
+            let mut n = 0;
             let mut d = docs.doc();
             while d != TERMINATED {
-                n += u64::from(norms.fieldnorm(d));
+                // (A scorer only ever seeks forward.)
+                let at = match public_docs.doc() {
+                    p if p < d => public_docs.seek(d),
+                    p => p,
+                };
+                if at == d {
+                    n += 1;
+                }
                 d = docs.advance();
             }
-        }
-        self.cache.insert(key, n);
-        Ok(n)
+            Ok(n)
+        })
+    }
+
+    /// Tokens of `field` over the public documents of one segment, from their field norms (a
+    /// field without norms counts one a document, as tantivy's scorers take it).
+    fn tokens_in_segment(&self, reader: &SegmentReader, field: Field) -> tantivy::Result<u64> {
+        let key = Key::Tokens(reader.segment_id(), field.field_id());
+        self.cache.get_or_insert_with(&key, || {
+            let norms = match reader.schema().get_field_entry(field).has_fieldnorms() {
+                true => Some(reader.get_fieldnorms_reader(field)?),
+                false => None,
+            };
+            let mut n = 0u64;
+            if let Some(mut docs) = self.public_docs(reader)? {
+                let mut d = docs.doc();
+                while d != TERMINATED {
+                    n += norms.as_ref().map_or(1, |r| u64::from(r.fieldnorm(d)));
+                    d = docs.advance();
+                }
+            }
+            Ok(n)
+        })
     }
 }
 
