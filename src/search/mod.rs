@@ -255,7 +255,7 @@ impl SearchIndex {
         }
         let (schema_def, fields) = schema::schema(table.words);
         std::fs::create_dir_all(dir)?;
-        let index = match Index::open_in_dir(dir) {
+        let mut index = match Index::open_in_dir(dir) {
             Ok(index) => {
                 let metas = index.load_metas()?;
                 let compatible = metas
@@ -283,7 +283,6 @@ impl SearchIndex {
         };
         schema::register_tokenizers(&index);
         // Searches by tantivy's executor pass over a segment per core.
-        let mut index = index;
         index.set_default_multithread_executor()?;
         let watermark = index
             .load_metas()?
@@ -299,10 +298,10 @@ impl SearchIndex {
             .try_into()?;
         let secret = crate::secrets::load_or_create(&dir.join("..").join("search.key"))?;
         let labels = ConceptLabels::new(&vocab);
-        let fields_readers = fields.readers;
-        let index = SearchIndex {
+        Ok(SearchIndex {
             reader,
             writer: Mutex::new(writer),
+            public: statistics::PublicCounts::new(fields.readers, PUBLIC_COUNTS),
             fields,
             table,
             labels,
@@ -312,10 +311,8 @@ impl SearchIndex {
             secret,
             pinned: Mutex::new(VecDeque::new()),
             near: Default::default(),
-            public: statistics::PublicCounts::new(fields_readers, PUBLIC_COUNTS),
             dir: dir.to_owned(),
-        };
-        Ok(index)
+        })
     }
 
     pub fn fields(&self) -> &Fields {
