@@ -41,12 +41,23 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProjectionLabels {
+    pub projection: String,
+}
+
 /// The service's metrics.
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RouteLabels, Histogram>,
     pub store_revision: Gauge<i64, AtomicI64>,
+    /// Per projection: 1 while it is being built, else 0.
+    pub building: Family<ProjectionLabels, Gauge<i64, AtomicI64>>,
+    /// Per projection: changes still to apply in its build (0 when none runs).
+    pub build_backlog: Family<ProjectionLabels, Gauge<i64, AtomicI64>>,
+    /// Per projection: changes applied a second in its build so far (0 when none runs).
+    pub build_rate: Family<ProjectionLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
 type AtomicI64 = std::sync::atomic::AtomicI64;
@@ -80,6 +91,25 @@ impl Metrics {
             "Current store revision",
             store_revision.clone(),
         );
+        let building = Family::<ProjectionLabels, Gauge<i64, AtomicI64>>::default();
+        registry.register(
+            "projection_building",
+            "Whether a projection (search, assets, oai, regtap) is being built",
+            building.clone(),
+        );
+        let build_backlog = Family::<ProjectionLabels, Gauge<i64, AtomicI64>>::default();
+        registry.register(
+            "projection_build_backlog",
+            "Changes a projection's build has still to apply",
+            build_backlog.clone(),
+        );
+        let build_rate =
+            Family::<ProjectionLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "projection_build_rate",
+            "Changes a second a projection's build has applied so far",
+            build_rate.clone(),
+        );
         let started = Gauge::<i64, AtomicI64>::default();
         started.set(
             std::time::SystemTime::now()
@@ -97,6 +127,9 @@ impl Metrics {
             requests,
             latency,
             store_revision,
+            building,
+            build_backlog,
+            build_rate,
         }
     }
 

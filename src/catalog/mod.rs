@@ -100,6 +100,13 @@ pub struct Catalog {
     regtap: std::sync::OnceLock<RegTap>,
     /// Set while the relational registry is built in the background (see `attach_regtap`).
     regtap_building: Arc<std::sync::atomic::AtomicBool>,
+    /// Set while the assets table, the OAI-PMH log and the search index are brought up to date
+    /// in the background (see `open_for_service`): writes leave them to that build meanwhile.
+    building: Arc<std::sync::atomic::AtomicBool>,
+    /// Which of those are still behind (for `builds`).
+    behind: std::sync::Mutex<Vec<&'static str>>,
+    /// The projection builds under way.
+    pub progress: project::Progress,
 }
 
 impl Catalog {
@@ -113,6 +120,16 @@ impl Catalog {
         let catalog = Self::open_inner(data_dir, base_url, default_base).await?;
         catalog.catch_up().await?;
         Ok(catalog)
+    }
+
+    /// Opens the data directory (creating it), the store and the projections, leaving them as
+    /// they are: the caller lets them catch up (`catch_up`) once it follows their progress.
+    pub async fn open_without_catch_up(
+        data_dir: &Path,
+        base_url: Option<&str>,
+        default_base: &str,
+    ) -> Result<Catalog> {
+        Self::open_inner(data_dir, base_url, default_base).await
     }
 
     /// Opens an existing catalogue without letting the projections catch up (for `check`).
@@ -168,15 +185,143 @@ impl Catalog {
             queue: Arc::new(std::sync::Mutex::new(Vec::new())),
             regtap: std::sync::OnceLock::new(),
             regtap_building: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            building: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            behind: std::sync::Mutex::new(Vec::new()),
+            progress: project::Progress::default(),
         })
     }
 
-    /// Brings every projection up to the store revision.
+    /// Opens the catalogue for the service, which answers at once: projections that are
+    /// behind the store are marked as building, and `build` brings them up to date in the
+    /// background.
+    pub async fn open_for_service(
+        data_dir: &Path,
+        base_url: Option<&str>,
+        default_base: &str,
+    ) -> Result<Catalog> {
+        use project::Projection;
+        let catalog = Self::open_inner(data_dir, base_url, default_base).await?;
+        let head = catalog.store.revision()?;
+        let mut behind = Vec::new();
+        for (name, at) in [
+            ("assets", catalog.assets.watermark().await?),
+            ("oai", catalog.oai.watermark().await?),
+            ("search", catalog.search.watermark().await?),
+        ] {
+            if at != head {
+                behind.push(name);
+            }
+        }
+        if !behind.is_empty() {
+            tracing::info!(
+                revision = head,
+                projections = behind.join(", "),
+                "projections behind the store: built in the background"
+            );
+        }
+        catalog
+            .building
+            .store(!behind.is_empty(), std::sync::atomic::Ordering::SeqCst);
+        *catalog.behind.lock().unwrap_or_else(|e| e.into_inner()) = behind;
+        Ok(catalog)
+    }
+
+    /// The projections still being built, each with how far its build has come when it is long
+    /// enough to be followed.
+    pub fn builds(&self) -> Vec<(&'static str, Option<project::progress::Build>)> {
+        let mut names = Vec::new();
+        if self.building() {
+            names.extend(self.behind.lock().unwrap_or_else(|e| e.into_inner()).iter());
+        }
+        if self
+            .regtap_building
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            names.push("regtap");
+        }
+        let progress = self.progress.builds();
+        names
+            .into_iter()
+            .map(|n| {
+                let b = progress.iter().find(|(p, _)| *p == n).map(|(_, b)| *b);
+                (n, b)
+            })
+            .collect()
+    }
+
+    /// Whether the assets table, the OAI-PMH log and the search index are still being built.
+    pub fn building(&self) -> bool {
+        self.building.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Brings the projections marked as building up to date (see `open_for_service`): first
+    /// the assets table, the OAI-PMH log and the search index, then the relational registry.
+    /// Each catches up, then takes the last changes with writes held back, so none is missed.
+    pub async fn build(&self) -> Result<()> {
+        self.build_behind(
+            &self.building,
+            || self.catch_up_now(),
+            "search index, assets table and OAI-PMH log built",
+        )
+        .await?;
+        self.build_behind(
+            &self.regtap_building,
+            || self.catch_up_regtap_now(),
+            "relational registry built",
+        )
+        .await
+    }
+
+    /// Finishes a background build marked by `flag`: `catch_up` runs, then runs again with
+    /// writes held back, so that no change is missed, and the flag is cleared.
+    async fn build_behind<F, Fut>(
+        &self,
+        flag: &std::sync::atomic::AtomicBool,
+        catch_up: F,
+        done: &str,
+    ) -> Result<()>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
+        use std::sync::atomic::Ordering;
+        if !flag.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        catch_up().await?;
+        let _writing = self.writing.lock().await;
+        catch_up().await?;
+        flag.store(false, Ordering::SeqCst);
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "{done}");
+        Ok(())
+    }
+
+    /// Brings every projection up to the store revision (those being built in the background
+    /// are left to that build).
     pub async fn catch_up(&self) -> Result<()> {
-        project::catch_up(&self.store, &self.assets).await?;
-        project::catch_up(&self.store, &self.oai).await?;
-        project::catch_up(&self.store, &self.search).await?;
+        if !self.building() {
+            self.catch_up_now().await?;
+        }
         self.catch_up_regtap().await
+    }
+
+    async fn catch_up_now(&self) -> Result<()> {
+        project::catch_up(&self.store, &self.assets, &self.progress).await?;
+        self.caught_up("assets");
+        project::catch_up(&self.store, &self.oai, &self.progress).await?;
+        self.caught_up("oai");
+        project::catch_up(&self.store, &self.search, &self.progress).await?;
+        self.caught_up("search");
+        Ok(())
+    }
+
+    /// `name` is no longer reported as behind.
+    fn caught_up(&self, name: &str) {
+        self.behind
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|n| *n != name);
     }
 
     /// Feeds the relational registry, unless it is being built in the background (which
@@ -193,7 +338,11 @@ impl Catalog {
 
     async fn catch_up_regtap_now(&self) -> Result<()> {
         if let Some(r) = self.regtap.get() {
-            project::catch_up(&self.store, r).await?;
+            if r.is_stale() {
+                use project::Projection;
+                r.clear().await?;
+            }
+            project::catch_up(&self.store, r, &self.progress).await?;
         }
         Ok(())
     }
@@ -204,30 +353,11 @@ impl Catalog {
         self.regtap_building.clone()
     }
 
-    /// Finishes a background build of the relational registry (see `attach_regtap`): catches
-    /// up, then takes the last changes with writes held back, so none is missed.
-    pub async fn build_regtap(&self) -> Result<()> {
-        use std::sync::atomic::Ordering;
-        if !self.regtap_building.load(Ordering::SeqCst) {
-            return Ok(());
-        }
-        let started = std::time::Instant::now();
-        self.catch_up_regtap_now().await?;
-        let _writing = self.writing.lock().await;
-        self.catch_up_regtap_now().await?;
-        self.regtap_building.store(false, Ordering::SeqCst);
-        tracing::info!(
-            ms = started.elapsed().as_millis() as u64,
-            "relational registry built"
-        );
-        Ok(())
-    }
-
     /// Opens the relational registry for the registry `info` whose own records are `own` —
     /// in the PostgreSQL database `database_url` when given, else in `regtap.sqlite` in the data
     /// directory — brings it up to date, and feeds it every later write. When it is more than
     /// `inline_backlog` revisions behind (a first start on a large catalogue), it is marked as
-    /// building instead and `build_regtap` brings it up to date in the background.
+    /// building instead and `build` brings it up to date in the background.
     pub async fn attach_regtap(
         &self,
         info: RegistryInfo,
@@ -240,10 +370,12 @@ impl Catalog {
             None => Database::Sqlite(self.data_dir.join("regtap.sqlite")),
         };
         let r = RegTap::open(database, self.store.clone(), info, own).await?;
-        let behind = {
+        let head = self.store.revision()?;
+        let behind = if r.is_stale() {
+            head + 1
+        } else {
             use project::Projection;
             let at = r.watermark().await?;
-            let head = self.store.revision()?;
             if at > head { head } else { head - at }
         };
         if self.regtap.set(r).is_err() {
@@ -271,18 +403,30 @@ impl Catalog {
         self.regtap.get()
     }
 
-    /// Rebuilds every projection from scratch; returns the number of changes replayed.
-    pub async fn reindex(&self) -> Result<usize> {
-        let n = project::rebuild(&self.store, &self.assets).await?;
-        project::rebuild(&self.store, &self.oai).await?;
-        project::rebuild(&self.store, &self.search).await?;
+    /// Rebuilds every projection from scratch; returns the number of changes replayed and the
+    /// seconds each projection took.
+    pub async fn reindex(&self) -> Result<(usize, Vec<(&'static str, f64)>)> {
+        let mut took = Vec::new();
+        let started = std::time::Instant::now();
+        let n = project::rebuild(&self.store, &self.assets, &self.progress).await?;
+        took.push(("assets", started.elapsed().as_secs_f64()));
+        let started = std::time::Instant::now();
+        project::rebuild(&self.store, &self.oai, &self.progress).await?;
+        took.push(("oai", started.elapsed().as_secs_f64()));
+        let started = std::time::Instant::now();
+        project::rebuild(&self.store, &self.search, &self.progress).await?;
+        took.push(("search", started.elapsed().as_secs_f64()));
+        let started = std::time::Instant::now();
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.rebuild_public_graph())
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
+        took.push(("public graph", started.elapsed().as_secs_f64()));
+        let started = std::time::Instant::now();
         match self.regtap.get() {
             Some(r) => {
-                project::rebuild(&self.store, r).await?;
+                project::rebuild(&self.store, r, &self.progress).await?;
+                took.push(("regtap", started.elapsed().as_secs_f64()));
             }
             None => {
                 // Rebuilt by the next service start.
@@ -297,7 +441,7 @@ impl Catalog {
                 }
             }
         }
-        Ok(n)
+        Ok((n, took))
     }
 
     /// Fills the service-managed fields of an asset about to be written by ingest.
@@ -370,29 +514,57 @@ impl Catalog {
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             return Ok(());
         };
+        if self.building() {
+            return self.feed_regtap(rows).await;
+        }
         let upto = last.revision;
         if self.assets.watermark().await? + 1 == first.revision {
             self.assets.apply(rows, upto).await?;
         } else {
-            project::catch_up(&self.store, &self.assets).await?;
+            project::catch_up(&self.store, &self.assets, &self.progress).await?;
         }
         if self.oai.watermark().await? + 1 == first.revision {
             self.oai.apply(rows, upto).await?;
         } else {
-            project::catch_up(&self.store, &self.oai).await?;
+            project::catch_up(&self.store, &self.oai, &self.progress).await?;
         }
-        if self.search.watermark().await? + 1 == first.revision {
-            // The assets are at hand: index them without reading them back.
-            let items: Vec<(String, Option<Asset>)> = assets
-                .into_iter()
-                .map(|a| (a.id.clone(), Some(a)))
-                .collect();
-            let search = self.search.clone();
-            tokio::task::spawn_blocking(move || search.index_batch(&items, upto))
-                .await
-                .map_err(|e| CatalogError::Task(e.to_string()))??;
-        } else {
-            project::catch_up(&self.store, &self.search).await?;
+        // The search index and the rr tables are fed side by side.
+        let search = async {
+            if self.search.watermark().await? + 1 == first.revision {
+                // The assets are at hand: index them without reading them back.
+                let items: Vec<(String, Option<Asset>)> = assets
+                    .into_iter()
+                    .map(|a| (a.id.clone(), Some(a)))
+                    .collect();
+                let search = self.search.clone();
+                tokio::task::spawn_blocking(move || search.index_batch(&items, upto))
+                    .await
+                    .map_err(|e| CatalogError::Task(e.to_string()))??;
+            } else {
+                project::catch_up(&self.store, &self.search, &self.progress).await?;
+            }
+            Ok::<(), CatalogError>(())
+        };
+        tokio::try_join!(search, self.feed_regtap(rows))?;
+        Ok(())
+    }
+
+    /// Feeds freshly committed rows to the relational registry when they continue its
+    /// watermark (else it catches up from the store), unless it is being built in the
+    /// background.
+    async fn feed_regtap(&self, rows: &[Row]) -> Result<()> {
+        use project::Projection;
+        if let (Some(r), Some(first), Some(last)) = (self.regtap.get(), rows.first(), rows.last())
+            && !self
+                .regtap_building
+                .load(std::sync::atomic::Ordering::SeqCst)
+            && !r.is_stale()
+        {
+            let at = r.watermark().await?;
+            if at + 1 >= first.revision && at < last.revision {
+                let newer: Vec<Row> = rows.iter().filter(|w| w.revision > at).cloned().collect();
+                return Ok(r.apply(&newer, last.revision).await?);
+            }
         }
         self.catch_up_regtap().await
     }
@@ -454,6 +626,11 @@ impl Catalog {
     /// `writing` lock held.
     async fn feed_queued(&self, rev: u64) -> Result<()> {
         use project::Projection;
+        if self.building() {
+            // The background build takes every change in, queued ones included.
+            self.queue.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            return self.catch_up_regtap().await;
+        }
         let search_at = self.search.watermark().await?;
         let assets_at = self.assets.watermark().await?;
         let oai_at = self.oai.watermark().await?;
@@ -474,9 +651,9 @@ impl Catalog {
             .enumerate()
             .all(|(i, (r, _))| r.revision == from + 1 + i as u64);
         let Some(upto) = batch.last().map(|(r, _)| r.revision).filter(|_| contiguous) else {
-            project::catch_up(&self.store, &self.assets).await?;
-            project::catch_up(&self.store, &self.oai).await?;
-            project::catch_up(&self.store, &self.search).await?;
+            project::catch_up(&self.store, &self.assets, &self.progress).await?;
+            project::catch_up(&self.store, &self.oai, &self.progress).await?;
+            project::catch_up(&self.store, &self.search, &self.progress).await?;
             return self.catch_up_regtap().await;
         };
         let rows: Vec<Row> = batch
@@ -491,6 +668,7 @@ impl Catalog {
             .map(|(r, _)| r.clone())
             .collect();
         self.oai.apply(&rows, upto).await?;
+        let all: Vec<Row> = batch.iter().map(|(r, _)| r.clone()).collect();
         // One document per asset: its last state in the batch.
         let mut items: Vec<(String, Option<Asset>)> = Vec::with_capacity(batch.len());
         for (r, a) in batch.into_iter().filter(|(r, _)| r.revision > search_at) {
@@ -501,7 +679,7 @@ impl Catalog {
         tokio::task::spawn_blocking(move || search.index_batch(&items, upto))
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
-        self.catch_up_regtap().await
+        self.feed_regtap(&all).await
     }
 
     /// Seeds an empty catalogue with the demo assets; returns how many were loaded.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use clap::Args;
@@ -121,7 +122,7 @@ fn is_document_file(p: &Path) -> bool {
 }
 
 /// Splits a file into raw documents with their line numbers.
-fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
+fn read_file(path: &Path, chunk: usize, read: &AtomicU64, send: &mut dyn FnMut(RawChunk)) {
     let file: Arc<str> = Arc::from(path.display().to_string());
     let at = |line: usize| Source {
         file: file.clone(),
@@ -173,6 +174,7 @@ fn read_file(path: &Path, chunk: usize, send: &mut dyn FnMut(RawChunk)) {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            read.fetch_add(line.len() as u64, Ordering::Relaxed);
             buf.push((at(line_no), Ok(Raw::Document(line))));
             if buf.len() == chunk {
                 send(std::mem::take(&mut buf));
@@ -436,13 +438,25 @@ pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode
     let raw_rx = Arc::new(Mutex::new(raw_rx));
     let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::channel::<(usize, Parsed)>(workers * 2);
 
+    // The bar follows the bytes read (a little ahead of what is committed: at most the chunks
+    // the parsers hold).
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .collect();
+    let total: u64 = sizes.iter().sum();
+    let read = Arc::new(AtomicU64::new(0));
+    let reading = read.clone();
     let reader = std::thread::spawn(move || {
         let mut seq = 0usize;
-        for f in files {
-            read_file(&f, chunk, &mut |docs| {
+        let mut done = 0u64;
+        for (f, size) in files.iter().zip(sizes) {
+            read_file(f, chunk, &reading, &mut |docs| {
                 let _ = raw_tx.send((seq, docs));
                 seq += 1;
             });
+            done += size;
+            reading.store(done, Ordering::Relaxed);
         }
     });
     let mut parsers = Vec::new();
@@ -464,13 +478,7 @@ pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode
     }
     drop(parsed_tx);
 
-    let progress = indicatif::ProgressBar::new_spinner();
-    progress.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {human_pos} documents ({per_sec}) {msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
+    let progress = super::bars::bytes(total);
     let started = std::time::Instant::now();
     let (mut loaded, mut failed, mut next) = (0usize, 0usize, 0usize);
     let mut pending: BTreeMap<usize, Parsed> = BTreeMap::new();
@@ -503,7 +511,11 @@ pub async fn run(catalog: &Catalog, args: IngestArgs) -> anyhow::Result<ExitCode
                     progress.suspend(|| eprintln!("{kept}"));
                 }
                 loaded += n;
-                progress.inc(n as u64);
+                progress.set_position(read.load(Ordering::Relaxed));
+                progress.set_message(format!(
+                    "{loaded} documents ({:.0}/s)",
+                    loaded as f64 / started.elapsed().as_secs_f64().max(1e-3)
+                ));
                 if args.verbose {
                     let rev = revisions.last().copied().unwrap_or(0);
                     progress.suspend(|| {

@@ -1,5 +1,6 @@
 //! The command line (clap): `serve`, `ingest`, `harvest`, `reindex`, `check`, `export`, `token`.
 
+mod bars;
 mod ingest;
 mod token;
 
@@ -142,7 +143,7 @@ struct ServeArgs {
     /// Revisions the TAP service's rr tables may lag behind the catalogue at start and still
     /// be caught up before the service answers; a longer backlog (a first start on a large
     /// catalogue) is built in the background while /tap answers 503.
-    #[arg(long, env = "ORRERY_TAP_INLINE_BACKLOG", default_value_t = 20_000)]
+    #[arg(long, env = "ORRERY_TAP_INLINE_BACKLOG", default_value_t = 1_000)]
     tap_inline_backlog: u64,
     /// The relational registry holds the whole VO registry (harvested from the registry of
     /// registries): declare the RegTAP data model, which clients then treat as authoritative.
@@ -208,8 +209,22 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Opens the catalogue for a command and lets its projections catch up, with a progress bar
+/// for each long build.
 async fn open(global: &Global, default_base: &str) -> anyhow::Result<Catalog> {
-    Ok(Catalog::open(&global.data, global.base_url.as_deref(), default_base).await?)
+    let catalog = open_following(global, default_base).await?;
+    catalog.catch_up().await?;
+    Ok(catalog)
+}
+
+/// Opens the catalogue for a command, with a progress bar for each long build, leaving the
+/// projections as they are (for `reindex`, which rebuilds them all).
+async fn open_following(global: &Global, default_base: &str) -> anyhow::Result<Catalog> {
+    let catalog =
+        Catalog::open_without_catch_up(&global.data, global.base_url.as_deref(), default_base)
+            .await?;
+    bars::follow(&catalog.progress);
+    Ok(catalog)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -222,6 +237,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &Config::default_base_url(&SocketAddr::from(([127, 0, 0, 1], 8080))),
             )
             .await?;
+            attach_rr(&catalog, u64::MAX).await?;
             let code = ingest::run(&catalog, args).await?;
             catalog.close().await?;
             Ok(code)
@@ -232,15 +248,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &Config::default_base_url(&SocketAddr::from(([127, 0, 0, 1], 8080))),
             )
             .await?;
+            attach_rr(&catalog, u64::MAX).await?;
             let source = crate::catalog::harvest::Source {
                 url: args.url,
                 set: args.set,
                 from: args.from,
             };
+            let pages = bars::spinner("pages");
             let outcome = crate::catalog::harvest::harvest(&catalog, &source, &mut |line| {
-                eprintln!("{line}")
+                if line.starts_with("page ") {
+                    pages.inc(1);
+                }
+                pages.suspend(|| eprintln!("{line}"));
             })
             .await;
+            pages.finish_and_clear();
             catalog.close().await?;
             let report = outcome?;
             for s in &report.skipped {
@@ -267,8 +289,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Reindex => {
-            let catalog = open(g, "http://127.0.0.1:8080").await?;
-            let n = catalog.reindex().await?;
+            let catalog = open_following(g, "http://127.0.0.1:8080").await?;
+            // Nothing is caught up first: everything is rebuilt.
+            attach_rr(&catalog, 0).await?;
+            let (n, took) = catalog.reindex().await?;
+            for (projection, secs) in took {
+                println!("{projection}: rebuilt in {secs:.1} s");
+            }
             println!("reindexed: {n} asset changes replayed into every projection");
             catalog.close().await?;
             Ok(ExitCode::SUCCESS)
@@ -317,41 +344,16 @@ fn sparql_timeout_ms(seconds: f64) -> anyhow::Result<u64> {
 
 async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let catalog = open(g, &Config::default_base_url(&args.addr)).await?;
+    let catalog = Catalog::open_for_service(
+        &g.data,
+        g.base_url.as_deref(),
+        &Config::default_base_url(&args.addr),
+    )
+    .await?;
     if !args.no_demo {
         catalog.seed_demo_if_empty().await?;
     }
-    let config = Config {
-        data: g.data.clone(),
-        addr: args.addr,
-        base_url: catalog.store.base().to_owned(),
-        launch_base: args.launch_base,
-        admin_email: args
-            .admin_email
-            .unwrap_or_else(|| format!("registry@{}", args.authority)),
-        authority: args.authority,
-        max_body_bytes: args.max_body_bytes,
-        cwl_mirrors: {
-            crate::artefact::cwl::Mirrors::parse(&args.cwl_mirrors)
-                .map_err(|e| anyhow::anyhow!("--cwl-mirror: {e}"))?;
-            args.cwl_mirrors
-        },
-        publisher: args.publisher,
-        oai_page_size: args.oai_page_size as usize,
-        sitemap_size: args.sitemap_size as usize,
-        sparql_timeout_ms: sparql_timeout_ms(args.sparql_timeout)?,
-        sparql_max_results: args.sparql_max_results as usize,
-        search_queue: args.search_queue as usize,
-        tap_default_maxrec: args.tap_default_maxrec.min(args.tap_hard_maxrec),
-        tap_hard_maxrec: args.tap_hard_maxrec,
-        tap_sync_timeout: args.tap_sync_timeout,
-        tap_async_timeout: args.tap_async_timeout,
-        tap_retention: args.tap_retention,
-        tap_inline_backlog: args.tap_inline_backlog,
-        no_tap: args.no_tap,
-        full_registry: args.full_registry,
-        database_url: args.database_url,
-    };
+    let config = service_config(&g.data, args, catalog.store.base())?;
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "configuration");
     tracing::info!(
         revision = catalog.store.revision()?,
@@ -364,11 +366,21 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(tap_service(&catalog, &config).await?)
     };
     let catalog = Arc::new(catalog);
+    log_progress(&catalog);
     {
+        // Builds what is behind; a failure (a database gone, a panic) is reported and the
+        // build resumes from where it was.
         let catalog = catalog.clone();
         tokio::spawn(async move {
-            if let Err(e) = catalog.build_regtap().await {
-                tracing::error!(error = %e, "building the relational registry failed");
+            loop {
+                let c = catalog.clone();
+                let why = match tokio::spawn(async move { c.build().await }).await {
+                    Ok(Ok(())) => break,
+                    Ok(Err(e)) => e.to_string(),
+                    Err(e) => e.to_string(),
+                };
+                tracing::error!(error = %why, "building the projections failed: trying again in 10 s");
+                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
             }
         });
     }
@@ -413,15 +425,61 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Opens the relational registry (with the registry's own records) and the TAP service on it.
-async fn tap_service(
-    catalog: &Catalog,
-    config: &Config,
-) -> anyhow::Result<Arc<http::tap::TapState>> {
-    use crate::ivoa::tap::{query, service, tap_schema};
-    use crate::ivoa::uws;
+/// The service's configuration from its flags (and their environment variables).
+fn service_config(
+    data: &std::path::Path,
+    args: ServeArgs,
+    base_url: &str,
+) -> anyhow::Result<Config> {
+    Ok(Config {
+        data: data.to_owned(),
+        addr: args.addr,
+        base_url: base_url.to_owned(),
+        launch_base: args.launch_base,
+        admin_email: args
+            .admin_email
+            .unwrap_or_else(|| format!("registry@{}", args.authority)),
+        authority: args.authority,
+        max_body_bytes: args.max_body_bytes,
+        cwl_mirrors: {
+            crate::artefact::cwl::Mirrors::parse(&args.cwl_mirrors)
+                .map_err(|e| anyhow::anyhow!("--cwl-mirror: {e}"))?;
+            args.cwl_mirrors
+        },
+        publisher: args.publisher,
+        oai_page_size: args.oai_page_size as usize,
+        sitemap_size: args.sitemap_size as usize,
+        sparql_timeout_ms: sparql_timeout_ms(args.sparql_timeout)?,
+        sparql_max_results: args.sparql_max_results as usize,
+        search_queue: args.search_queue as usize,
+        tap_default_maxrec: args.tap_default_maxrec.min(args.tap_hard_maxrec),
+        tap_hard_maxrec: args.tap_hard_maxrec,
+        tap_sync_timeout: args.tap_sync_timeout,
+        tap_async_timeout: args.tap_async_timeout,
+        tap_retention: args.tap_retention,
+        tap_inline_backlog: args.tap_inline_backlog,
+        no_tap: args.no_tap,
+        full_registry: args.full_registry,
+        database_url: args.database_url,
+    })
+}
+
+/// What `serve` would be started with here: its flags' defaults and environment variables
+/// (`ORRERY_AUTHORITY`, `ORRERY_PUBLISHER`, `ORRERY_DATABASE_URL`…), so that other commands
+/// write the same registry records into the rr tables.
+fn serve_defaults() -> anyhow::Result<ServeArgs> {
+    #[derive(Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+    Ok(Defaults::try_parse_from(["orrery"])?.serve)
+}
+
+/// The registry's identity and its own records (the registry, its authority, its TAP service).
+fn registry_records(config: &Config, created: &str) -> anyhow::Result<RegistryRecords> {
     use crate::ivoa::voresource;
-    let info = config.registry_info(&catalog.store.created());
+    let info = config.registry_info(created);
     let tap_info = config.tap_info();
     let own = vec![
         (
@@ -437,6 +495,63 @@ async fn tap_service(
             voresource::tap_record(&info, &tap_info, &info.created, false)?,
         ),
     ];
+    Ok((info, own))
+}
+
+type RegistryRecords = (
+    crate::ivoa::voresource::RegistryInfo,
+    Vec<(&'static str, Vec<u8>)>,
+);
+
+/// Lets a command that writes (ingest, harvest, reindex) keep the rr tables caught up too, with
+/// the registry records `serve` would write here (see `serve_defaults`), so that a start after
+/// it has nothing to build. Without a TAP service (`ORRERY_NO_TAP`) there are no rr tables.
+/// A backlog longer than `inline_backlog` is not caught up here (`reindex` rebuilds it).
+async fn attach_rr(catalog: &Catalog, inline_backlog: u64) -> anyhow::Result<()> {
+    let args = serve_defaults()?;
+    if args.no_tap {
+        return Ok(());
+    }
+    let config = service_config(&catalog.data_dir, args, catalog.store.base())?;
+    let (info, own) = registry_records(&config, &catalog.store.created())?;
+    catalog
+        .attach_regtap(info, own, config.database_url.as_deref(), inline_backlog)
+        .await?;
+    Ok(())
+}
+
+/// Logs the progress of long projection builds every few seconds while they run.
+fn log_progress(catalog: &Catalog) {
+    let last = std::sync::Mutex::new(std::time::Instant::now());
+    catalog.progress.watch(Box::new(move |name, build| {
+        let Some(b) = build else {
+            return;
+        };
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed() < std::time::Duration::from_secs(5) && b.done != 0 {
+            return;
+        }
+        *last = std::time::Instant::now();
+        tracing::info!(
+            projection = name,
+            done = b.done,
+            total = b.total,
+            per_second = b.rate().round() as u64,
+            eta_seconds = b.eta_seconds().map_or(0, |s| s.ceil() as u64),
+            "building"
+        );
+    }));
+}
+
+/// Opens the relational registry (with the registry's own records) and the TAP service on it.
+async fn tap_service(
+    catalog: &Catalog,
+    config: &Config,
+) -> anyhow::Result<Arc<http::tap::TapState>> {
+    use crate::ivoa::tap::{query, service, tap_schema};
+    use crate::ivoa::uws;
+    let (info, own) = registry_records(config, &catalog.store.created())?;
+    let tap_info = config.tap_info();
     let started = std::time::Instant::now();
     let regtap = catalog
         .attach_regtap(
@@ -446,12 +561,19 @@ async fn tap_service(
             config.tap_inline_backlog,
         )
         .await?;
-    tracing::info!(
-        database = ?regtap.database(),
-        resources = regtap.count().await?,
-        ms = started.elapsed().as_millis() as u64,
-        "relational registry up to date"
-    );
+    if catalog
+        .regtap_building()
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        tracing::info!(database = ?regtap.database(), "relational registry open, built in the background");
+    } else {
+        tracing::info!(
+            database = ?regtap.database(),
+            resources = regtap.count().await?,
+            ms = started.elapsed().as_millis() as u64,
+            "relational registry up to date"
+        );
+    }
     let engine = query::Engine::open(
         regtap.database(),
         query::Published::all(),

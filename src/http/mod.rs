@@ -95,10 +95,12 @@ async fn record_metrics(State(metrics): State<Arc<Metrics>>, req: Request, next:
 /// limit) into problem details, so every error a client sees has one form; a failure inside
 /// the service (a 500, a panic) is answered opaquely with the request id it was logged under.
 async fn errors_as_problems(req: Request, next: Next) -> Response {
-    // TAP speaks its own error forms (VOTable documents, UWS plain text), TRS its own JSON.
+    // TAP speaks its own error forms (VOTable documents, UWS plain text), TRS its own JSON,
+    // and /healthz says what is building in its own document.
     let path = req.uri().path();
     let under = |root: &str| path.strip_prefix(root).is_some_and(|r| r.starts_with('/'));
-    let tap = path.starts_with("/tap/") || under(trs::ROOT) || under(trs::ALIAS);
+    let tap =
+        path.starts_with("/tap/") || under(trs::ROOT) || under(trs::ALIAS) || path == "/healthz";
     let request_id = req.headers().get(REQUEST_ID).cloned();
     let response = next.run(req).await;
     if response.extensions().get::<error::Internal>().is_some() {
@@ -261,7 +263,10 @@ fn edge(app: Router, limit: usize, metrics: Arc<Metrics>) -> Router {
                     let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
                     tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri())
                 })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                // Every answer is logged above with its status; a 503 while projections build
+                // is expected, and an internal failure is logged where it happens.
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -1,4 +1,5 @@
-//! `GET|POST /oai`: the OAI-PMH endpoint. Always 200 `text/xml`; errors are OAI-PMH errors.
+//! `GET|POST /oai`: the OAI-PMH endpoint. 200 `text/xml`, OAI-PMH errors included; 503 with
+//! `Retry-After` while the OAI-PMH log is still being built.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -15,6 +16,15 @@ fn pairs(raw: &[u8]) -> Vec<(String, String)> {
 }
 
 async fn answer(state: &AppState, args: Vec<(String, String)>) -> Response {
+    if state.catalog.building() {
+        // A harvester asking from a datestamp would miss records the log has yet to take in:
+        // it is told to come back (OAI-PMH 2.0, 3.1.2.1: 503 with Retry-After).
+        return super::error::ApiError::unavailable(
+            "the OAI-PMH log is being built from the catalogue; try again later",
+            30,
+        )
+        .into_response();
+    }
     let info = state.config.registry_info(&state.catalog.store.created());
     let oai = Oai {
         store: &state.catalog.store,
@@ -29,7 +39,8 @@ async fn answer(state: &AppState, args: Vec<(String, String)>) -> Response {
 /// OAI-PMH over GET (arguments in the query string).
 #[utoipa::path(get, path = "/oai", tag = "protocols",
     params(("verb" = String, Query, description = "Identify, ListMetadataFormats, ListSets, ListIdentifiers, ListRecords or GetRecord; with metadataPrefix (ivo_vor, oai_dc), identifier, from, until, set, resumptionToken as the verb takes them")),
-    responses((status = 200, description = "an OAI-PMH 2.0 document (also for OAI-PMH errors)", content_type = "text/xml")))]
+    responses((status = 200, description = "an OAI-PMH 2.0 document (also for OAI-PMH errors)", content_type = "text/xml"),
+              (status = 503, description = "the OAI-PMH log is still being built (a first start on a large catalogue); Retry-After says when to come back", content_type = "application/problem+json")))]
 pub async fn get(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     answer(&state, pairs(raw.unwrap_or_default().as_bytes())).await
 }
@@ -37,7 +48,8 @@ pub async fn get(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resp
 /// OAI-PMH over POST (`application/x-www-form-urlencoded` body).
 #[utoipa::path(post, path = "/oai", tag = "protocols",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the same arguments as GET"),
-    responses((status = 200, description = "an OAI-PMH 2.0 document (also for OAI-PMH errors)", content_type = "text/xml")))]
+    responses((status = 200, description = "an OAI-PMH 2.0 document (also for OAI-PMH errors)", content_type = "text/xml"),
+              (status = 503, description = "the OAI-PMH log is still being built (a first start on a large catalogue); Retry-After says when to come back", content_type = "application/problem+json")))]
 pub async fn post(State(state): State<AppState>, body: Bytes) -> Response {
     answer(&state, pairs(&body)).await
 }

@@ -6,6 +6,9 @@
 
 pub mod assets;
 pub mod oai;
+pub mod progress;
+
+pub use progress::Progress;
 
 use std::future::Future;
 
@@ -140,10 +143,28 @@ pub async fn set_sql_watermark(
 
 const BATCH: usize = 5_000;
 
-/// Feeds `projection` every change it has not applied yet. Returns how many it applied.
+/// Below this many changes a catch-up is not reported as a build.
+const REPORTED: usize = 2 * BATCH;
+
+/// The rows of `changes`, read from the store on a blocking thread.
+async fn rows_of(store: std::sync::Arc<Store>, changes: Vec<Change>) -> Result<Vec<Row>> {
+    Ok(tokio::task::spawn_blocking(move || {
+        changes
+            .into_iter()
+            .map(|c| Row::from_store(&store, c))
+            .collect::<std::result::Result<Vec<Row>, StoreError>>()
+    })
+    .await
+    .map_err(|e| ProjectionError::Task(e.to_string()))??)
+}
+
+/// Feeds `projection` every change it has not applied yet, in batches that each move its
+/// watermark (the next batch's rows are read from the store while one is applied). A long
+/// catch-up is reported in `progress`. Returns how many changes it applied.
 pub async fn catch_up<P: Projection>(
     store: &std::sync::Arc<Store>,
     projection: &P,
+    progress: &Progress,
 ) -> Result<usize> {
     let watermark = projection.watermark().await?;
     let head = store.revision()?;
@@ -153,36 +174,67 @@ pub async fn catch_up<P: Projection>(
     if watermark > head {
         // The store was replaced by an older one: start over.
         projection.clear().await?;
-        return Box::pin(catch_up(store, projection)).await;
+        return Box::pin(catch_up(store, projection, progress)).await;
     }
     let s = store.clone();
-    let rows = tokio::task::spawn_blocking(move || -> std::result::Result<Vec<Row>, StoreError> {
-        s.changes_since(watermark)?
-            .into_iter()
-            .map(|c| Row::from_store(&s, c))
-            .collect()
-    })
-    .await
-    .map_err(|e| ProjectionError::Task(e.to_string()))??;
-    for chunk in rows.chunks(BATCH) {
-        let upto = chunk.last().map_or(head, |r| r.revision);
-        projection.apply(chunk, upto).await?;
+    let changes = tokio::task::spawn_blocking(move || s.changes_since(watermark))
+        .await
+        .map_err(|e| ProjectionError::Task(e.to_string()))??;
+    let total = changes.len();
+    let name = projection.name();
+    let reported = total >= REPORTED;
+    if reported {
+        progress.start(name, total as u64);
     }
-    projection.apply(&[], head).await?;
+    let fed = feed(store, projection, progress, changes, head).await;
+    if reported {
+        progress.finish(name);
+    }
+    fed?;
     tracing::info!(
-        projection = projection.name(),
-        applied = rows.len(),
+        projection = name,
+        applied = total,
         revision = head,
         "projection caught up"
     );
-    Ok(rows.len())
+    Ok(total)
+}
+
+async fn feed<P: Projection>(
+    store: &std::sync::Arc<Store>,
+    projection: &P,
+    progress: &Progress,
+    changes: Vec<Change>,
+    head: u64,
+) -> Result<()> {
+    let mut chunks: std::collections::VecDeque<Vec<Change>> = std::collections::VecDeque::new();
+    let mut changes = changes.into_iter().peekable();
+    while changes.peek().is_some() {
+        chunks.push_back(changes.by_ref().take(BATCH).collect());
+    }
+    let mut next = chunks
+        .pop_front()
+        .map(|c| tokio::spawn(rows_of(store.clone(), c)));
+    while let Some(reading) = next.take() {
+        let rows = reading
+            .await
+            .map_err(|e| ProjectionError::Task(e.to_string()))??;
+        next = chunks
+            .pop_front()
+            .map(|c| tokio::spawn(rows_of(store.clone(), c)));
+        let upto = rows.last().map_or(head, |r| r.revision);
+        projection.apply(&rows, upto).await?;
+        progress.advance(projection.name(), rows.len() as u64);
+    }
+    projection.apply(&[], head).await
 }
 
 /// Rebuilds `projection` from scratch.
 pub async fn rebuild<P: Projection>(
     store: &std::sync::Arc<Store>,
     projection: &P,
+    progress: &Progress,
 ) -> Result<usize> {
     projection.clear().await?;
-    catch_up(store, projection).await
+    catch_up(store, projection, progress).await
 }

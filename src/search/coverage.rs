@@ -180,16 +180,27 @@ fn term_cells(sky: &Sky) -> Vec<(u8, u64)> {
     cells
 }
 
-/// Adds an asset's coverage to its document (what does not read is left out: documents were
-/// checked when written).
-pub fn index(doc: &mut TantivyDocument, f: &CoverageFields, asset: &Asset) {
+/// An asset's sky coverage as a MOC (`None` when it has none, or one that does not read:
+/// documents were checked when written).
+pub fn sky_of(asset: &Asset) -> Option<Sky> {
+    asset
+        .coverage
+        .as_ref()?
+        .sky
+        .as_ref()
+        .and_then(|s| coverage::sky(s).ok())
+}
+
+/// Adds an asset's coverage to its document, `sky` being its sky coverage ([`sky_of`]); what
+/// does not read is left out.
+pub fn index(doc: &mut TantivyDocument, f: &CoverageFields, asset: &Asset, sky: Option<&Sky>) {
     let Some(c) = &asset.coverage else {
         return;
     };
-    if let Some(sky) = c.sky.as_ref().and_then(|s| coverage::sky(s).ok()) {
+    if let Some(sky) = sky {
         doc.add_text(f.terms, HAS_SKY);
         let mut ancestors = std::collections::BTreeSet::new();
-        for (o, cell) in term_cells(&sky) {
+        for (o, cell) in term_cells(sky) {
             doc.add_text(f.terms, format!("c{}", uniq(o, cell)));
             for up in 0..o {
                 ancestors.insert(uniq(up, cell >> (2 * u32::from(o - up))));

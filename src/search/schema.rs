@@ -125,19 +125,7 @@ impl Facet {
                 .esa_official
                 .map(|b| vec![b.to_string()])
                 .unwrap_or_default(),
-            Facet::SkyCell => asset
-                .coverage
-                .as_ref()
-                .and_then(|c| c.sky.as_ref())
-                .and_then(|s| crate::model::coverage::sky(s).ok())
-                .map(|sky| {
-                    let mut v: Vec<String> = Vec::new();
-                    for order in [0u8, 1] {
-                        v.extend(sky.cells_at(order).iter().map(|c| format!("{order}/{c}")));
-                    }
-                    v
-                })
-                .unwrap_or_default(),
+            Facet::SkyCell => sky_cells(super::coverage::sky_of(asset).as_ref()),
             Facet::Decade => asset
                 .coverage
                 .as_ref()
@@ -554,6 +542,18 @@ fn word_starts(lower: &str, max: usize) -> Vec<&str> {
 /// The separator inside suggestion terms.
 pub const SEP: char = '\u{1f}';
 
+/// The sky-cell facet's values of a sky coverage: the cells of order 0 and 1 it touches.
+fn sky_cells(sky: Option<&crate::model::coverage::Sky>) -> Vec<String> {
+    let Some(sky) = sky else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = Vec::new();
+    for order in [0u8, 1] {
+        v.extend(sky.cells_at(order).iter().map(|c| format!("{order}/{c}")));
+    }
+    v
+}
+
 /// Builds the index document of an asset (the full asset: visibility is derived here, only
 /// PUBLIC fields are indexed).
 pub fn document(
@@ -571,7 +571,9 @@ pub fn document(
         doc.add_text(fields.readers, r);
     }
     doc.add_u64(fields.anonymous, u64::from(anonymous));
-    super::coverage::index(&mut doc, &fields.coverage, asset);
+    // The sky coverage, computed once for the cell terms and the sky-cell facet.
+    let sky = super::coverage::sky_of(asset);
+    super::coverage::index(&mut doc, &fields.coverage, asset, sky.as_ref());
     // Suggestion terms are filed per reader key so that a prefix scan only meets what the
     // caller may see.
     let suggest_keys: Vec<String> = readers
@@ -628,7 +630,10 @@ pub fn document(
     let mut bits = vec![0u64; table.words];
     let mut facets: Vec<(String, Vec<String>)> = Vec::new();
     for facet in Facet::ALL {
-        let values = facet.values(asset);
+        let values = match facet {
+            Facet::SkyCell => sky_cells(sky.as_ref()),
+            _ => facet.values(asset),
+        };
         if let Some(scheme) = facet.scheme() {
             for v in &values {
                 let Some(c) = vocab.by_label(scheme, v) else {

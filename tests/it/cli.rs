@@ -310,3 +310,80 @@ fn tokens_without_a_running_service() {
     // No store was opened: the service can start on this directory afterwards.
     assert!(!dir.path().join("store").exists());
 }
+
+/// A start on a catalogue whose search index and rr tables are missing answers at once: the
+/// search serves what is built so far, `/healthz` says what is building and how far (503 with
+/// Retry-After), OAI-PMH answers 503 until its log is whole. A SIGKILL in the middle of that
+/// build, then a restart, ends with every projection whole and `orrery check` clean.
+#[test]
+fn a_start_answers_at_once_and_a_killed_build_resumes() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = data.path().join("corpus.jsonl");
+    let generator = crate::common::shared().join("tools/gen_corpus.py");
+    let n = 12_000;
+    let status = Command::new("python3")
+        .arg(generator)
+        .arg(n.to_string())
+        .arg("--out")
+        .arg(&corpus)
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    let out = orrery(data.path(), &["ingest", corpus.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::remove_dir_all(data.path().join("index")).unwrap();
+
+    let mut server = Server::start_answering(data.path(), &["--no-demo"]);
+    let mut saw_progress = false;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::time::Instant::now() < deadline {
+        let r = server.get("/healthz");
+        if r.status() == 200 {
+            break;
+        }
+        assert_eq!(r.status(), 503);
+        assert!(r.headers().contains_key("retry-after"));
+        let h: Value = r.json().unwrap();
+        assert_eq!(h["status"], "building", "{h}");
+        let search = h["building"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["projection"] == "search")
+            .cloned();
+        if let Some(b) = search
+            && b["percent"].as_f64().is_some_and(|p| p > 0.0 && p < 100.0)
+        {
+            assert!(b["etaSeconds"].is_u64(), "{b}");
+            // The rest answers meanwhile; OAI-PMH says to come back.
+            let s = server.get("/api/v1/assets?q=data&limit=1");
+            assert_eq!(s.status(), 200);
+            let oai = server.get("/oai?verb=Identify");
+            assert_eq!(oai.status(), 503);
+            assert!(oai.headers().contains_key("retry-after"));
+            let metrics = server.get("/metrics").text().unwrap();
+            assert!(
+                metrics.contains("orrery_projection_building{projection=\"search\"} 1"),
+                "{metrics}"
+            );
+            saw_progress = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(saw_progress, "the search index was never seen building");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let server = Server::start(data.path(), &["--no-demo"]);
+    let h: Value = server.get("/healthz").json().unwrap();
+    assert_eq!(h["status"], "ok", "{h}");
+    assert!(h.get("building").is_none(), "{h}");
+    let all: Value = server.get("/api/v1/assets?limit=1").json().unwrap();
+    let public = all["total"].as_u64().unwrap();
+    assert!(public > (n as u64) / 2 && public <= n as u64, "{all}");
+    assert_eq!(server.get("/oai?verb=Identify").status(), 200);
+    server.stop();
+    let out = orrery(data.path(), &["check"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+}

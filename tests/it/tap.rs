@@ -582,7 +582,7 @@ fn the_rr_tables_follow_the_write_path(backend: &[&str]) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let s = Server::start(
+    let s = Server::start_answering(
         dir.path(),
         &[
             backend,
@@ -595,6 +595,16 @@ fn the_rr_tables_follow_the_write_path(backend: &[&str]) {
         200,
         "the rest is served"
     );
+    let health = s.get("/healthz");
+    if health.status() == 503 {
+        assert!(health.headers().contains_key("retry-after"));
+        let h: Value = health.json().unwrap();
+        assert_eq!(h["status"], "building", "{h}");
+        assert_eq!(h["building"][0]["projection"], "regtap", "{h}");
+    } else {
+        // (The build may already be over.)
+        assert_eq!(health.status(), 200);
+    }
     let count = "SELECT COUNT(*) AS n FROM rr.resource";
     let started = Instant::now();
     loop {

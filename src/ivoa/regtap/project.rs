@@ -23,7 +23,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Postgres, Sqlite, SqliteConnection, Transaction};
 
 use super::rows::{Rows, Value, rows};
-use super::schema::{Backend, Type, all_tables, ddl};
+use super::schema::{Backend, Table, Type, all_tables, c, ddl};
 use crate::ivoa::voresource::{RegistryInfo, public_record};
 use crate::project::{Projection, ProjectionError, Result, Row};
 use crate::store::Store;
@@ -202,18 +202,23 @@ impl Tx {
 
     /// The text in the first column of the first row, if any.
     async fn text(&mut self, sql: &str, args: Vec<Arg>) -> Result<Option<String>> {
+        Ok(self.texts(sql, args).await?.into_iter().next())
+    }
+
+    /// The texts in the first column of every row.
+    async fn texts(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<String>> {
         Ok(match self {
             Tx::Sqlite(tx) => {
                 bind_all!(
                     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())),
                     args
                 )
-                .fetch_optional(&mut **tx)
+                .fetch_all(&mut **tx)
                 .await?
             }
             Tx::Postgres(tx) => {
                 bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(numbered(sql))), args)
-                    .fetch_optional(&mut **tx)
+                    .fetch_all(&mut **tx)
                     .await?
             }
         })
@@ -236,6 +241,8 @@ pub struct RegTap {
     info: RegistryInfo,
     /// The registry's own records, by pseudo-id.
     own: Vec<(&'static str, Vec<u8>)>,
+    /// The tables were built for another identity (or never): they are rebuilt from scratch.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 /// Options for a connection with the file attached as `rr`.
@@ -277,6 +284,25 @@ async fn sqlite_pool(path: &Path) -> sqlx::Result<SqlitePool> {
         .await
 }
 
+/// Creates the tables, their indexes and the bookkeeping where missing.
+async fn create(pool: &Pool, backend: Backend) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    for stmt in ddl(backend)
+        .iter()
+        .map(String::as_str)
+        .chain(STATE.iter().copied())
+        .chain([state_index(backend)])
+    {
+        tx.execute(stmt, Vec::new()).await?;
+    }
+    if backend == Backend::Sqlite {
+        for stmt in SQLITE_TEXT {
+            tx.execute(stmt, Vec::new()).await?;
+        }
+    }
+    tx.commit().await
+}
+
 impl RegTap {
     /// Opens (creating the tables if needed) `database`; `own` are the registry's own records
     /// (pseudo-id, standalone VOResource document). Rebuilds when the identity changed since
@@ -296,34 +322,35 @@ impl RegTap {
                     .await?,
             ),
         };
-        let backend = database.backend();
-        let mut tx = pool.begin().await?;
-        for stmt in ddl(backend)
-            .iter()
-            .map(String::as_str)
-            .chain(STATE.iter().copied())
-            .chain([state_index(backend)])
-        {
-            tx.execute(stmt, Vec::new()).await?;
-        }
-        if backend == Backend::Sqlite {
-            for stmt in SQLITE_TEXT {
-                tx.execute(stmt, Vec::new()).await?;
-            }
-        }
-        tx.commit().await?;
+        create(&pool, database.backend()).await?;
         let r = RegTap {
             pool,
             database,
             store,
             info,
             own,
+            stale: std::sync::atomic::AtomicBool::new(false),
         };
-        if r.state("identity").await?.as_deref() != Some(&r.identity()) {
-            tracing::info!("registry identity changed: rebuilding the rr tables");
-            r.clear().await?;
+        match r.state("identity").await? {
+            Some(id) if id == r.identity() => {}
+            Some(_) => {
+                tracing::info!(
+                    "registry identity changed (authority, base URL, publisher or contact): the rr tables are rebuilt"
+                );
+                r.stale.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            None => {
+                tracing::info!("the rr tables are built for the first time");
+                r.stale.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
         }
         Ok(r)
+    }
+
+    /// Whether the tables must be rebuilt from scratch (`clear`, then a catch-up) before they
+    /// are used: they were built for another identity, or never.
+    pub fn is_stale(&self) -> bool {
+        self.stale.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Where the tables live.
@@ -381,96 +408,175 @@ impl RegTap {
     }
 }
 
-/// Removes every row of `ivoid`.
-async fn remove(tx: &mut Tx, ivoid: &str) -> Result<()> {
+/// The most values one statement binds (SQLite's historical limit, far under PostgreSQL's).
+const MAX_PARAMS: usize = 999;
+
+/// `(?, ?, …)` with `n` placeholders.
+fn placeholders(n: usize) -> String {
+    format!("({})", vec!["?"; n].join(", "))
+}
+
+/// Runs `sql(list)` for the `values` in chunks, `list` being the chunk's placeholders.
+async fn for_chunks(tx: &mut Tx, values: &[String], sql: impl Fn(&str) -> String) -> Result<()> {
+    for chunk in values.chunks(MAX_PARAMS) {
+        let args = chunk.iter().map(|v| Arg::text(v)).collect();
+        tx.execute(&sql(&placeholders(chunk.len())), args).await?;
+    }
+    Ok(())
+}
+
+/// The texts `sql(list)` selects for the `values`, in chunks as [`for_chunks`].
+async fn select_chunks(
+    tx: &mut Tx,
+    values: &[String],
+    sql: impl Fn(&str) -> String,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in values.chunks(MAX_PARAMS) {
+        let args = chunk.iter().map(|v| Arg::text(v)).collect();
+        out.extend(tx.texts(&sql(&placeholders(chunk.len())), args).await?);
+    }
+    Ok(out)
+}
+
+/// The last item of each key, in the order of those last items.
+fn last_of_each<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<T> = items
+        .into_iter()
+        .rev()
+        .filter(|t| seen.insert(key(t)))
+        .collect();
+    out.reverse();
+    out
+}
+
+/// Removes every row of the identifiers `ivoids`, their sources' included.
+async fn remove(tx: &mut Tx, ivoids: &[String]) -> Result<()> {
     if matches!(tx, Tx::Sqlite(_)) {
         for (index, table) in [
             ("resource_words", "resource"),
             ("res_subject_words", "res_subject"),
         ] {
-            tx.execute(
-                &format!(
-                    "DELETE FROM rr.{index} WHERE rowid IN (SELECT rowid FROM rr.{table} WHERE ivoid = ?)"
-                ),
-                vec![Arg::text(ivoid)],
-            )
+            for_chunks(tx, ivoids, |list| {
+                format!(
+                    "DELETE FROM rr.{index} WHERE rowid IN (SELECT rowid FROM rr.{table} WHERE ivoid IN {list})"
+                )
+            })
             .await?;
         }
     }
     for t in all_tables() {
-        tx.execute(
-            &format!("DELETE FROM rr.{} WHERE ivoid = ?", t.name),
-            vec![Arg::text(ivoid)],
-        )
+        for_chunks(tx, ivoids, |list| {
+            format!("DELETE FROM rr.{} WHERE ivoid IN {list}", t.name)
+        })
         .await?;
+    }
+    for_chunks(tx, ivoids, |list| {
+        format!("DELETE FROM rr.orrery_source WHERE ivoid IN {list}")
+    })
+    .await
+}
+
+/// Inserts `rows` into `table`, as many rows a statement as its values allow.
+async fn insert(tx: &mut Tx, table: &Table, rows: &[&Vec<Value>]) -> Result<()> {
+    let columns: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+    let per = (MAX_PARAMS / columns.len().max(1)).max(1);
+    for chunk in rows.chunks(per) {
+        let one = placeholders(columns.len());
+        let sql = format!(
+            "INSERT INTO rr.{} ({}) VALUES {}",
+            table.name,
+            columns.join(", "),
+            vec![one.as_str(); chunk.len()].join(", ")
+        );
+        let args = chunk
+            .iter()
+            .flat_map(|row| row.iter().zip(table.columns).map(|(v, c)| Arg::of(v, c.ty)))
+            .collect();
+        tx.execute(&sql, args).await?;
     }
     Ok(())
 }
 
-/// Replaces what `id` contributed by `rows` (or nothing).
-async fn replace(tx: &mut Tx, id: &str, new: Option<&Rows>) -> Result<()> {
-    let old = tx
-        .text(
-            "SELECT ivoid FROM rr.orrery_source WHERE id = ?",
-            vec![Arg::text(id)],
-        )
-        .await?;
-    if let Some(old) = old {
-        remove(tx, &old).await?;
-        tx.execute(
-            "DELETE FROM rr.orrery_source WHERE id = ?",
-            vec![Arg::text(id)],
-        )
-        .await?;
-    }
-    let Some(new) = new else {
-        return Ok(());
-    };
-    let Some(Value::Text(ivoid)) = new.of("resource").first().and_then(|r| r.first()) else {
-        return Ok(());
-    };
-    // Another source with the same identifier gives way (one resource per identifier).
-    remove(tx, ivoid).await?;
-    tx.execute(
-        "DELETE FROM rr.orrery_source WHERE ivoid = ?",
-        vec![Arg::text(ivoid)],
-    )
+/// Replaces what each source of `batch` contributed by the rows of its record (or by nothing),
+/// as if one after the other: a later record with an identifier an earlier one (or another
+/// source) had takes it over, since a resource has one record per identifier. A batch costs a
+/// few statements a table, whatever its size; a first build deletes nothing.
+async fn replace(tx: &mut Tx, batch: Vec<(String, Option<Rows>)>) -> Result<()> {
+    let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+    let with_ivoid: Vec<(String, String, Rows)> = batch
+        .into_iter()
+        .filter_map(|(id, rows)| {
+            let rows = rows?;
+            match rows.of("resource").first()?.first() {
+                Some(Value::Text(ivoid)) => Some((id, ivoid.clone(), rows)),
+                _ => None,
+            }
+        })
+        .collect();
+    // The last record of each identifier (the batch's sources are distinct).
+    let news = last_of_each(with_ivoid, |(_, ivoid, _)| ivoid.clone());
+    // The identifiers whose rows go: the sources' own, and those the new records take.
+    let taken: Vec<String> = news.iter().map(|(_, v, _)| v.clone()).collect();
+    let mut gone = select_chunks(tx, &ids, |list| {
+        format!("SELECT ivoid FROM rr.orrery_source WHERE id IN {list}")
+    })
     .await?;
-    for (table, rows) in &new.tables {
-        let Some(t) = all_tables().find(|t| t.name == *table) else {
-            continue;
-        };
-        let columns: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
-        let sql = format!(
-            "INSERT INTO rr.{} ({}) VALUES ({})",
-            t.name,
-            columns.join(", "),
-            vec!["?"; columns.len()].join(", ")
-        );
-        for row in rows {
-            let args = row
-                .iter()
-                .zip(t.columns)
-                .map(|(v, c)| Arg::of(v, c.ty))
-                .collect();
-            tx.execute(&sql, args).await?;
+    gone.extend(
+        select_chunks(tx, &taken, |list| {
+            format!("SELECT ivoid FROM rr.orrery_source WHERE ivoid IN {list}")
+        })
+        .await?,
+    );
+    gone.sort();
+    gone.dedup();
+    remove(tx, &gone).await?;
+    let sqlite = matches!(tx, Tx::Sqlite(_));
+    // New rows get rowids above every present one: the text indexes take those.
+    let mut marks = Vec::new();
+    if sqlite {
+        for table in ["resource", "res_subject"] {
+            let sql = format!("SELECT CAST(COALESCE(MAX(rowid), 0) AS TEXT) FROM rr.{table}");
+            marks.push(
+                tx.text(&sql, Vec::new())
+                    .await?
+                    .unwrap_or_else(|| "0".into()),
+            );
         }
     }
-    if matches!(tx, Tx::Sqlite(_)) {
-        for stmt in [
-            "INSERT INTO rr.resource_words (rowid, res_title, res_description) SELECT rowid, res_title, res_description FROM rr.resource WHERE ivoid = ?",
-            "INSERT INTO rr.res_subject_words (rowid, res_subject) SELECT rowid, res_subject FROM rr.res_subject WHERE ivoid = ?",
+    for t in all_tables() {
+        let rows: Vec<&Vec<Value>> = news.iter().flat_map(|(_, _, r)| r.of(t.name)).collect();
+        insert(tx, t, &rows).await?;
+    }
+    if let [resource, subject] = marks.as_slice() {
+        for (stmt, mark) in [
+            (
+                "INSERT INTO rr.resource_words (rowid, res_title, res_description) SELECT rowid, res_title, res_description FROM rr.resource WHERE rowid > CAST(? AS INTEGER)",
+                resource,
+            ),
+            (
+                "INSERT INTO rr.res_subject_words (rowid, res_subject) SELECT rowid, res_subject FROM rr.res_subject WHERE rowid > CAST(? AS INTEGER)",
+                subject,
+            ),
         ] {
-            tx.execute(stmt, vec![Arg::text(ivoid)]).await?;
+            tx.execute(stmt, vec![Arg::text(mark)]).await?;
         }
     }
-    tx.execute(
-        "INSERT INTO rr.orrery_source (id, ivoid) VALUES (?, ?)",
-        vec![Arg::text(id), Arg::text(ivoid)],
-    )
-    .await?;
-    Ok(())
+    let sources: Vec<Vec<Value>> = news
+        .into_iter()
+        .map(|(id, ivoid, _)| vec![Value::Text(id), Value::Text(ivoid)])
+        .collect();
+    insert(tx, &SOURCE, &sources.iter().collect::<Vec<_>>()).await
 }
+
+/// The bookkeeping table of which source gave which identifier, as [`insert`] writes it.
+const SOURCE: Table = Table {
+    name: "orrery_source",
+    description: "",
+    columns: &[c("id", Type::Text, ""), c("ivoid", Type::Text, "")],
+    primary_key: &["id"],
+};
 
 async fn set_state(tx: &mut Tx, name: &str, value: &str) -> Result<()> {
     tx.execute(
@@ -497,25 +603,27 @@ impl Projection for RegTap {
     async fn apply(&self, rows: &[Row], upto: u64) -> Result<()> {
         let watermark = self.watermark().await?;
         // The last state of each asset changed after the watermark.
-        let mut ids: Vec<String> = Vec::new();
-        for r in rows.iter().filter(|r| r.revision > watermark) {
-            ids.retain(|id| *id != r.id);
-            ids.push(r.id.clone());
-        }
-        let records = {
+        let ids = last_of_each(
+            rows.iter()
+                .filter(|r| r.revision > watermark)
+                .map(|r| r.id.clone())
+                .collect(),
+            String::clone,
+        );
+        let batch = {
             let this = RegTapRecords {
                 store: self.store.clone(),
                 info: self.info.clone(),
             };
-            let ids = ids.clone();
-            tokio::task::spawn_blocking(move || this.records(&ids))
-                .await
-                .map_err(|e| ProjectionError::Task(e.to_string()))??
+            tokio::task::spawn_blocking(move || {
+                let records = this.records(&ids)?;
+                Ok::<_, ProjectionError>(ids.into_iter().zip(records).collect())
+            })
+            .await
+            .map_err(|e| ProjectionError::Task(e.to_string()))??
         };
         let mut tx = self.pool.begin().await?;
-        for (id, new) in ids.iter().zip(&records) {
-            replace(&mut tx, id, new.as_ref()).await?;
-        }
+        replace(&mut tx, batch).await?;
         if upto > watermark {
             set_state(&mut tx, "watermark", &upto.to_string()).await?;
         }
@@ -537,14 +645,17 @@ impl Projection for RegTap {
                     .await?;
             }
         }
+        let mut own = Vec::with_capacity(self.own.len());
         for (id, xml) in &self.own {
             let rows = rows(&String::from_utf8_lossy(xml))
                 .map_err(|e| ProjectionError::Task(format!("own record {id}: {e}")))?;
-            replace(&mut tx, id, Some(&rows)).await?;
+            own.push(((*id).to_owned(), Some(rows)));
         }
+        replace(&mut tx, own).await?;
         set_state(&mut tx, "watermark", "0").await?;
         set_state(&mut tx, "identity", &self.identity()).await?;
         tx.commit().await?;
+        self.stale.store(false, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 }
@@ -557,8 +668,31 @@ struct RegTapRecords {
 }
 
 impl RegTapRecords {
-    /// The rows of `ids` as they are now (`None`: not visible, or not a usable record).
+    /// The rows of `ids` as they are now (`None`: not visible, or not a usable record), built
+    /// on every core.
     fn records(&self, ids: &[String]) -> Result<Vec<Option<Rows>>> {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let per = ids.len().div_ceil(threads).max(64);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = ids
+                .chunks(per)
+                .map(|part| scope.spawn(move || self.records_of(part)))
+                .collect();
+            let mut out = Vec::with_capacity(ids.len());
+            for part in parts {
+                let rows = part.join().map_err(|panic| {
+                    ProjectionError::Task(format!(
+                        "building rr rows failed: {}",
+                        crate::panics::message(&*panic)
+                    ))
+                })??;
+                out.extend(rows);
+            }
+            Ok(out)
+        })
+    }
+
+    fn records_of(&self, ids: &[String]) -> Result<Vec<Option<Rows>>> {
         let mut labs = HashMap::new();
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -570,5 +704,129 @@ impl RegTapRecords {
             }));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three resources of the corpus as rows, with their identifiers.
+    fn three() -> Vec<(String, Rows)> {
+        super::super::tests::records()
+            .into_iter()
+            .take(3)
+            .map(|(_, xml)| {
+                let r = rows(&xml).unwrap();
+                let Some(Value::Text(ivoid)) = r.of("resource")[0].first().cloned() else {
+                    panic!("no identifier")
+                };
+                (ivoid, r)
+            })
+            .collect()
+    }
+
+    async fn state(tx: &mut Tx) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let sources = tx
+            .texts(
+                "SELECT id || '=' || ivoid FROM rr.orrery_source ORDER BY id",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        let resources = tx
+            .texts("SELECT ivoid FROM rr.resource ORDER BY ivoid", Vec::new())
+            .await
+            .unwrap();
+        let words = tx
+            .texts(
+                "SELECT r.ivoid FROM rr.resource_words w JOIN rr.resource r ON r.rowid = w.rowid ORDER BY r.ivoid",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        (sources, resources, words)
+    }
+
+    #[tokio::test]
+    async fn a_batch_replaces_its_sources_as_if_one_after_the_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Pool::Sqlite(sqlite_pool(&dir.path().join("rr.sqlite")).await.unwrap());
+        create(&pool, Backend::Sqlite).await.unwrap();
+        let [(x, rx), (y, ry), (z, rz)]: [(String, Rows); 3] = three().try_into().unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        replace(
+            &mut tx,
+            vec![
+                ("a".into(), Some(rx.clone())),
+                ("b".into(), Some(ry.clone())),
+            ],
+        )
+        .await
+        .unwrap();
+        let (sources, resources, words) = state(&mut tx).await;
+        assert_eq!(sources, [format!("a={x}"), format!("b={y}")]);
+        let mut both = vec![x.clone(), y.clone()];
+        both.sort();
+        assert_eq!(resources, both);
+        assert_eq!(words, both);
+        // `a` goes; `c` takes `b`'s identifier, then `b` takes another.
+        replace(
+            &mut tx,
+            vec![
+                ("a".into(), None),
+                ("c".into(), Some(ry.clone())),
+                ("b".into(), Some(rz.clone())),
+            ],
+        )
+        .await
+        .unwrap();
+        let (sources, resources, words) = state(&mut tx).await;
+        assert_eq!(sources, [format!("b={z}"), format!("c={y}")]);
+        let mut both = vec![y.clone(), z.clone()];
+        both.sort();
+        assert_eq!(resources, both);
+        assert_eq!(words, both);
+        let subjects = tx
+            .texts(
+                "SELECT DISTINCT ivoid FROM rr.res_subject WHERE ivoid NOT IN (SELECT ivoid FROM rr.resource)",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            subjects.is_empty(),
+            "rows of removed resources: {subjects:?}"
+        );
+        // Two sources of one identifier in one batch: the later keeps it.
+        replace(
+            &mut tx,
+            vec![("d".into(), Some(rx.clone())), ("e".into(), Some(rx))],
+        )
+        .await
+        .unwrap();
+        let (sources, resources, words) = state(&mut tx).await;
+        assert_eq!(
+            sources,
+            [format!("b={z}"), format!("c={y}"), format!("e={x}")]
+        );
+        let mut all = vec![x, y, z];
+        all.sort();
+        assert_eq!(resources, all);
+        assert_eq!(words, all);
+        let subjects = tx
+            .texts(
+                "SELECT CAST((SELECT COUNT(*) FROM rr.res_subject_words) AS TEXT) || '/' || CAST((SELECT COUNT(*) FROM rr.res_subject) AS TEXT)",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        let [counts] = subjects.as_slice() else {
+            panic!("{subjects:?}")
+        };
+        let (indexed, all) = counts.split_once('/').unwrap();
+        assert_eq!(indexed, all);
+        assert_ne!(all, "0");
+        tx.commit().await.unwrap();
     }
 }

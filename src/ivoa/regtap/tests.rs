@@ -8,7 +8,7 @@ fn corpus() -> std::path::PathBuf {
 }
 
 /// Every record of the corpus, as its standalone resource document.
-fn records() -> Vec<(String, String)> {
+pub(super) fn records() -> Vec<(String, String)> {
     let vocab = Vocabularies::load().unwrap();
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(corpus())
         .unwrap()

@@ -21,6 +21,17 @@ use super::asset::{Coverage, SkyRegion};
 /// cells a published MOC has (VODataService 1.2 asks for at least order 6 and a few dozen kB).
 const PUBLISHED_CELLS: usize = 4096;
 
+/// Whether a region reads as a MOC, without computing a circle's cells (a circle with a valid
+/// centre and radius always covers at least the cell of its centre).
+fn check_sky(region: &SkyRegion) -> Result<(), SkyError> {
+    match (&region.moc, region.circle.as_deref()) {
+        (None, Some([ra, dec, r])) if region.frame.eq_ignore_ascii_case("ICRS") => {
+            Sky::check_circle(*ra, *dec, *r)
+        }
+        _ => sky(region).map(|_| ()),
+    }
+}
+
 /// The region of a sky coverage as a MOC (ICRS only: other frames are not converted).
 pub fn sky(region: &SkyRegion) -> Result<Sky, SkyError> {
     if !region.frame.eq_ignore_ascii_case("ICRS") {
@@ -75,7 +86,7 @@ pub fn problems(c: &Coverage) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(region) = &c.sky
         && region.frame.eq_ignore_ascii_case("ICRS")
-        && let Err(e) = sky(region)
+        && let Err(e) = check_sky(region)
     {
         let field = if region.moc.is_some() {
             "moc"

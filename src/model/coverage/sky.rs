@@ -177,13 +177,7 @@ impl Sky {
     /// is kept whole, one that may cross the edge is split), since the `cdshealpix` cone
     /// coverage leaves out cells well inside some cones.
     pub fn cone(ra: f64, dec: f64, radius: f64, order: u8) -> Result<Sky, SkyError> {
-        check_point(ra, dec)?;
-        if !(radius > 0.0 && radius <= 180.0) {
-            return Err(err(
-                format!("a radius is more than 0 and at most 180 degrees, not {radius}"),
-                None,
-            ));
-        }
+        Sky::check_circle(ra, dec, radius)?;
         let order = order.min(MAX_ORDER - 2);
         let centre = unit(ra.to_radians(), dec.to_radians());
         let r = radius.to_radians();
@@ -226,6 +220,18 @@ impl Sky {
             return Err(err("the region covers no cell of the sky", None));
         }
         Ok(Sky::from_ranges(order, ranges))
+    }
+
+    /// Whether a circle's centre and radius (ICRS degrees) can be a cone.
+    pub fn check_circle(ra: f64, dec: f64, radius: f64) -> Result<(), SkyError> {
+        check_point(ra, dec)?;
+        if !(radius > 0.0 && radius <= 180.0) {
+            return Err(err(
+                format!("a radius is more than 0 and at most 180 degrees, not {radius}"),
+                None,
+            ));
+        }
+        Ok(())
     }
 
     /// The cells of a polygon of (ra, dec) vertices (ICRS degrees, at least three, not

@@ -70,13 +70,23 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `orrery serve` on a free port and waits until `/healthz` answers.
+    /// Starts `orrery serve` on a free port and waits until `/healthz` says it is ready.
     pub fn start(data: &Path, extra: &[&str]) -> Server {
         Server::start_on(data, free_port(), extra)
     }
 
-    /// Starts `orrery serve` on `port` and waits until `/healthz` answers.
+    /// Starts `orrery serve` on `port` and waits until `/healthz` says it is ready.
     pub fn start_on(data: &Path, port: u16, extra: &[&str]) -> Server {
+        Server::launch(data, port, extra, true)
+    }
+
+    /// Starts `orrery serve` on a free port and waits only until it answers at all (`/healthz`
+    /// may still say that projections are building).
+    pub fn start_answering(data: &Path, extra: &[&str]) -> Server {
+        Server::launch(data, free_port(), extra, false)
+    }
+
+    fn launch(data: &Path, port: u16, extra: &[&str], ready: bool) -> Server {
         let base = format!("http://127.0.0.1:{port}");
         let child = Command::new(bin())
             .arg("serve")
@@ -103,7 +113,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             if let Ok(r) = server.client.get(format!("{}/healthz", server.base)).send()
-                && r.status().is_success()
+                && (r.status().is_success() || !ready)
             {
                 return server;
             }
