@@ -51,10 +51,34 @@ pub struct Config {
     pub tap_inline_backlog: u64,
     /// The relational registry holds the whole VO registry (declares the RegTAP data model).
     pub full_registry: bool,
-    /// The PostgreSQL database of the relational registry (SQLite in `data` without it). Not
-    /// logged: it may hold a password.
+    /// The PostgreSQL database holding the shared truth (the revision log) and the relational
+    /// registry; without it everything is embedded in `data`. Not logged: it may hold a
+    /// password.
     #[serde(skip)]
     pub database_url: Option<String>,
+    /// What this node does in a shared deployment.
+    pub role: Role,
+    /// Where a reader sends the writes it refuses (the writers' address behind the balancer).
+    pub writer_url: Option<String>,
+    /// How long a read asking for `min_revision` waits for it, in milliseconds.
+    pub min_revision_wait_ms: u64,
+}
+
+/// What a node does: take writes, serve reads, or both (the default, and the only choice
+/// embedded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Writer,
+    Reader,
+    All,
+}
+
+impl Role {
+    /// Whether the node takes writes.
+    pub fn writes(self) -> bool {
+        self != Role::Reader
+    }
 }
 
 impl Config {

@@ -58,6 +58,11 @@ pub struct Metrics {
     pub build_backlog: Family<ProjectionLabels, Gauge<i64, AtomicI64>>,
     /// Per projection: changes applied a second in its build so far (0 when none runs).
     pub build_rate: Family<ProjectionLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// A node of a shared deployment: the revision its projections have applied.
+    pub applied_revision: Gauge<i64, AtomicI64>,
+    /// A node of a shared deployment: revisions of the log not yet applied (-1 while the log
+    /// cannot be reached).
+    pub replica_lag: Gauge<i64, AtomicI64>,
 }
 
 type AtomicI64 = std::sync::atomic::AtomicI64;
@@ -110,6 +115,18 @@ impl Metrics {
             "Changes a second a projection's build has applied so far",
             build_rate.clone(),
         );
+        let applied_revision = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "applied_revision",
+            "Revision of the shared log every projection of this node has applied",
+            applied_revision.clone(),
+        );
+        let replica_lag = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "replica_lag_revisions",
+            "Revisions of the shared log this node has not applied yet (-1: log unreachable)",
+            replica_lag.clone(),
+        );
         let started = Gauge::<i64, AtomicI64>::default();
         started.set(
             std::time::SystemTime::now()
@@ -130,6 +147,8 @@ impl Metrics {
             building,
             build_backlog,
             build_rate,
+            applied_revision,
+            replica_lag,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Accounts and bearer tokens, kept in the relational database (`catalog.sqlite`).
+//! Accounts and bearer tokens, kept in the relational database (`catalog.sqlite`, or the
+//! shared PostgreSQL of a deployment of several nodes: see `db`).
 //!
 //! A token is `orr_{id}_{secret}`: the id names it in listings and revocations, the secret
 //! (256 random bits) proves it. Only the SHA-256 of the whole token is stored, so a copy of the
@@ -12,7 +13,8 @@ use std::path::Path;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Row as _, SqlitePool};
+
+use super::db::{Db, Row, text};
 
 use crate::access::Caller;
 use crate::model::fields::Role;
@@ -88,7 +90,7 @@ pub enum Authentication {
 /// The accounts database.
 #[derive(Clone)]
 pub struct Accounts {
-    pool: SqlitePool,
+    db: Db,
 }
 
 pub(super) fn hash(token: &str) -> String {
@@ -174,20 +176,25 @@ pub fn is_valid_name(name: &str) -> bool {
 /// literal SQL).
 macro_rules! token_columns {
     () => {
-        "id, user, roles, groups, created, expires, revoked, hash"
+        "id, \"user\", roles, \"groups\", created, expires, revoked, hash"
     };
 }
 
+/// Column `i` of a row (NULL or missing: `None`).
+pub(super) fn col(r: &Row, i: usize) -> Option<String> {
+    r.get(i).cloned().flatten()
+}
+
 /// A row of `token_columns!` as a stored token.
-fn token_of(r: &sqlx::sqlite::SqliteRow) -> TokenInfo {
+fn token_of(r: &Row) -> TokenInfo {
     TokenInfo {
-        id: r.get(0),
-        user: r.get(1),
-        roles: parse_roles(&r.get::<String, _>(2)),
-        groups: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
-        created: r.get(4),
-        expires: r.get(5),
-        revoked: r.get(6),
+        id: col(r, 0).unwrap_or_default(),
+        user: col(r, 1).unwrap_or_default(),
+        roles: parse_roles(&col(r, 2).unwrap_or_default()),
+        groups: serde_json::from_str(&col(r, 3).unwrap_or_default()).unwrap_or_default(),
+        created: col(r, 4).unwrap_or_default(),
+        expires: col(r, 5),
+        revoked: col(r, 6),
     }
 }
 
@@ -218,24 +225,33 @@ impl Accounts {
         for stmt in SCHEMA {
             sqlx::query(*stmt).execute(&pool).await?;
         }
-        Ok(Accounts { pool })
+        Ok(Accounts {
+            db: Db::Sqlite(pool),
+        })
     }
 
-    pub(super) fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The accounts of a deployment whose nodes share PostgreSQL (the tables come with the
+    /// revision log's migrations).
+    pub fn on_postgres(pool: sqlx::PgPool) -> Accounts {
+        Accounts {
+            db: Db::Postgres(pool),
+        }
+    }
+
+    pub(super) fn db(&self) -> &Db {
+        &self.db
     }
 
     /// The stored token `id`, with the hash of its secret.
     async fn stored(&self, id: &str) -> Result<Option<(TokenInfo, String)>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            token_columns!(),
-            " FROM tokens WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| (token_of(&r), r.get(7))))
+        let row = self
+            .db
+            .one(
+                concat!("SELECT ", token_columns!(), " FROM tokens WHERE id = $1"),
+                &[text(id)],
+            )
+            .await?;
+        Ok(row.map(|r| (token_of(&r), col(&r, 7).unwrap_or_default())))
     }
 
     /// The stored token a bearer token is, when it is one this service issued, and what it
@@ -303,30 +319,36 @@ impl Accounts {
                 .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             revoked: None,
         };
-        sqlx::query(
-            "INSERT INTO tokens (id, hash, user, roles, groups, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&info.id)
-        .bind(hash(&token))
-        .bind(&info.user)
-        .bind(roles.join(","))
-        .bind(serde_json::to_string(&info.groups).unwrap_or_else(|_| "[]".into()))
-        .bind(&info.created)
-        .bind(&info.expires)
-        .execute(&self.pool)
-        .await?;
+        self.db
+            .execute(
+                "INSERT INTO tokens (id, hash, \"user\", roles, \"groups\", created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    text(&info.id),
+                    text(hash(&token)),
+                    text(&info.user),
+                    text(roles.join(",")),
+                    text(serde_json::to_string(&info.groups).unwrap_or_else(|_| "[]".into())),
+                    text(&info.created),
+                    info.expires.clone(),
+                ],
+            )
+            .await?;
         Ok((info, token))
     }
 
     /// Every token, oldest first.
     pub async fn list(&self) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            token_columns!(),
-            " FROM tokens ORDER BY created, id"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .db
+            .all(
+                concat!(
+                    "SELECT ",
+                    token_columns!(),
+                    " FROM tokens ORDER BY created, id"
+                ),
+                &[],
+            )
+            .await?;
         Ok(rows.iter().map(token_of).collect())
     }
 
@@ -334,12 +356,14 @@ impl Accounts {
     /// such token or it was already revoked.
     pub async fn revoke(&self, id_or_token: &str) -> Result<bool> {
         let id = token_id(id_or_token).unwrap_or(id_or_token);
-        let done = sqlx::query("UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL")
-            .bind(crate::clock::now())
-            .bind(id)
-            .execute(&self.pool)
+        let done = self
+            .db
+            .execute(
+                "UPDATE tokens SET revoked = $1 WHERE id = $2 AND revoked IS NULL",
+                &[text(crate::clock::now()), text(id)],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Who presents this bearer token.
@@ -348,7 +372,7 @@ impl Accounts {
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.db.close().await;
     }
 }
 
@@ -406,11 +430,12 @@ pub(super) mod tests {
         assert_eq!(listed.len(), 1);
         assert!(listed[0].revoked.is_some());
         // Nothing in the database is the token.
-        let stored: Vec<String> = sqlx::query_scalar("SELECT hash FROM tokens")
-            .fetch_all(&a.pool)
-            .await
-            .unwrap();
-        assert!(stored.iter().all(|h| !h.contains(&token[4..])));
+        let stored = a.db.all("SELECT hash FROM tokens", &[]).await.unwrap();
+        assert!(
+            stored
+                .iter()
+                .all(|h| !col(h, 0).unwrap().contains(&token[4..]))
+        );
     }
 
     #[tokio::test]

@@ -13,9 +13,9 @@
 //! sign-in (cookie, CSRF, expiry, sign-out) stays as it is.
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::Row as _;
 
-use super::accounts::{Accounts, AccountsError, Authentication, Result};
+use super::accounts::{Accounts, AccountsError, Authentication, Result, col};
+use super::db::text;
 use crate::access::Caller;
 
 /// How long a session lasts at most, whatever its token's lifetime.
@@ -91,16 +91,18 @@ impl Accounts {
             expires = expires.min(e.with_timezone(&Utc));
         }
         let cookie = random_text(32)?;
-        sqlx::query(
-            "INSERT INTO sessions (hash, source, token_id, csrf, created, expires) VALUES (?, 'token', ?, ?, ?, ?)",
-        )
-        .bind(super::accounts::hash(&cookie))
-        .bind(&info.id)
-        .bind(random_text(32)?)
-        .bind(stamp(now))
-        .bind(stamp(expires))
-        .execute(self.pool())
-        .await?;
+        self.db()
+            .execute(
+                "INSERT INTO sessions (hash, source, token_id, csrf, created, expires) VALUES ($1, 'token', $2, $3, $4, $5)",
+                &[
+                    text(super::accounts::hash(&cookie)),
+                    text(&info.id),
+                    text(random_text(32)?),
+                    text(stamp(now)),
+                    text(stamp(expires)),
+                ],
+            )
+            .await?;
         Ok(Ok(Opened { cookie, expires }))
     }
 
@@ -109,15 +111,18 @@ impl Accounts {
         if !well_formed(cookie) {
             return Ok(Lookup::Ended);
         }
-        let row = sqlx::query("SELECT token_id, csrf, expires FROM sessions WHERE hash = ?")
-            .bind(super::accounts::hash(cookie))
-            .fetch_optional(self.pool())
+        let row = self
+            .db()
+            .one(
+                "SELECT token_id, csrf, expires FROM sessions WHERE hash = $1",
+                &[text(super::accounts::hash(cookie))],
+            )
             .await?;
         let Some(row) = row else {
             return Ok(Lookup::Ended);
         };
-        let ended = super::accounts::passed(&row.get::<String, _>(2));
-        let token_id: Option<String> = row.get(0);
+        let ended = super::accounts::passed(&col(&row, 2).unwrap_or_default());
+        let token_id = col(&row, 0);
         let caller = match token_id {
             Some(id) if !ended => self.token_caller(&id).await?,
             _ => None,
@@ -125,7 +130,7 @@ impl Accounts {
         Ok(match caller {
             Some(caller) => Lookup::Valid(Session {
                 caller,
-                csrf: row.get(1),
+                csrf: col(&row, 1).unwrap_or_default(),
             }),
             None => Lookup::Ended,
         })
@@ -133,20 +138,25 @@ impl Accounts {
 
     /// Ends the session a cookie names (signing out); true when there was one.
     pub async fn close_session(&self, cookie: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM sessions WHERE hash = ?")
-            .bind(super::accounts::hash(cookie))
-            .execute(self.pool())
+        let done = self
+            .db()
+            .execute(
+                "DELETE FROM sessions WHERE hash = $1",
+                &[text(super::accounts::hash(cookie))],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Forgets sessions that have ended; returns how many.
     pub async fn sweep_sessions(&self) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires <= ?")
-            .bind(stamp(Utc::now()))
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected())
+        Ok(self
+            .db()
+            .execute(
+                "DELETE FROM sessions WHERE expires <= $1",
+                &[text(stamp(Utc::now()))],
+            )
+            .await?)
     }
 }
 
@@ -189,11 +199,8 @@ mod tests {
         );
         assert_eq!(s.csrf.len(), 43);
         // Nothing stored is the cookie.
-        let stored: Vec<String> = sqlx::query_scalar("SELECT hash FROM sessions")
-            .fetch_all(a.pool())
-            .await
-            .unwrap();
-        assert!(stored.iter().all(|h| *h != opened.cookie));
+        let stored = a.db().all("SELECT hash FROM sessions", &[]).await.unwrap();
+        assert!(stored.iter().all(|h| col(h, 0).unwrap() != opened.cookie));
         // A forged cookie of the right shape, and junk, name no session.
         assert_eq!(a.session(&"A".repeat(43)).await.unwrap(), Lookup::Ended);
         assert_eq!(a.session("junk").await.unwrap(), Lookup::Ended);
@@ -242,8 +249,8 @@ mod tests {
             .unwrap();
         assert!(opened.expires <= soon);
         // An ended session is swept.
-        sqlx::query("UPDATE sessions SET expires = '2000-01-01T00:00:00Z'")
-            .execute(a.pool())
+        a.db()
+            .execute("UPDATE sessions SET expires = '2000-01-01T00:00:00Z'", &[])
             .await
             .unwrap();
         assert_eq!(a.session(&opened.cookie).await.unwrap(), Lookup::Ended);

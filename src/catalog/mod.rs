@@ -7,6 +7,7 @@
 mod check;
 pub mod harvest;
 pub mod launch;
+pub mod shared;
 pub mod tools;
 pub mod write;
 
@@ -52,6 +53,19 @@ pub enum CatalogError {
     Accounts(#[from] AccountsError),
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Log(#[from] crate::store::log::LogError),
+}
+
+impl CatalogError {
+    /// Whether the shared database could not be reached (answered with 503; it recovers by
+    /// itself).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            CatalogError::Log(e) => e.is_unavailable(),
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, CatalogError>;
@@ -107,6 +121,10 @@ pub struct Catalog {
     behind: std::sync::Mutex<Vec<&'static str>>,
     /// The projection builds under way.
     pub progress: project::Progress,
+    /// The revision log in PostgreSQL, when the truth is shared between nodes.
+    shared: Option<shared::Shared>,
+    /// The revision every projection has applied (see `mark_applied`).
+    applied: tokio::sync::watch::Sender<u64>,
 }
 
 impl Catalog {
@@ -119,6 +137,7 @@ impl Catalog {
     ) -> Result<Catalog> {
         let catalog = Self::open_inner(data_dir, base_url, default_base).await?;
         catalog.catch_up().await?;
+        catalog.mark_applied()?;
         Ok(catalog)
     }
 
@@ -188,7 +207,21 @@ impl Catalog {
             building: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             behind: std::sync::Mutex::new(Vec::new()),
             progress: project::Progress::default(),
+            shared: None,
+            applied: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Makes this catalogue a node of a deployment whose truth is the revision log in the
+    /// PostgreSQL database `url`: writes (when `writes`) go there, and `follow` brings this
+    /// node's store and projections up to it.
+    pub async fn share(&mut self, url: &str, writes: bool) -> Result<()> {
+        let shared = shared::Shared::open(url, writes).await?;
+        self.store.share_created(&shared.log.created().await?)?;
+        self.accounts.close().await;
+        self.accounts = Accounts::on_postgres(shared.log.pool().clone());
+        self.shared = Some(shared);
+        Ok(())
     }
 
     /// Opens the catalogue for the service, which answers at once: projections that are
@@ -223,6 +256,7 @@ impl Catalog {
             .building
             .store(!behind.is_empty(), std::sync::atomic::Ordering::SeqCst);
         *catalog.behind.lock().unwrap_or_else(|e| e.into_inner()) = behind;
+        catalog.mark_applied()?;
         Ok(catalog)
     }
 
@@ -269,7 +303,8 @@ impl Catalog {
             || self.catch_up_regtap_now(),
             "relational registry built",
         )
-        .await
+        .await?;
+        self.mark_applied()
     }
 
     /// Finishes a background build marked by `flag`: `catch_up` runs, then runs again with
@@ -336,7 +371,16 @@ impl Catalog {
         self.catch_up_regtap_now().await
     }
 
+    /// Whether this node keeps the relational registry: always embedded; in a shared
+    /// deployment, the leader only (the others read what it writes).
+    pub fn maintains_regtap(&self) -> bool {
+        self.shared.as_ref().is_none_or(|s| s.leads())
+    }
+
     async fn catch_up_regtap_now(&self) -> Result<()> {
+        if !self.maintains_regtap() {
+            return Ok(());
+        }
         if let Some(r) = self.regtap.get() {
             if r.is_stale() {
                 use project::Projection;
@@ -369,9 +413,12 @@ impl Catalog {
             Some(url) => Database::Postgres(url.to_owned()),
             None => Database::Sqlite(self.data_dir.join("regtap.sqlite")),
         };
-        let r = RegTap::open(database, self.store.clone(), info, own).await?;
+        let maintain = self.maintains_regtap();
+        let r = RegTap::open(database, self.store.clone(), info, own, maintain).await?;
         let head = self.store.revision()?;
-        let behind = if r.is_stale() {
+        let behind = if !maintain {
+            0
+        } else if r.is_stale() {
             head + 1
         } else {
             use project::Projection;
@@ -459,11 +506,43 @@ impl Catalog {
     /// Commits a batch of normalised assets (one revision each, one transaction) and feeds the
     /// projections. Returns the revisions.
     pub async fn write(&self, assets: Vec<Asset>) -> Result<Vec<u64>> {
+        self.write_batch(assets, false).await
+    }
+
+    async fn write_batch(&self, assets: Vec<Asset>, if_empty: bool) -> Result<Vec<u64>> {
         let datestamp = now();
         let assets: Vec<Asset> = assets
             .into_iter()
             .map(|a| Self::prepare_for_ingest(a, &datestamp))
             .collect();
+        if let Some(shared) = &self.shared {
+            self.follow().await?;
+            let store = self.store.clone();
+            let (events, assets) = tokio::task::spawn_blocking(move || {
+                ingest_events(&store, &assets).map(|e| (e, assets))
+            })
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+            let batch = assets
+                .into_iter()
+                .zip(events)
+                .map(|(a, event)| {
+                    let op = crate::store::log::Op::Put {
+                        asset: Box::new(a),
+                        event,
+                    };
+                    crate::store::log::Append {
+                        actor: shared::actor_of(&op),
+                        op,
+                        at: datestamp.clone(),
+                    }
+                })
+                .collect();
+            return Ok(self
+                .append_shared(shared, batch, if_empty)
+                .await?
+                .unwrap_or_default());
+        }
         let store = self.store.clone();
         let stamp = datestamp.clone();
         let _writing = self.writing.lock().await;
@@ -504,6 +583,7 @@ impl Catalog {
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
         self.apply_rows(&rows, assets).await?;
+        self.mark_applied()?;
         Ok(revisions)
     }
 
@@ -554,6 +634,9 @@ impl Catalog {
     /// background.
     async fn feed_regtap(&self, rows: &[Row]) -> Result<()> {
         use project::Projection;
+        if !self.maintains_regtap() {
+            return Ok(());
+        }
         if let (Some(r), Some(first), Some(last)) = (self.regtap.get(), rows.first(), rows.last())
             && !self
                 .regtap_building
@@ -572,6 +655,25 @@ impl Catalog {
     /// Deletes an asset as the operator, leaving a tombstone. Returns false if there was no
     /// such asset.
     pub async fn delete(&self, id: &str) -> Result<bool> {
+        if self.shared.is_some() {
+            loop {
+                self.follow().await?;
+                let Some(current) = self.store.change(id)?.filter(|c| !c.deleted) else {
+                    return Ok(false);
+                };
+                let m = Mutation {
+                    id: id.to_owned(),
+                    expect: crate::store::Expect::Revision(current.revision),
+                    body: crate::store::Body::Delete,
+                    pending: None,
+                    event: serde_json::json!({"action": "delete", "by": "operator"}),
+                    version: None,
+                };
+                if self.commit(m).await?.is_ok() {
+                    return Ok(true);
+                }
+            }
+        }
         let (store, id, stamp) = (self.store.clone(), id.to_owned(), now());
         let _writing = self.writing.lock().await;
         let event = serde_json::json!({"action": "delete", "by": "operator"});
@@ -579,6 +681,7 @@ impl Catalog {
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
         self.catch_up().await?;
+        self.mark_applied()?;
         Ok(rev.is_some())
     }
 
@@ -590,6 +693,22 @@ impl Catalog {
     /// for all of it), and writers whose change was carried along return at once. Concurrent
     /// writers thus share the costly index commit instead of waiting for one each.
     pub async fn commit(&self, m: Mutation) -> Result<std::result::Result<u64, Conflict>> {
+        if let Some(shared) = &self.shared {
+            let op = crate::store::log::Op::Mutate(Box::new(m));
+            let append = crate::store::log::Append {
+                actor: shared::actor_of(&op),
+                op,
+                at: now(),
+            };
+            return Ok(
+                match self.append_shared(shared, vec![append], false).await? {
+                    Ok(revs) => Ok(revs.last().copied().unwrap_or(0)),
+                    Err(refused) => Err(Conflict {
+                        current: refused.current,
+                    }),
+                },
+            );
+        }
         let (store, stamp, queue) = (self.store.clone(), now(), self.queue.clone());
         let committed = tokio::task::spawn_blocking(move || {
             // The queue lock spans the commit so that the queue is in revision order.
@@ -618,6 +737,7 @@ impl Catalog {
         };
         let _writing = self.writing.lock().await;
         self.feed_queued(rev).await?;
+        self.mark_applied()?;
         Ok(Ok(rev))
     }
 
@@ -684,7 +804,7 @@ impl Catalog {
 
     /// Seeds an empty catalogue with the demo assets; returns how many were loaded.
     pub async fn seed_demo_if_empty(&self) -> Result<usize> {
-        if self.store.revision()? > 0 {
+        if self.head().await? > 0 {
             return Ok(0);
         }
         let mut assets = Vec::with_capacity(DEMO.len());
@@ -698,7 +818,10 @@ impl Catalog {
             assets.push(asset);
         }
         let n = assets.len();
-        self.write(assets).await?;
+        if self.write_batch(assets, true).await?.is_empty() {
+            // Another node seeded it first.
+            return Ok(0);
+        }
         self.seed_demo_versions().await?;
         tracing::info!(assets = n, "seeded the demo catalogue");
         Ok(n)
@@ -747,10 +870,7 @@ impl Catalog {
                 },
             ));
         }
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.attach_versions(&versions))
-            .await
-            .map_err(|e| CatalogError::Task(e.to_string()))??;
+        self.attach_versions(versions).await?;
         Ok(())
     }
 
@@ -762,6 +882,31 @@ impl Catalog {
     ) -> Result<Vec<String>> {
         if versions.is_empty() {
             return Ok(Vec::new());
+        }
+        if let Some(shared) = &self.shared {
+            self.follow().await?;
+            let mut kept = Vec::new();
+            for (id, v) in &versions {
+                if self
+                    .store
+                    .version(id, &v.name)?
+                    .is_some_and(|old| old.published)
+                {
+                    kept.push(format!(
+                        "version {} of {id} is published: its files were kept as they were (name a new version)",
+                        v.name
+                    ));
+                }
+            }
+            let append = crate::store::log::Append {
+                op: crate::store::log::Op::Versions { versions },
+                actor: "operator".into(),
+                at: now(),
+            };
+            self.append_shared(shared, vec![append], false)
+                .await?
+                .map_err(|r| CatalogError::Task(format!("versions of {} were refused", r.asset)))?;
+            return Ok(kept);
         }
         let store = self.store.clone();
         Ok(

@@ -149,11 +149,23 @@ struct ServeArgs {
     /// registries): declare the RegTAP data model, which clients then treat as authoritative.
     #[arg(long, env = "ORRERY_FULL_REGISTRY")]
     full_registry: bool,
-    /// PostgreSQL database (postgres://user:password@host:port/db) holding the relational
-    /// registry and TAP_SCHEMA (schemas rr and tap_schema); without it they live in SQLite in
+    /// PostgreSQL database (postgres://user:password@host:port/db) holding the truth of a
+    /// deployment of several nodes: the revision log every node follows, the relational
+    /// registry and TAP_SCHEMA (schemas rr and tap_schema). Without it everything lives in
     /// the data directory.
     #[arg(long, env = "ORRERY_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
+    /// What this node does with --database-url: take writes (writer), refuse them (reader,
+    /// which may follow a streaming standby), or both (all).
+    #[arg(long, env = "ORRERY_ROLE", value_enum, default_value = "all")]
+    role: crate::config::Role,
+    /// Where a reader tells clients to send writes (the writers' URL behind the balancer).
+    #[arg(long, env = "ORRERY_WRITER_URL")]
+    writer_url: Option<String>,
+    /// Seconds a read with min_revision= waits for this node to apply that revision before
+    /// answering 503.
+    #[arg(long, env = "ORRERY_MIN_REVISION_WAIT", default_value_t = 5.0)]
+    min_revision_wait: f64,
 }
 
 #[derive(Args)]
@@ -232,23 +244,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(g, args).await,
         Command::Ingest(args) => {
-            let catalog = open(
-                g,
-                &Config::default_base_url(&SocketAddr::from(([127, 0, 0, 1], 8080))),
-            )
-            .await?;
-            attach_rr(&catalog, u64::MAX).await?;
+            let catalog = open_for_writes(g).await?;
             let code = ingest::run(&catalog, args).await?;
             catalog.close().await?;
             Ok(code)
         }
         Command::Harvest(args) => {
-            let catalog = open(
-                g,
-                &Config::default_base_url(&SocketAddr::from(([127, 0, 0, 1], 8080))),
-            )
-            .await?;
-            attach_rr(&catalog, u64::MAX).await?;
+            let catalog = open_for_writes(g).await?;
             let source = crate::catalog::harvest::Source {
                 url: args.url,
                 set: args.set,
@@ -290,8 +292,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Reindex => {
             let catalog = open_following(g, "http://127.0.0.1:8080").await?;
-            // Nothing is caught up first: everything is rebuilt.
-            attach_rr(&catalog, 0).await?;
+            // Nothing is caught up first: everything is rebuilt. In a shared deployment the
+            // rr tables are the leading node's.
+            if serve_defaults()?.database_url.is_none() {
+                attach_rr(&catalog, 0).await?;
+            }
             let (n, took) = catalog.reindex().await?;
             for (projection, secs) in took {
                 println!("{projection}: rebuilt in {secs:.1} s");
@@ -329,6 +334,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Opens the catalogue for a command that writes (ingest, harvest). Embedded, its projections
+/// catch up and it keeps the rr tables too (see `attach_rr`). In a shared deployment
+/// (`ORRERY_DATABASE_URL`) it writes to the revision log, after following it into this data
+/// directory; the leading node keeps the rr tables.
+async fn open_for_writes(g: &Global) -> anyhow::Result<Catalog> {
+    let default_base = Config::default_base_url(&SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let mut catalog = open_following(g, &default_base).await?;
+    match serve_defaults()?.database_url {
+        Some(url) => {
+            catalog.share(&url, true).await?;
+            catalog.follow().await?;
+        }
+        None => {
+            catalog.catch_up().await?;
+            attach_rr(&catalog, u64::MAX).await?;
+        }
+    }
+    Ok(catalog)
+}
+
 /// `check` must see projections as they are, so it opens the catalogue without catching up.
 async fn open_without_catch_up(g: &Global) -> anyhow::Result<Catalog> {
     Ok(Catalog::open_as_is(&g.data, g.base_url.as_deref()).await?)
@@ -344,13 +369,26 @@ fn sparql_timeout_ms(seconds: f64) -> anyhow::Result<u64> {
 
 async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let catalog = Catalog::open_for_service(
+    let mut catalog = Catalog::open_for_service(
         &g.data,
         g.base_url.as_deref(),
         &Config::default_base_url(&args.addr),
     )
     .await?;
-    if !args.no_demo {
+    if args.database_url.is_none() && args.role != crate::config::Role::All {
+        anyhow::bail!(
+            "--role {:?} needs --database-url: an embedded catalogue is its only node",
+            args.role
+        );
+    }
+    if let Some(url) = &args.database_url {
+        catalog.share(url, args.role.writes()).await?;
+        if let Some(shared) = catalog.shared() {
+            shared.try_lead().await;
+        }
+        // What the log holds beyond this node's store is applied in the background.
+    }
+    if !args.no_demo && args.role.writes() {
         catalog.seed_demo_if_empty().await?;
     }
     let config = service_config(&g.data, args, catalog.store.base())?;
@@ -367,6 +405,9 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let catalog = Arc::new(catalog);
     log_progress(&catalog);
+    if catalog.shared().is_some() {
+        tokio::spawn(catalog.clone().follow_forever());
+    }
     {
         // Builds what is behind; a failure (a database gone, a panic) is reported and the
         // build resumes from where it was.
@@ -461,6 +502,16 @@ fn service_config(
         no_tap: args.no_tap,
         full_registry: args.full_registry,
         database_url: args.database_url,
+        role: args.role,
+        writer_url: args.writer_url,
+        min_revision_wait_ms: if (0.0..=600.0).contains(&args.min_revision_wait) {
+            (args.min_revision_wait * 1000.0).round() as u64
+        } else {
+            anyhow::bail!(
+                "--min-revision-wait must be between 0 and 600 seconds, not {}",
+                args.min_revision_wait
+            )
+        },
     })
 }
 
@@ -574,10 +625,16 @@ async fn tap_service(
             "relational registry up to date"
         );
     }
+    // TAP_SCHEMA is written by the node that keeps the rr tables.
+    let setup = if catalog.maintains_regtap() {
+        tap_schema::statements(regtap.database().backend())
+    } else {
+        Vec::new()
+    };
     let engine = query::Engine::open(
         regtap.database(),
         query::Published::all(),
-        tap_schema::statements(regtap.database().backend()),
+        setup,
         std::thread::available_parallelism().map_or(2, |n| n.get()) as u32,
     )
     .await?;

@@ -57,7 +57,15 @@ pub struct CreateArgs {
     expires: Option<String>,
 }
 
+/// The accounts: in the data directory, or in the shared PostgreSQL of a deployment of
+/// several nodes (`ORRERY_DATABASE_URL`), where every node finds them.
 async fn accounts(data: &Path) -> anyhow::Result<Accounts> {
+    if let Ok(url) = std::env::var("ORRERY_DATABASE_URL")
+        && !url.is_empty()
+    {
+        let log = crate::store::log::PgLog::open(&url).await?;
+        return Ok(Accounts::on_postgres(log.pool().clone()));
+    }
     std::fs::create_dir_all(data)?;
     Ok(Accounts::open(&data.join("catalog.sqlite")).await?)
 }

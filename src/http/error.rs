@@ -249,6 +249,14 @@ impl From<crate::catalog::write::WriteError> for ApiError {
 
 impl From<CatalogError> for ApiError {
     fn from(e: CatalogError) -> ApiError {
+        if e.is_unavailable() {
+            // The shared database is gone for now: the node recovers by itself.
+            tracing::warn!(error = %e, "the shared database cannot be reached");
+            return ApiError::unavailable(
+                "the catalogue's database cannot be reached: try again shortly",
+                2,
+            );
+        }
         ApiError::internal(format_args!("catalogue: {e}"))
     }
 }

@@ -13,6 +13,7 @@ pub mod oai;
 pub mod openapi;
 pub mod ops;
 pub mod portal;
+pub mod replica;
 pub mod routes;
 pub mod search;
 pub mod session;
@@ -235,6 +236,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     let tap = state.tap.clone();
     let tools = routes::router(trs::routes());
+    let replica = middleware::from_fn_with_state(state.clone(), replica::consistency);
     let api = routes::router(api_routes())
         .nest(trs::ROOT, tools.clone())
         .nest(trs::ALIAS, tools)
@@ -244,7 +246,7 @@ pub fn router(state: AppState) -> Router {
         Some(t) => api.merge(tap::router(t)),
         None => api,
     };
-    edge(api.merge(openapi::docs()), limit, metrics)
+    edge(api.merge(openapi::docs()).layer(replica), limit, metrics)
 }
 
 /// What every request passes through: the fallback, caught panics, the body limit, errors as

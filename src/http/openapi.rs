@@ -42,7 +42,7 @@ use crate::model::document::Problem;
         asset::Sharing, asset::Audience, asset::Build, asset::Status,
         assets::AssetView, assets::AssetLinks, crate::catalog::launch::LaunchLink,
         error::ProblemDetails, Problem, vocab::SchemeView, vocab::SchemeList, vocab::SchemeSummary, vocab::License,
-        crate::model::vocab::Concept, ops::Health, ops::Building,
+        crate::model::vocab::Concept, ops::Health, ops::Building, ops::Revision, crate::config::Role,
         crate::search::SearchResponse, crate::search::Hit, crate::search::Highlight, crate::search::HitLinks,
         write::TransitionBody, write::History, write::PushAnswer, write::PushedVersion, write::PushedFile, write::ImportAnswer, write::ImportedAsset,
         crate::search::FacetCounts, crate::search::FacetValue, search::Suggestions, crate::search::suggest::Suggestion,

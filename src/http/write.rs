@@ -91,6 +91,11 @@ fn etag(revision: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
+/// The `Orrery-Revision` of a write: a read with `min_revision` at it sees the write.
+fn revision_header(revision: u64) -> HeaderValue {
+    HeaderValue::from(revision)
+}
+
 /// The asset as the write left it, read afresh when the caller may not read it whole.
 async fn written_view(
     state: &AppState,
@@ -122,7 +127,15 @@ async fn answer(
 ) -> ApiResult<Response> {
     let revision = written.revision;
     let v = written_view(state, caller, id, written).await?;
-    let mut response = (status, [(header::ETAG, etag(revision))], Json(&v)).into_response();
+    let mut response = (
+        status,
+        [
+            (header::ETAG, etag(revision)),
+            (super::replica::REVISION, revision_header(revision)),
+        ],
+        Json(&v),
+    )
+        .into_response();
     if status == StatusCode::CREATED
         && let Ok(loc) = HeaderValue::from_str(&v.links.self_)
     {
@@ -239,8 +252,12 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     let caller = auth.account()?;
     let pre = if_match(&headers)?;
-    write::delete(&state.catalog, &caller, &id, pre.as_ref()).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let written = write::delete(&state.catalog, &caller, &id, pre.as_ref()).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(super::replica::REVISION, revision_header(written.revision))],
+    )
+        .into_response())
 }
 
 /// The optional body of a workflow transition.
@@ -541,7 +558,15 @@ async fn pushed_answer(
         notices: pushed.notices,
         asset,
     };
-    let mut response = (status, [(header::ETAG, etag(revision))], Json(&out)).into_response();
+    let mut response = (
+        status,
+        [
+            (header::ETAG, etag(revision)),
+            (super::replica::REVISION, revision_header(revision)),
+        ],
+        Json(&out),
+    )
+        .into_response();
     if status == StatusCode::CREATED
         && let Ok(loc) = HeaderValue::from_str(&out.asset.links.self_)
     {

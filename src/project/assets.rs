@@ -88,6 +88,15 @@ impl AssetsTable {
         &self.pool
     }
 
+    /// An order-free digest of every row, to compare replicas.
+    pub async fn digest(&self) -> Result<String> {
+        let mut d = crate::store::digest::OrderFree::default();
+        for r in self.rows().await? {
+            d.add(format!("{r:?}").as_bytes());
+        }
+        Ok(d.finish())
+    }
+
     /// Every row, ordered by id.
     pub async fn rows(&self) -> Result<Vec<Row>> {
         let rows = sqlx::query(

@@ -324,6 +324,23 @@ impl SearchIndex {
         self.reader.searcher()
     }
 
+    /// An order-free digest of the documents of the current snapshot (their ids and the
+    /// revision each was indexed at), to compare replicas.
+    pub fn digest(&self) -> Result<String> {
+        let searcher = self.searcher();
+        let mut d = crate::store::digest::OrderFree::default();
+        for segment in searcher.segment_readers() {
+            let store = segment.get_store_reader(0)?;
+            for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
+                let doc = doc?;
+                if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                    d.add(id.as_bytes());
+                }
+            }
+        }
+        Ok(d.finish())
+    }
+
     /// Number of live documents in the current snapshot.
     pub fn num_docs(&self) -> u64 {
         self.searcher().num_docs()

@@ -17,6 +17,8 @@ use crate::model::rdf::{AssetIris, MappingError, from_quads, to_quads};
 use crate::model::vocab::{ONTOLOGY_FILES, OntologyError, ontology_quads};
 use crate::model::{Asset, Vocabularies};
 
+pub mod digest;
+pub mod log;
 mod public;
 pub mod sqlite;
 mod versions;
@@ -168,6 +170,49 @@ impl Store {
             .ok()
             .flatten()
             .unwrap_or_else(|| "2000-01-01T00:00:00Z".to_owned())
+    }
+
+    /// Takes the creation time of a catalogue shared with other nodes (the revision log's),
+    /// so that every replica tells harvesters the same.
+    pub fn share_created(&self, created: &str) -> Result<()> {
+        if self.meta_value("created")?.as_deref() == Some(created) {
+            return Ok(());
+        }
+        let _guard = self.lock();
+        let (s, p, g) = (orr("store"), orr("created"), Self::meta_graph());
+        let mut t = self.db.start_transaction()?;
+        remove_all(&mut t, s.as_ref(), Some(p.as_ref()), g.as_ref())?;
+        t.insert(&Quad::new(s, p, Literal::new_simple_literal(created), g));
+        t.commit()?;
+        Ok(())
+    }
+
+    /// An order-free digest of everything the store holds but its own settings (base URL,
+    /// creation time, revision): two replicas that applied the same log have the same one.
+    /// Blank nodes (only the ontologies have them, labelled afresh by each store) count
+    /// without their labels.
+    pub fn digest(&self) -> Result<String> {
+        let meta = Term::from(Self::meta_graph()).to_string();
+        let mut d = digest::OrderFree::default();
+        for q in self.db.iter() {
+            let q = q?;
+            let graph = q.graph_name.to_string();
+            if graph == meta {
+                continue;
+            }
+            let subject = if q.subject.is_blank_node() {
+                "_:".to_owned()
+            } else {
+                q.subject.to_string()
+            };
+            let object = if q.object.is_blank_node() {
+                "_:".to_owned()
+            } else {
+                q.object.to_string()
+            };
+            d.add(format!("{subject} {} {object} {graph}", q.predicate).as_bytes());
+        }
+        Ok(d.finish())
     }
 
     pub fn vocab(&self) -> &Vocabularies {

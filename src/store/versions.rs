@@ -22,17 +22,48 @@ fn graph() -> NamedNode {
 }
 
 /// A version to write with a mutation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewVersion {
     pub name: String,
     pub description: Option<String>,
     pub actor: Option<String>,
     /// The file the pipeline starts from.
     pub entry: Option<String>,
-    /// Every file, as it came, by its path in the bundle.
+    /// Every file, as it came, by its path in the bundle (serialised in base64).
+    #[serde(with = "files_base64")]
     pub files: Vec<(String, Vec<u8>)>,
     /// What was read of the files (the pipeline's description at this version).
     pub meta: serde_json::Value,
+}
+
+/// A version's files as `[path, base64]` pairs, as the revision log carries them.
+mod files_base64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _, ser::SerializeSeq};
+
+    pub fn serialize<S: Serializer>(files: &[(String, Vec<u8>)], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(files.len()))?;
+        for (path, bytes) in files {
+            seq.serialize_element(&(path, STANDARD.encode(bytes)))?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<(String, Vec<u8>)>, D::Error> {
+        let pairs = Vec::<(String, String)>::deserialize(d)?;
+        pairs
+            .into_iter()
+            .map(|(path, b64)| {
+                STANDARD
+                    .decode(b64.as_bytes())
+                    .map(|bytes| (path, bytes))
+                    .map_err(D::Error::custom)
+            })
+            .collect()
+    }
 }
 
 /// One file of a version.
@@ -184,6 +215,24 @@ impl Store {
     /// reads (CWL files, datalab packages). A version already published is never rewritten:
     /// it is left as it is and named in the answer.
     pub fn attach_versions(&self, versions: &[(String, NewVersion)]) -> Result<Vec<String>> {
+        self.attach_versions_inner(versions, None)
+    }
+
+    /// `attach_versions` as a revision of a replicated log: the store's revision moves to
+    /// `revision` in the same commit.
+    pub fn attach_versions_at(
+        &self,
+        versions: &[(String, NewVersion)],
+        revision: u64,
+    ) -> Result<Vec<String>> {
+        self.attach_versions_inner(versions, Some(revision))
+    }
+
+    fn attach_versions_inner(
+        &self,
+        versions: &[(String, NewVersion)],
+        revision: Option<u64>,
+    ) -> Result<Vec<String>> {
         let _guard = self.lock();
         let mut t = self.db.start_transaction()?;
         let mut kept = Vec::new();
@@ -209,6 +258,9 @@ impl Store {
                 (change.revision, &change.datestamp),
                 published,
             )?;
+        }
+        if let Some(rev) = revision {
+            Self::set_revision(&mut t, rev)?;
         }
         t.commit()?;
         Ok(kept)

@@ -12,6 +12,7 @@
 //! only if the asset is still there, under the store's write lock.
 
 use oxigraph::model::{Literal, NamedNode, Quad};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{Result, Store, StoreError, int, literal_str, orr, remove_all, state_subject};
 use crate::model::Asset;
@@ -21,7 +22,8 @@ const PENDING_GRAPH: &str = "urn:orrery:pending";
 const HISTORY_GRAPH: &str = "urn:orrery:history";
 
 /// What the asset's state must be for a mutation to commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Expect {
     /// No live asset has the id (a deleted one may be re-created).
     Absent,
@@ -30,7 +32,8 @@ pub enum Expect {
 }
 
 /// What a mutation does to the asset's graphs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Body {
     /// Leaves them (only the pending revision or the history changes).
     Keep,
@@ -40,19 +43,34 @@ pub enum Body {
     Delete,
 }
 
-/// One conditional write of one asset.
-#[derive(Debug, Clone)]
+/// One conditional write of one asset (as the revision log carries it, too).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mutation {
     pub id: String,
     pub expect: Expect,
     pub body: Body,
     /// `None` leaves the pending revision as it is; `Some(None)` drops it; `Some(Some(a))`
-    /// sets it.
+    /// sets it. (Serialised as an absent field, `null` and the asset.)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub pending: Option<Option<Box<Asset>>>,
     /// The history entry (a JSON object); the store adds `revision` and `at`.
     pub event: serde_json::Value,
     /// A version pushed with the change (a pipeline's files and what was read of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<Box<super::NewVersion>>,
+}
+
+/// A field that is present (`null` included) is `Some`; an absent one is `None` by default.
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// The asset was not in the expected state; `current` is the live revision, if any.

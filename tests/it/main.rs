@@ -20,6 +20,7 @@ mod oai;
 mod pipelines;
 mod rdf_clients;
 mod relevance;
+mod replicas;
 mod schemaorg;
 mod search_api;
 mod sparql;

@@ -159,6 +159,10 @@ async fn current(catalog: &Catalog, caller: &Caller, id: &str) -> Result<Current
     if !crate::model::is_valid_id(id) {
         return Err(not_found());
     }
+    if catalog.shared().is_some() {
+        // Another node may have written since: decide on the log's head.
+        catalog.follow().await?;
+    }
     let store: Arc<Store> = catalog.store.clone();
     let key = id.to_owned();
     let found = blocking(move || {

@@ -306,12 +306,14 @@ async fn create(pool: &Pool, backend: Backend) -> Result<()> {
 impl RegTap {
     /// Opens (creating the tables if needed) `database`; `own` are the registry's own records
     /// (pseudo-id, standalone VOResource document). Rebuilds when the identity changed since
-    /// the last run.
+    /// the last run. Unless `maintain`, the tables are another node's to create and keep (a
+    /// node of a shared deployment that does not lead): they are only opened.
     pub async fn open(
         database: Database,
         store: Arc<Store>,
         info: RegistryInfo,
         own: Vec<(&'static str, Vec<u8>)>,
+        maintain: bool,
     ) -> Result<RegTap> {
         let pool = match &database {
             Database::Sqlite(path) => Pool::Sqlite(sqlite_pool(path).await?),
@@ -322,7 +324,9 @@ impl RegTap {
                     .await?,
             ),
         };
-        create(&pool, database.backend()).await?;
+        if maintain {
+            create(&pool, database.backend()).await?;
+        }
         let r = RegTap {
             pool,
             database,
@@ -331,6 +335,9 @@ impl RegTap {
             own,
             stale: std::sync::atomic::AtomicBool::new(false),
         };
+        if !maintain {
+            return Ok(r);
+        }
         match r.state("identity").await? {
             Some(id) if id == r.identity() => {}
             Some(_) => {

@@ -64,6 +64,17 @@ impl Postgres {
         pg
     }
 
+    /// Restarts the server (fast shutdown, then start on the same port): every connection
+    /// to it is cut.
+    #[allow(dead_code)]
+    pub fn restart(&self) {
+        run(self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "fast", "-w", "restart"]));
+    }
+
     /// The URL of its database.
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/orrery", self.port)

@@ -1,0 +1,298 @@
+//! A catalogue whose truth is shared in PostgreSQL (`--database-url`): writes append to the
+//! revision log there, and every node, the writer too, follows the log into its own RDF
+//! store, from which its other projections catch up as they do embedded. A node's store holds
+//! the revision it applied atomically with its data, so a node that stops at any instant
+//! resumes from there.
+//!
+//! One node maintains the tables that live in PostgreSQL beside the log (the rr tables): the
+//! one that holds the leader's advisory lock, taken by nodes that may write.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sqlx::Connection as _;
+
+use super::{Catalog, CatalogError, Result};
+use crate::store::log::{self, Append, Op, PgLog, Refused, RevisionLog};
+
+/// How many log entries a node applies to its store at a time.
+const BATCH: usize = 2_000;
+
+/// Seconds between a follower writer's attempts to lead.
+const LEAD_EVERY: u64 = 10;
+
+/// The advisory lock key of the leader (`orrery` in ASCII).
+const LEADER_KEY: i64 = 0x6f72_7265_7279;
+
+/// The log and what a node keeps of it.
+pub struct Shared {
+    pub log: Arc<PgLog>,
+    url: String,
+    /// Whether this node may write (and so lead).
+    writes: bool,
+    /// One follower at a time applies the log.
+    following: tokio::sync::Mutex<()>,
+    /// The session holding the leader's lock, while this node leads.
+    leader: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
+    leading: AtomicBool,
+    /// When this node last tried to lead (seconds since it opened the log).
+    tried: std::sync::atomic::AtomicU64,
+    opened: std::time::Instant,
+    /// Set while the log cannot be reached.
+    unavailable: AtomicBool,
+}
+
+impl Shared {
+    pub async fn open(url: &str, writes: bool) -> Result<Shared> {
+        Ok(Shared {
+            log: Arc::new(PgLog::open(url).await?),
+            url: url.to_owned(),
+            writes,
+            following: tokio::sync::Mutex::new(()),
+            leader: tokio::sync::Mutex::new(None),
+            leading: AtomicBool::new(false),
+            tried: std::sync::atomic::AtomicU64::new(0),
+            opened: std::time::Instant::now(),
+            unavailable: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether this node maintains the tables beside the log.
+    pub fn leads(&self) -> bool {
+        self.leading.load(Ordering::SeqCst)
+    }
+
+    /// Whether this node may write.
+    pub fn writes(&self) -> bool {
+        self.writes
+    }
+
+    /// Whether the log could not be reached the last time it was asked.
+    pub fn unavailable(&self) -> bool {
+        self.unavailable.load(Ordering::SeqCst)
+    }
+
+    /// Takes the leader's lock if this node may write and nobody holds it; keeps it while its
+    /// session lives. Returns whether this node leads.
+    pub async fn try_lead(&self) -> bool {
+        if !self.writes || self.log.is_standby() {
+            return false;
+        }
+        let mut held = self.leader.lock().await;
+        if let Some(c) = held.as_mut() {
+            if c.ping().await.is_ok() {
+                return true;
+            }
+            // The session is gone, and the lock with it.
+            *held = None;
+            self.leading.store(false, Ordering::SeqCst);
+        }
+        let Ok(mut c) = sqlx::PgConnection::connect(&self.url).await else {
+            return false;
+        };
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(LEADER_KEY)
+            .fetch_one(&mut c)
+            .await
+            .unwrap_or(false);
+        if got {
+            *held = Some(c);
+            self.leading.store(true, Ordering::SeqCst);
+            tracing::info!("this node leads: it maintains the rr tables");
+        }
+        got
+    }
+
+    fn set_unavailable(&self, down: bool) {
+        if self.unavailable.swap(down, Ordering::SeqCst) != down {
+            if down {
+                tracing::warn!("the revision log cannot be reached: retrying");
+            } else {
+                tracing::info!("the revision log is reachable again");
+            }
+        }
+    }
+}
+
+impl Catalog {
+    /// The shared truth, when the catalogue has one.
+    pub fn shared(&self) -> Option<&Shared> {
+        self.shared.as_ref()
+    }
+
+    /// The revision every projection of this node has applied.
+    pub fn applied(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// The head of the revision log (this node's store, embedded).
+    pub async fn head(&self) -> Result<u64> {
+        match &self.shared {
+            Some(s) => {
+                let h = s.log.head().await;
+                s.set_unavailable(matches!(&h, Err(e) if e.is_unavailable()));
+                Ok(h?)
+            }
+            None => Ok(self.store.revision()?),
+        }
+    }
+
+    /// Records that every projection has applied the store's revision (unless some are still
+    /// being built in the background).
+    pub(super) fn mark_applied(&self) -> Result<()> {
+        if !self.building() {
+            let rev = self.store.revision()?;
+            self.applied.send_if_modified(|a| {
+                let newer = rev > *a;
+                if newer {
+                    *a = rev;
+                }
+                newer
+            });
+        }
+        Ok(())
+    }
+
+    /// Waits until every projection of this node has applied `revision`, for at most
+    /// `within`; returns whether it has.
+    pub async fn wait_applied(&self, revision: u64, within: Duration) -> bool {
+        let mut rx = self.applied.subscribe();
+        tokio::time::timeout(within, rx.wait_for(|a| *a >= revision))
+            .await
+            .is_ok()
+    }
+
+    /// Applies the log to this node's store up to its head, then lets every projection catch
+    /// up. Returns the revision applied. Embedded, there is nothing to follow.
+    pub async fn follow(&self) -> Result<u64> {
+        let Some(shared) = &self.shared else {
+            return Ok(self.store.revision()?);
+        };
+        let _following = shared.following.lock().await;
+        let r = self.follow_locked(shared).await;
+        shared.set_unavailable(matches!(&r, Err(e) if e.is_unavailable()));
+        r
+    }
+
+    async fn follow_locked(&self, shared: &Shared) -> Result<u64> {
+        loop {
+            let at = self.store.revision()?;
+            let entries = shared.log.read(at, BATCH).await?;
+            if entries.is_empty() {
+                break;
+            }
+            let store = self.store.clone();
+            tokio::task::spawn_blocking(move || log::apply(&store, &entries))
+                .await
+                .map_err(|e| CatalogError::Task(e.to_string()))??;
+        }
+        if shared.writes && !shared.leads() {
+            // Another writer leads: ask again now and then, in case it is gone.
+            let now = shared.opened.elapsed().as_secs() + LEAD_EVERY;
+            if shared.tried.load(Ordering::SeqCst) + LEAD_EVERY <= now {
+                shared.tried.store(now, Ordering::SeqCst);
+                shared.try_lead().await;
+            }
+        }
+        {
+            let _writing = self.writing.lock().await;
+            self.catch_up().await?;
+        }
+        self.mark_applied()?;
+        Ok(self.store.revision()?)
+    }
+
+    /// Follows the log for as long as the service runs: at each new revision (notified, or
+    /// seen by polling), and after a failure once the log can be reached again.
+    pub async fn follow_forever(self: Arc<Self>) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        loop {
+            let at = self.store.revision().unwrap_or(0);
+            let _ = shared.log.wait_for(at + 1, Duration::from_secs(1)).await;
+            let c = self.clone();
+            match tokio::spawn(async move { c.follow().await }).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "following the revision log failed: retrying in 1 s");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "following the revision log panicked: retrying in 1 s");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// Appends `batch` to the shared log and follows it until this node has applied it, so that
+    /// what is acknowledged is also found here. Returns the revisions, or what refused them
+    /// (after following, so that a retry sees the change that won).
+    pub(super) async fn append_shared(
+        &self,
+        shared: &Shared,
+        batch: Vec<Append>,
+        if_empty: bool,
+    ) -> Result<std::result::Result<Vec<u64>, Refused>> {
+        let appended = if if_empty {
+            shared.log.append_if_empty(batch).await?
+        } else {
+            shared.log.append(batch).await?
+        };
+        let last = match &appended {
+            Ok(revs) => revs.last().copied(),
+            Err(_) => None,
+        };
+        match last {
+            Some(rev) => {
+                self.follow().await?;
+                if self.store.revision()? < rev {
+                    return Err(CatalogError::Task(format!(
+                        "revision {rev} was committed but is not yet readable here"
+                    )));
+                }
+            }
+            None => {
+                self.follow().await?;
+            }
+        }
+        Ok(appended)
+    }
+}
+
+impl Catalog {
+    /// An order-free digest of each projection of this node: the store (every quad but its
+    /// own settings), the assets table and the search index.
+    pub async fn digests(&self) -> Result<std::collections::BTreeMap<&'static str, String>> {
+        let _following = match &self.shared {
+            Some(s) => Some(s.following.lock().await),
+            None => None,
+        };
+        let (store, search) = (self.store.clone(), self.search.clone());
+        let (store, search) = tokio::task::spawn_blocking(move || {
+            Ok::<_, CatalogError>((store.digest()?, search.digest()?))
+        })
+        .await
+        .map_err(|e| CatalogError::Task(e.to_string()))??;
+        let assets = self.assets.digest().await?;
+        Ok([("store", store), ("assets", assets), ("search", search)]
+            .into_iter()
+            .collect())
+    }
+}
+
+/// The actor of a change, from its history event.
+pub(super) fn actor_of(op: &Op) -> String {
+    let event = match op {
+        Op::Put { event, .. } => Some(event),
+        Op::Mutate(m) => Some(&m.event),
+        Op::Versions { .. } => None,
+    };
+    event
+        .and_then(|e| e.get("by"))
+        .and_then(|b| b.as_str())
+        .unwrap_or("operator")
+        .to_owned()
+}
