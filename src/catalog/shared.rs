@@ -87,6 +87,7 @@ impl Shared {
             // The session is gone, and the lock with it.
             *held = None;
             self.leading.store(false, Ordering::SeqCst);
+            tracing::warn!("this node's leader session ended: it leads no longer");
         }
         let Ok(mut c) = sqlx::PgConnection::connect(&self.url).await else {
             return false;
@@ -187,8 +188,12 @@ impl Catalog {
                 .await
                 .map_err(|e| CatalogError::Task(e.to_string()))??;
         }
-        if shared.writes && !shared.leads() {
-            // Another writer leads: ask again now and then, in case it is gone.
+        if shared.leads() {
+            // Before the rr tables are written: whether the lock still holds (the session may
+            // have been cut, and another writer may lead by now).
+            shared.try_lead().await;
+        } else if shared.writes {
+            // Now and then: whether the writer that leads is gone.
             let now = shared.opened.elapsed().as_secs() + LEAD_EVERY;
             if shared.tried.load(Ordering::SeqCst) + LEAD_EVERY <= now {
                 shared.tried.store(now, Ordering::SeqCst);

@@ -227,7 +227,7 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
         let facets = |s: &Server| {
             let r = s.call(
                 "GET",
-                &format!("/api/v1/assets?limit=0&facetLimit=100&min_revision={rev}"),
+                &format!("/api/v1/assets?limit=100&min_revision={rev}"),
                 tok,
                 None,
                 None,
@@ -305,7 +305,7 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
     std::thread::sleep(Duration::from_millis(300));
     reader.child.kill().unwrap();
     reader.child.wait().unwrap();
-    ingest(&url, dirs[3].path(), "bulk", 1_000, "Bulk renamed");
+    ingest(&url, dirs[3].path(), "bulk", 1_000, "Bulk qwertyx");
     for i in 0..20 {
         let r = writer.call(
             "DELETE",
@@ -328,7 +328,7 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
     assert_eq!(digests(&reader, top), d);
     assert_eq!(
         reader.get_json(
-            &format!("/api/v1/assets?q=renamed&limit=1&min_revision={top}"),
+            &format!("/api/v1/assets?q=qwertyx&limit=1&min_revision={top}"),
             ""
         )["total"],
         1_000
@@ -358,4 +358,40 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(digests(&reader, rev), digests(&writer, rev));
+    // One writer leads again (its session, and the lock, died with the server).
+    let leaders = |deadline: Duration| {
+        let started = Instant::now();
+        loop {
+            let n = [&writer, &second]
+                .iter()
+                .filter(|s| {
+                    let h: Value = s.get("/healthz").json().unwrap();
+                    h["revision"]["leader"] == true
+                })
+                .count();
+            if n == 1 || started.elapsed() > deadline {
+                return n;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    assert_eq!(leaders(Duration::from_secs(30)), 1);
+
+    // Every connection cut under the nodes: they reconnect by themselves.
+    pg.sql(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = 'orrery' AND pid <> pg_backend_pid()",
+    );
+    let rev = publish(&second, "rep-2", "Ysolde survey", &dev, &moderator);
+    assert_eq!(
+        reader.get_json(&format!("/api/v1/assets?q=ysolde&min_revision={rev}"), "")["total"],
+        1
+    );
+    assert_eq!(digests(&reader, rev), digests(&writer, rev));
+    // The log holds every revision once, in order.
+    assert_eq!(
+        pg.sql("SELECT count(*) = max(revision) AND min(revision) = 1 FROM orrery_revisions"),
+        "t"
+    );
+    assert_eq!(pg.sql("SELECT revision FROM orrery_head"), rev.to_string());
 }

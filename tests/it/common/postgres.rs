@@ -72,7 +72,26 @@ impl Postgres {
             .command("pg_ctl")
             .arg("-D")
             .arg(self.dir.path().join("data"))
+            .arg("-l")
+            .arg(self.dir.path().join("log"))
             .args(["-m", "fast", "-w", "restart"]));
+    }
+
+    /// Runs SQL in its database with psql; returns what psql printed (tuples only).
+    #[allow(dead_code)]
+    pub fn sql(&self, sql: &str) -> String {
+        let out = self
+            .command("psql")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+            .args(["-d", "orrery", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// The URL of its database.
