@@ -26,6 +26,8 @@ command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v stilts >/dev/null 2>&1 || need+=(stilts)
 # PostgreSQL: the second backend of the relational registry; the tests start their own servers.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+# haproxy: the balancer in front of the writer and the readers of the replica tests.
+command -v haproxy >/dev/null 2>&1 || [[ -x /usr/sbin/haproxy ]] || need+=(haproxy)
 # The portal's browser tests: Debian's Chromium (driven by Playwright, never downloaded by it)
 # and Node.js for axe-core.
 [[ -x /usr/bin/chromium ]] || need+=(chromium)

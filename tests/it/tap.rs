@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::postgres::Postgres;
-use crate::common::{Server, orrery, shared, token};
+use crate::common::{Server, orrery, shared, token_in};
 use serde_json::{Value, json};
 
 /// A data directory holding the real VOResource records of the corpus (50 resources; the one
@@ -509,8 +509,13 @@ fn the_rr_tables_follow_the_write_path(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), backend);
     let d = dir.path();
-    let alice = token(d, "alice", &["developer"], &[]);
-    let mo = token(d, "mo", &["moderator"], &[]);
+    // With PostgreSQL the accounts live there, beside the revision log.
+    let db = backend
+        .windows(2)
+        .find(|w| w[0] == "--database-url")
+        .map(|w| w[1]);
+    let alice = token_in(d, db, "alice", &["developer"], &[]);
+    let mo = token_in(d, db, "mo", &["moderator"], &[]);
     let titles = |s: &Server| -> Vec<String> {
         csv(
             s,

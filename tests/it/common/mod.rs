@@ -176,6 +176,18 @@ impl Drop for Server {
 /// Issues a token with `orrery token create` (which works beside a running server) and
 /// returns it: the last line of stdout.
 pub fn token(data: &Path, user: &str, roles: &[&str], groups: &[&str]) -> String {
+    token_in(data, None, user, roles, groups)
+}
+
+/// `token`, for a node of a deployment sharing the PostgreSQL `database_url` (where the
+/// accounts then live) when one is given.
+pub fn token_in(
+    data: &Path,
+    database_url: Option<&str>,
+    user: &str,
+    roles: &[&str],
+    groups: &[&str],
+) -> String {
     let mut args = vec!["token", "create", "--user", user];
     for r in roles {
         args.extend(["--role", r]);
@@ -183,7 +195,16 @@ pub fn token(data: &Path, user: &str, roles: &[&str], groups: &[&str]) -> String
     for g in groups {
         args.extend(["--group", g]);
     }
-    let out = orrery(data, &args);
+    let mut command = Command::new(bin());
+    command
+        .args(&args)
+        .arg("--data")
+        .arg(data)
+        .env("RUST_LOG", "warn");
+    if let Some(url) = database_url {
+        command.env("ORRERY_DATABASE_URL", url);
+    }
+    let out = command.output().expect("run orrery");
     assert!(
         out.status.success(),
         "token create: {}",

@@ -77,6 +77,51 @@ impl Postgres {
             .args(["-m", "fast", "-w", "restart"]));
     }
 
+    /// A streaming standby of this server (`pg_basebackup -R`): read-only, on a port of its
+    /// own, stopped and removed on drop.
+    #[allow(dead_code)]
+    pub fn standby(&self) -> Postgres {
+        let dir = tempfile::Builder::new()
+            .prefix("orrery-pg-standby-")
+            .tempdir()
+            .expect("temporary directory");
+        let standby = Postgres {
+            dir,
+            bin: self.bin.clone(),
+            port: std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("a free port"),
+            as_root: self.as_root,
+        };
+        if self.as_root {
+            run(std::process::Command::new("chown")
+                .arg("postgres:")
+                .arg(standby.dir.path()));
+        }
+        let data = standby.dir.path().join("data");
+        run(self
+            .command("pg_basebackup")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+            .arg("-D")
+            .arg(&data)
+            .args(["-R", "-X", "stream"]));
+        run(standby
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-o")
+            .arg(format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                standby.port,
+                standby.dir.path().display()
+            ))
+            .arg("-l")
+            .arg(standby.dir.path().join("log"))
+            .args(["-w", "start"]));
+        standby
+    }
+
     /// Runs SQL in its database with psql; returns what psql printed (tuples only).
     #[allow(dead_code)]
     pub fn sql(&self, sql: &str) -> String {
