@@ -33,10 +33,12 @@ CREATE TABLE orrery_assets (
 );
 
 -- What every node shares about the catalogue itself: when it was created (the OAI-PMH
--- earliest datestamp, the registry's creation date).
+-- earliest datestamp, the registry's creation date) and the log's name.
 CREATE TABLE orrery_meta (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 INSERT INTO orrery_meta (name, value)
-VALUES ('created', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+VALUES ('created', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+       -- Names this log: a node's store remembers which log it follows.
+       ('id', md5(random()::text || clock_timestamp()::text));

@@ -217,7 +217,13 @@ impl Catalog {
     /// node's store and projections up to it.
     pub async fn share(&mut self, url: &str, writes: bool) -> Result<()> {
         let shared = shared::Shared::open(url, writes).await?;
-        self.store.share_created(&shared.log.created().await?)?;
+        let created = shared.log.created().await?;
+        {
+            use crate::store::log::RevisionLog;
+            self.store
+                .bind_log(&shared.log.id().await?, shared.log.head().await?)?;
+        }
+        self.store.share_created(&created)?;
         self.accounts.close().await;
         self.accounts = Accounts::on_postgres(shared.log.pool().clone());
         self.shared = Some(shared);
@@ -918,6 +924,11 @@ impl Catalog {
 
     /// Closes the projections' connections and flushes the store.
     pub async fn close(&self) -> Result<()> {
+        if let Some(s) = &self.shared {
+            s.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+            // A follow under way finishes first.
+            let _following = s.following.lock().await;
+        }
         if let Some(r) = self.regtap.get() {
             r.close().await;
         }

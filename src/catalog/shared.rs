@@ -19,6 +19,9 @@ use crate::store::log::{self, Append, Op, PgLog, Refused, RevisionLog};
 /// How many log entries a node applies to its store at a time.
 const BATCH: usize = 2_000;
 
+/// How long a leader's check of its session, or an attempt to lead, may take.
+const LEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Seconds between a follower writer's attempts to lead.
 const LEAD_EVERY: u64 = 10;
 
@@ -31,8 +34,10 @@ pub struct Shared {
     url: String,
     /// Whether this node may write (and so lead).
     writes: bool,
-    /// One follower at a time applies the log.
-    following: tokio::sync::Mutex<()>,
+    /// One follower at a time applies the log (the guard goes with each batch into the
+    /// blocking task that applies it, so a request dropped meanwhile cannot let another
+    /// follower in before that batch is in).
+    pub(super) following: Arc<tokio::sync::Mutex<()>>,
     /// The session holding the leader's lock, while this node leads.
     leader: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
     leading: AtomicBool,
@@ -41,6 +46,12 @@ pub struct Shared {
     opened: std::time::Instant,
     /// Set while the log cannot be reached.
     unavailable: AtomicBool,
+    /// Why the log cannot be applied here, while it cannot (an entry this node refuses).
+    failing: std::sync::Mutex<Option<String>>,
+    /// One digest at a time (they read every projection whole).
+    digesting: tokio::sync::Semaphore,
+    /// Set when the catalogue closes: the follower stops.
+    pub(super) closing: AtomicBool,
 }
 
 impl Shared {
@@ -49,12 +60,15 @@ impl Shared {
             log: Arc::new(PgLog::open(url).await?),
             url: url.to_owned(),
             writes,
-            following: tokio::sync::Mutex::new(()),
+            following: Arc::new(tokio::sync::Mutex::new(())),
             leader: tokio::sync::Mutex::new(None),
             leading: AtomicBool::new(false),
             tried: std::sync::atomic::AtomicU64::new(0),
             opened: std::time::Instant::now(),
             unavailable: AtomicBool::new(false),
+            failing: std::sync::Mutex::new(None),
+            digesting: tokio::sync::Semaphore::new(1),
+            closing: AtomicBool::new(false),
         })
     }
 
@@ -73,6 +87,25 @@ impl Shared {
         self.unavailable.load(Ordering::SeqCst)
     }
 
+    /// Whether the last attempt to apply the log here failed for another reason than an
+    /// unreachable database (the node stays behind until it is fixed: see its log).
+    pub fn failing(&self) -> bool {
+        self.failing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    fn set_failing(&self, why: Option<String>) {
+        let mut failing = self.failing.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = &why
+            && failing.as_ref() != Some(w)
+        {
+            tracing::error!(error = %w, "the revision log cannot be applied here");
+        }
+        *failing = why;
+    }
+
     /// Takes the leader's lock if this node may write and nobody holds it; keeps it while its
     /// session lives. Returns whether this node leads.
     pub async fn try_lead(&self) -> bool {
@@ -81,7 +114,10 @@ impl Shared {
         }
         let mut held = self.leader.lock().await;
         if let Some(c) = held.as_mut() {
-            if c.ping().await.is_ok() {
+            if matches!(
+                tokio::time::timeout(LEAD_TIMEOUT, c.ping()).await,
+                Ok(Ok(()))
+            ) {
                 return true;
             }
             // The session is gone, and the lock with it.
@@ -89,14 +125,19 @@ impl Shared {
             self.leading.store(false, Ordering::SeqCst);
             tracing::warn!("this node's leader session ended: it leads no longer");
         }
-        let Ok(mut c) = sqlx::PgConnection::connect(&self.url).await else {
+        let Ok(Ok(mut c)) =
+            tokio::time::timeout(LEAD_TIMEOUT, sqlx::PgConnection::connect(&self.url)).await
+        else {
             return false;
         };
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(LEADER_KEY)
-            .fetch_one(&mut c)
-            .await
-            .unwrap_or(false);
+        let got = tokio::time::timeout(
+            LEAD_TIMEOUT,
+            sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+                .bind(LEADER_KEY)
+                .fetch_one(&mut c),
+        )
+        .await;
+        let got = matches!(got, Ok(Ok(true)));
         if got {
             *held = Some(c);
             self.leading.store(true, Ordering::SeqCst);
@@ -170,13 +211,23 @@ impl Catalog {
         let Some(shared) = &self.shared else {
             return Ok(self.store.revision()?);
         };
-        let _following = shared.following.lock().await;
-        let r = self.follow_locked(shared).await;
-        shared.set_unavailable(matches!(&r, Err(e) if e.is_unavailable()));
+        let following = shared.following.clone().lock_owned().await;
+        let r = self.follow_locked(shared, following).await;
+        let down = matches!(&r, Err(e) if e.is_unavailable());
+        shared.set_unavailable(down);
+        shared.set_failing(match &r {
+            Err(e) if !down => Some(e.to_string()),
+            _ => None,
+        });
         r
     }
 
-    async fn follow_locked(&self, shared: &Shared) -> Result<u64> {
+    async fn follow_locked(
+        &self,
+        shared: &Shared,
+        mut following: tokio::sync::OwnedMutexGuard<()>,
+    ) -> Result<u64> {
+        let was_leading = shared.leads();
         loop {
             let at = self.store.revision()?;
             let entries = shared.log.read(at, BATCH).await?;
@@ -184,9 +235,14 @@ impl Catalog {
                 break;
             }
             let store = self.store.clone();
-            tokio::task::spawn_blocking(move || log::apply(&store, &entries))
-                .await
-                .map_err(|e| CatalogError::Task(e.to_string()))??;
+            let (guard, applied) = tokio::task::spawn_blocking(move || {
+                let applied = log::apply(&store, &entries);
+                (following, applied)
+            })
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))?;
+            following = guard;
+            applied?;
         }
         if shared.leads() {
             // Before the rr tables are written: whether the lock still holds (the session may
@@ -200,11 +256,18 @@ impl Catalog {
                 shared.try_lead().await;
             }
         }
+        if shared.leads() && !was_leading {
+            // Led by another node until now: make sure of the tables before writing them.
+            if let Some(r) = self.regtap.get() {
+                r.prepare().await?;
+            }
+        }
         {
             let _writing = self.writing.lock().await;
             self.catch_up().await?;
         }
         self.mark_applied()?;
+        drop(following);
         Ok(self.store.revision()?)
     }
 
@@ -217,6 +280,9 @@ impl Catalog {
         loop {
             let at = self.store.revision().unwrap_or(0);
             let _ = shared.log.wait_for(at + 1, Duration::from_secs(1)).await;
+            if shared.closing.load(Ordering::SeqCst) {
+                return;
+            }
             let c = self.clone();
             match tokio::spawn(async move { c.follow().await }).await {
                 Ok(Ok(_)) => {}
@@ -241,6 +307,28 @@ impl Catalog {
         batch: Vec<Append>,
         if_empty: bool,
     ) -> Result<std::result::Result<Vec<u64>, Refused>> {
+        // What every node will do with these changes must work here first: an entry no node
+        // can apply would stop them all.
+        let (store, checked) = (self.store.clone(), batch.clone());
+        tokio::task::spawn_blocking(move || {
+            for a in &checked {
+                let asset = match &a.op {
+                    Op::Put { asset, .. } => Some(asset),
+                    Op::Mutate(m) => match &m.body {
+                        crate::store::Body::Put(asset) => Some(asset),
+                        _ => None,
+                    },
+                    Op::Versions { .. } => None,
+                };
+                if let Some(asset) = asset {
+                    crate::model::rdf::to_quads(asset, store.base(), store.vocab())
+                        .map_err(crate::store::StoreError::from)?;
+                }
+            }
+            Ok::<(), CatalogError>(())
+        })
+        .await
+        .map_err(|e| CatalogError::Task(e.to_string()))??;
         let appended = if if_empty {
             shared.log.append_if_empty(batch).await?
         } else {
@@ -270,21 +358,40 @@ impl Catalog {
 impl Catalog {
     /// An order-free digest of each projection of this node: the store (every quad but its
     /// own settings), the assets table and the search index.
-    pub async fn digests(&self) -> Result<std::collections::BTreeMap<&'static str, String>> {
-        let _following = match &self.shared {
-            Some(s) => Some(s.following.lock().await),
+    ///
+    /// Writes are not held back meanwhile: the digests are taken again (up to three times)
+    /// until the node applied nothing while they were taken. `None` while another digest is
+    /// being taken.
+    pub async fn digests(
+        &self,
+    ) -> Result<Option<std::collections::BTreeMap<&'static str, String>>> {
+        let _one = match &self.shared {
+            Some(s) => match s.digesting.try_acquire() {
+                Ok(permit) => Some(permit),
+                Err(_) => return Ok(None),
+            },
             None => None,
         };
-        let (store, search) = (self.store.clone(), self.search.clone());
-        let (store, search) = tokio::task::spawn_blocking(move || {
-            Ok::<_, CatalogError>((store.digest()?, search.digest()?))
-        })
-        .await
-        .map_err(|e| CatalogError::Task(e.to_string()))??;
-        let assets = self.assets.digest().await?;
-        Ok([("store", store), ("assets", assets), ("search", search)]
-            .into_iter()
-            .collect())
+        let mut taken = None;
+        for _ in 0..3 {
+            let before = (self.store.revision()?, self.applied());
+            let (store, search) = (self.store.clone(), self.search.clone());
+            let (store, search) = tokio::task::spawn_blocking(move || {
+                Ok::<_, CatalogError>((store.digest()?, search.digest()?))
+            })
+            .await
+            .map_err(|e| CatalogError::Task(e.to_string()))??;
+            let assets = self.assets.digest().await?;
+            taken = Some(
+                [("store", store), ("assets", assets), ("search", search)]
+                    .into_iter()
+                    .collect(),
+            );
+            if (self.store.revision()?, self.applied()) == before {
+                break;
+            }
+        }
+        Ok(taken)
     }
 }
 

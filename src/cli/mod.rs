@@ -343,7 +343,8 @@ async fn open_for_writes(g: &Global) -> anyhow::Result<Catalog> {
     let mut catalog = open_following(g, &default_base).await?;
     match serve_defaults()?.database_url {
         Some(url) => {
-            catalog.share(&url, true).await?;
+            // It writes to the log, but never leads: the rr tables are a serving writer's.
+            catalog.share(&url, false).await?;
             catalog.follow().await?;
         }
         None => {

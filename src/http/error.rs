@@ -197,6 +197,15 @@ impl From<crate::portal::PortalError> for ApiError {
 
 impl From<crate::access::accounts::AccountsError> for ApiError {
     fn from(e: crate::access::accounts::AccountsError) -> ApiError {
+        if let crate::access::accounts::AccountsError::Sql(sql) = &e
+            && crate::store::log::unreachable(sql)
+        {
+            tracing::warn!(error = %e, "the accounts' database cannot be reached");
+            return ApiError::unavailable(
+                "the catalogue's database cannot be reached: try again shortly",
+                2,
+            );
+        }
         ApiError::internal(format_args!("accounts: {e}"))
     }
 }

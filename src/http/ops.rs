@@ -14,7 +14,7 @@ use super::error::ApiResult;
 pub struct Health {
     /// `ok`; `building` while a projection is still being built from the store; `behind` while
     /// a node of a shared deployment has not applied the log's head; `unavailable` while its
-    /// PostgreSQL cannot be reached.
+    /// PostgreSQL cannot be reached; `failing` while it cannot apply an entry of the log.
     pub status: &'static str,
     /// The projections still being built (absent when none is).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -49,9 +49,8 @@ pub struct Revision {
     pub digests: Option<std::collections::BTreeMap<&'static str, String>>,
 }
 
-/// The query of `/healthz`.
+/// The query of `/healthz` (other parameters a probe may add are ignored).
 #[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct HealthQuery {
     #[serde(default)]
     pub digest: bool,
@@ -106,8 +105,12 @@ pub async fn healthz(
         })
         .collect();
     let unavailable = state.catalog.shared().is_some_and(|s| s.unavailable());
+    let failing = state.catalog.shared().is_some_and(|s| s.failing());
     let status = if unavailable {
         "unavailable"
+    } else if failing {
+        // An entry of the log this node cannot apply: it stays behind (its log says why).
+        "failing"
     } else if !building.is_empty() {
         "building"
     } else if revision
@@ -141,7 +144,15 @@ async fn revision(state: &AppState, digest: bool) -> ApiResult<Revision> {
     let applied = catalog.applied();
     let head = catalog.head().await.ok();
     let digests = if digest {
-        Some(catalog.digests().await?)
+        match catalog.digests().await? {
+            Some(d) => Some(d),
+            None => {
+                return Err(super::error::ApiError::unavailable(
+                    "another digest is being taken: try again",
+                    1,
+                ));
+            }
+        }
     } else {
         None
     };

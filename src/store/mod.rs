@@ -44,6 +44,8 @@ pub enum StoreError {
     BaseMismatch { stored: String, given: String },
     #[error("the store is corrupt: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    OtherLog(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -170,6 +172,35 @@ impl Store {
             .ok()
             .flatten()
             .unwrap_or_else(|| "2000-01-01T00:00:00Z".to_owned())
+    }
+
+    /// Binds the store to the revision log it follows, named by the log's creation time: an
+    /// empty store takes it; a store that followed another log, or holds more revisions than
+    /// the log, is refused (it would skip the log's revisions it believes it has).
+    pub fn bind_log(&self, log: &str, head: u64) -> Result<()> {
+        let bound = self.meta_value("log")?;
+        let revision = self.revision()?;
+        if revision == 0 && bound.is_none() {
+            let _guard = self.lock();
+            self.db.insert(QuadRef::new(
+                orr("store").as_ref(),
+                orr("log").as_ref(),
+                &Term::from(Literal::new_simple_literal(log)),
+                Self::meta_graph().as_ref(),
+            ))?;
+            return Ok(());
+        }
+        if bound.as_deref() != Some(log) {
+            return Err(StoreError::OtherLog(format!(
+                "this data directory holds a catalogue (revision {revision}) that does not follow this database's revision log; start the node on an empty data directory"
+            )));
+        }
+        if revision > head {
+            return Err(StoreError::OtherLog(format!(
+                "this data directory is at revision {revision}, ahead of the log's head {head} (was the database restored?); start the node on an empty data directory"
+            )));
+        }
+        Ok(())
     }
 
     /// Takes the creation time of a catalogue shared with other nodes (the revision log's),
@@ -446,6 +477,9 @@ impl Store {
             loader.commit()?;
         } else {
             let mut t = self.db.start_transaction()?;
+            // Whether an asset put earlier in this batch was seen, so that a batch gives the
+            // same state however it is cut into commits (a replica may apply it in parts).
+            let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
             for (((a, qs), &rev), e) in assets.iter().zip(&quads).zip(&revisions).zip(events) {
                 let iris = AssetIris::new(&self.base, &a.id);
                 public::withdraw(&mut t, iris.public.as_ref())?;
@@ -455,8 +489,12 @@ impl Store {
                 if a.is_public() {
                     t.extend(&public::copies(qs, iris.public.as_ref()));
                 }
-                let ever =
-                    a.is_published_here() || self.change(&a.id)?.is_some_and(|c| c.ever_public);
+                let ever = a.is_published_here()
+                    || seen.contains(a.id.as_str())
+                    || self.change(&a.id)?.is_some_and(|c| c.ever_public);
+                if a.is_published_here() {
+                    seen.insert(&a.id);
+                }
                 Self::set_state(&mut t, &a.id, rev, datestamp, false, None, ever)?;
                 t.extend(&write::event_quads(&a.id, rev, datestamp, e));
             }

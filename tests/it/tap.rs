@@ -8,12 +8,21 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::postgres::Postgres;
-use crate::common::{Server, orrery, shared, token_in};
+use crate::common::{Server, orrery_with, shared, token_in};
 use serde_json::{Value, json};
+
+/// The PostgreSQL database a backend's flags name: there the revision log, which `ingest` then
+/// writes to.
+fn database_of<'a>(backend: &[&'a str]) -> Option<&'a str> {
+    backend
+        .windows(2)
+        .find(|w| w[0] == "--database-url")
+        .map(|w| w[1])
+}
 
 /// A data directory holding the real VOResource records of the corpus (50 resources; the one
 /// record of a deleted resource is refused), for a service on `port`.
-fn with_corpus(dir: &Path, port: u16) {
+fn with_corpus(dir: &Path, port: u16, backend: &[&str]) {
     let mut args: Vec<String> = vec![
         "--base-url".into(),
         format!("http://127.0.0.1:{port}"),
@@ -21,7 +30,7 @@ fn with_corpus(dir: &Path, port: u16) {
     ];
     args.extend(crate::common::voresource_corpus());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = orrery(dir, &args);
+    let out = orrery_with(dir, database_of(backend), &args);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("; 1 failed;"), "{report}");
 }
@@ -107,7 +116,7 @@ on_both_backends!(
 fn pyvo_searches_the_registry_and_queries_the_service(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let port = crate::common::free_port();
-    with_corpus(dir.path(), port);
+    with_corpus(dir.path(), port, backend);
     let s = Server::start_on(dir.path(), port, &[backend, &["--full-registry"]].concat());
     let base = format!("{}/tap", s.base);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/tap_client.py");
@@ -268,7 +277,7 @@ fn pyvo_searches_the_registry_and_queries_the_service(backend: &[&str]) {
 fn taplint_finds_no_error(backend: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let port = crate::common::free_port();
-    with_corpus(dir.path(), port);
+    with_corpus(dir.path(), port, backend);
     let s = Server::start_on(dir.path(), port, backend);
     let out = Command::new("stilts")
         .arg("taplint")
@@ -510,10 +519,7 @@ fn the_rr_tables_follow_the_write_path(backend: &[&str]) {
     let s = Server::start(dir.path(), backend);
     let d = dir.path();
     // With PostgreSQL the accounts live there, beside the revision log.
-    let db = backend
-        .windows(2)
-        .find(|w| w[0] == "--database-url")
-        .map(|w| w[1]);
+    let db = database_of(backend);
     let alice = token_in(d, db, "alice", &["developer"], &[]);
     let mo = token_in(d, db, "mo", &["moderator"], &[]);
     let titles = |s: &Server| -> Vec<String> {
@@ -581,7 +587,7 @@ fn the_rr_tables_follow_the_write_path(backend: &[&str]) {
         })
         .collect();
     std::fs::write(&extra, Value::Array(docs).to_string()).unwrap();
-    let out = orrery(dir.path(), &["ingest", extra.to_str().unwrap()]);
+    let out = orrery_with(dir.path(), db, &["ingest", extra.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
@@ -679,8 +685,9 @@ fn pyvo_coverage_constraints_find_what_the_records_cover(backend: &[&str]) {
     let port = crate::common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
-    let out = orrery(
+    let out = orrery_with(
         &data,
+        database_of(backend),
         &[
             "--base-url",
             &base,
@@ -703,8 +710,9 @@ fn pyvo_coverage_constraints_find_what_the_records_cover(backend: &[&str]) {
         .output()
         .expect("run the shape generator");
     assert!(made.status.success());
-    let out = orrery(
+    let out = orrery_with(
         &data,
+        database_of(backend),
         &["--base-url", &base, "ingest", &shapes.display().to_string()],
     );
     let report = String::from_utf8_lossy(&out.stdout);

@@ -335,9 +335,22 @@ impl RegTap {
             own,
             stale: std::sync::atomic::AtomicBool::new(false),
         };
-        if !maintain {
-            return Ok(r);
+        if maintain {
+            r.check_identity().await?;
         }
+        Ok(r)
+    }
+
+    /// Makes the tables ready for this node to keep (when it comes to lead after another
+    /// node): creates what is missing and checks the identity they were built for.
+    pub async fn prepare(&self) -> Result<()> {
+        create(&self.pool, self.database.backend()).await?;
+        self.check_identity().await
+    }
+
+    /// Marks the tables stale when they were built for another identity, or never.
+    async fn check_identity(&self) -> Result<()> {
+        let r = self;
         match r.state("identity").await? {
             Some(id) if id == r.identity() => {}
             Some(_) => {
@@ -351,7 +364,7 @@ impl RegTap {
                 r.stale.store(true, std::sync::atomic::Ordering::SeqCst);
             }
         }
-        Ok(r)
+        Ok(())
     }
 
     /// Whether the tables must be rebuilt from scratch (`clear`, then a catch-up) before they

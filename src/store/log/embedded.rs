@@ -1,6 +1,8 @@
 //! The embedded revision log: the RDF store itself. Its revision is the head, its state graph
 //! the changes (the last one of each asset: a store keeps no older content), and an append is
-//! a store commit.
+//! a store commit. Unlike PostgreSQL, a batch is not one commit: puts written together are
+//! one, each conditional change another, so a refused change leaves those before it in; and
+//! versions take no revision of their own (they go in beside their asset's).
 
 use std::sync::Arc;
 use std::time::Duration;

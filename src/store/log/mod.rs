@@ -51,17 +51,23 @@ pub enum LogError {
 impl LogError {
     /// Whether the log's database could not be reached (a node answers 503 and retries).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            LogError::Postgres(
-                sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::WorkerCrashed
-            )
-        ) || matches!(self, LogError::Postgres(sqlx::Error::Database(e))
-            if e.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08") || c == "25006"))
+        matches!(self, LogError::Postgres(e) if unreachable(e))
+    }
+}
+
+/// Whether a database error means the server could not be reached, or went away (shut down,
+/// restarting, connection cut), rather than that the request was wrong.
+pub fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+        _ => false,
     }
 }
 

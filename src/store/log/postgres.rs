@@ -83,6 +83,15 @@ impl PgLog {
         )
     }
 
+    /// The log's name (random, drawn when it was created).
+    pub async fn id(&self) -> Result<String> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM orrery_meta WHERE name = 'id'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Whether the server is a read-only standby.
     pub fn is_standby(&self) -> bool {
         self.standby

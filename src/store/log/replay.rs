@@ -63,7 +63,15 @@ pub fn apply(store: &Store, entries: &[Entry]) -> Result<u64> {
                 i += 1;
             }
             Op::Versions { versions } => {
-                store.attach_versions_at(versions, e.revision)?;
+                // An asset deleted since its versions were sent has none: every node sees the
+                // same at this revision, so every node skips the same.
+                let mut live = Vec::with_capacity(versions.len());
+                for v in versions {
+                    if store.change(&v.0)?.is_some_and(|c| !c.deleted) {
+                        live.push(v.clone());
+                    }
+                }
+                store.attach_versions_at(&live, e.revision)?;
                 i += 1;
             }
         }

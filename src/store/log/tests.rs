@@ -4,7 +4,7 @@ use std::time::Duration;
 use super::*;
 use crate::model::Vocabularies;
 use crate::model::document::parse;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 mod pg {
     include!(concat!(
@@ -257,4 +257,130 @@ async fn racing_writers_get_contiguous_revisions_and_waiters_wake() {
         150
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_store_follows_one_log_and_never_one_behind_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.bind_log("log-a", 0).unwrap();
+    store.bind_log("log-a", 0).unwrap();
+    store
+        .put(
+            &[*asset(&store, "a", "A")],
+            &[serde_json::json!({})],
+            "2024-01-01T00:00:00Z",
+        )
+        .unwrap();
+    // Another log, or this one restored to before what the store holds, would be skipped.
+    assert!(matches!(
+        store.bind_log("log-b", 10),
+        Err(StoreError::OtherLog(_))
+    ));
+    assert!(matches!(
+        store.bind_log("log-a", 0),
+        Err(StoreError::OtherLog(_))
+    ));
+    store.bind_log("log-a", 1).unwrap();
+    // An embedded catalogue with data is not taken over by a log.
+    let other = tempfile::tempdir().unwrap();
+    let embedded = open(other.path());
+    embedded
+        .put(
+            &[*asset(&embedded, "a", "A")],
+            &[serde_json::json!({})],
+            "2024-01-01T00:00:00Z",
+        )
+        .unwrap();
+    assert!(embedded.bind_log("log-a", 100).is_err());
+}
+
+#[test]
+fn a_batch_cut_into_parts_leaves_the_same_state() {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let (whole, parts) = (open(dirs[0].path()), open(dirs[1].path()));
+    let published = |s: &Store| {
+        let mut a = asset(s, "x", "Shown");
+        a.status = Some(crate::model::Status::Published);
+        a.license = Some("CC-BY-4.0".into());
+        *a
+    };
+    let hidden = |s: &Store| *asset(s, "x", "Hidden");
+    let entries: Vec<Entry> = [published(&whole), hidden(&whole), hidden(&whole)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| Entry {
+            revision: i as u64 + 1,
+            asset: "x".into(),
+            op: Some(Op::Put {
+                asset: Box::new(a),
+                event: serde_json::json!({}),
+            }),
+            actor: "operator".into(),
+            at: "2024-01-01T00:00:00Z".into(),
+        })
+        .collect();
+    assert_eq!(apply(&whole, &entries).unwrap(), 3);
+    assert_eq!(apply(&parts, &entries[..1]).unwrap(), 1);
+    assert_eq!(apply(&parts, &entries).unwrap(), 3);
+    assert_eq!(whole.digest().unwrap(), parts.digest().unwrap());
+    assert!(whole.change("x").unwrap().unwrap().ever_public);
+    assert_eq!(
+        whole.change("x").unwrap().unwrap().ever_public,
+        parts.change("x").unwrap().unwrap().ever_public
+    );
+}
+
+#[test]
+fn versions_of_an_asset_deleted_since_are_skipped_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let entries = vec![
+        Entry {
+            revision: 1,
+            asset: "a".into(),
+            op: Some(Op::Put {
+                asset: asset(&store, "a", "A"),
+                event: serde_json::json!({}),
+            }),
+            actor: "operator".into(),
+            at: "2024-01-01T00:00:00Z".into(),
+        },
+        Entry {
+            revision: 2,
+            asset: "a".into(),
+            op: Some(
+                mutate(
+                    "a",
+                    Expect::Revision(1),
+                    Body::Delete,
+                    "2024-01-02T00:00:00Z",
+                )
+                .op,
+            ),
+            actor: "someone".into(),
+            at: "2024-01-02T00:00:00Z".into(),
+        },
+        Entry {
+            revision: 3,
+            asset: "a".into(),
+            op: Some(Op::Versions {
+                versions: vec![(
+                    "a".into(),
+                    NewVersion {
+                        name: "1.0".into(),
+                        description: None,
+                        actor: None,
+                        entry: None,
+                        files: vec![],
+                        meta: serde_json::json!({}),
+                    },
+                )],
+            }),
+            actor: "operator".into(),
+            at: "2024-01-03T00:00:00Z".into(),
+        },
+    ];
+    assert_eq!(apply(&store, &entries).unwrap(), 3);
+    assert!(store.version("a", "1.0").unwrap().is_none());
 }

@@ -54,13 +54,21 @@ pub fn free_port() -> u16 {
 
 /// Runs `orrery ARGS --data DIR` to completion.
 pub fn orrery(data: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
+    orrery_with(data, None, args)
+}
+
+/// `orrery`, writing to the revision log in the PostgreSQL `database_url` when one is given.
+pub fn orrery_with(data: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(bin());
+    command
         .args(args)
         .arg("--data")
         .arg(data)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run orrery")
+        .env("RUST_LOG", "warn");
+    if let Some(url) = database_url {
+        command.env("ORRERY_DATABASE_URL", url);
+    }
+    command.output().expect("run orrery")
 }
 
 pub struct Server {
