@@ -11,7 +11,8 @@
 On a 2-core machine all of it (PostgreSQL, writer, reader, this script) shares two cores: the
 figures show that lag stays bounded and replicas converge, not what separate machines would do.
 
-Usage: scripts/bench_replicas.py N [--writes W] [--work DIR]   (ORRERY_BIN names the binary)
+Usage: scripts/bench_replicas.py N [--writes W] [--work DIR] [--no-embedded]
+(ORRERY_BIN names the binary)
 """
 import argparse
 import glob
@@ -108,6 +109,8 @@ def main():
     ap.add_argument("n", type=int)
     ap.add_argument("--writes", type=int, default=200)
     ap.add_argument("--work")
+    ap.add_argument("--no-embedded", action="store_true",
+                    help="skip the embedded ingest (the log's figures only)")
     args = ap.parse_args()
     orrery = benchlib.release_binary()
     work = args.work or tempfile.mkdtemp(prefix="orrery-replicas-")
@@ -116,11 +119,15 @@ def main():
     pg = Postgres(work)
     procs = []
     try:
-        embedded = ingest(orrery, os.path.join(work, "embedded"), corpus)
         shared = ingest(orrery, os.path.join(work, "ingest"), corpus, pg.url)
-        print(f"ingest of {args.n} assets: embedded {args.n / embedded:,.0f} assets/s, "
-              f"PostgreSQL log {args.n / shared:,.0f} assets/s "
-              f"(ratio {embedded / shared:.2f})", flush=True)
+        if args.no_embedded:
+            print(f"ingest of {args.n} assets: PostgreSQL log {args.n / shared:,.0f} assets/s",
+                  flush=True)
+        else:
+            embedded = ingest(orrery, os.path.join(work, "embedded"), corpus)
+            print(f"ingest of {args.n} assets: embedded {args.n / embedded:,.0f} assets/s, "
+                  f"PostgreSQL log {args.n / shared:,.0f} assets/s "
+                  f"(ratio {embedded / shared:.2f})", flush=True)
 
         writer, wbase = node(orrery, os.path.join(work, "writer"), pg.url, "writer")
         procs.append(writer)
