@@ -185,13 +185,7 @@ impl Catalog {
     pub(super) fn mark_applied(&self) -> Result<()> {
         if !self.building() {
             let rev = self.store.revision()?;
-            self.applied.send_if_modified(|a| {
-                let newer = rev > *a;
-                if newer {
-                    *a = rev;
-                }
-                newer
-            });
+            log::advance(&self.applied, rev);
         }
         Ok(())
     }

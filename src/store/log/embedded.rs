@@ -28,13 +28,7 @@ impl Embedded {
 
     /// Tells waiters that the store moved on (a commit made beside the log).
     pub fn committed(&self, revision: u64) {
-        self.head.send_if_modified(|h| {
-            let newer = revision > *h;
-            if newer {
-                *h = revision;
-            }
-            newer
-        });
+        super::advance(&self.head, revision);
     }
 }
 

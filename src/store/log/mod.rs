@@ -30,6 +30,18 @@ pub use embedded::Embedded;
 pub use postgres::PgLog;
 pub use replay::apply;
 
+/// Moves a watched revision forward to `revision` (never back), waking its waiters when it
+/// moved.
+pub fn advance(watched: &tokio::sync::watch::Sender<u64>, revision: u64) {
+    watched.send_if_modified(|at| {
+        let newer = revision > *at;
+        if newer {
+            *at = revision;
+        }
+        newer
+    });
+}
+
 /// A boxed future, so that the log can be used as a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

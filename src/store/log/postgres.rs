@@ -237,13 +237,7 @@ impl PgLog {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.seen.send_if_modified(|h| {
-            let newer = new_head > *h;
-            if newer {
-                *h = new_head;
-            }
-            newer
-        });
+        super::advance(&self.seen, new_head);
         Ok(Ok((head + 1..=new_head).collect()))
     }
 
@@ -290,15 +284,6 @@ async fn head_of(pool: &PgPool) -> Result<u64> {
 
 /// Moves `seen` forward on every notification (on a primary) and every poll.
 async fn listen(pool: PgPool, seen: Arc<tokio::sync::watch::Sender<u64>>, standby: bool) {
-    let bump = |h: u64| {
-        seen.send_if_modified(|s| {
-            let newer = h > *s;
-            if newer {
-                *s = h;
-            }
-            newer
-        });
-    };
     let mut listener: Option<PgListener> = None;
     loop {
         if !standby
@@ -323,10 +308,10 @@ async fn listen(pool: PgPool, seen: Arc<tokio::sync::watch::Sender<u64>>, standb
             }
         };
         match notified {
-            Some(h) => bump(h),
+            Some(h) => super::advance(&seen, h),
             None => {
                 if let Ok(h) = head_of(&pool).await {
-                    bump(h);
+                    super::advance(&seen, h);
                 }
             }
         }
@@ -348,13 +333,7 @@ impl RevisionLog for PgLog {
     fn head(&self) -> BoxFuture<'_, Result<u64>> {
         Box::pin(async move {
             let h = head_of(&self.pool).await?;
-            self.seen.send_if_modified(|s| {
-                let newer = h > *s;
-                if newer {
-                    *s = h;
-                }
-                newer
-            });
+            super::advance(&self.seen, h);
             Ok(h)
         })
     }

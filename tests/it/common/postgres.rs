@@ -45,19 +45,7 @@ impl Postgres {
             .arg("-D")
             .arg(&data)
             .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]));
-        run(pg
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .arg("-o")
-            .arg(format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
-                pg.port,
-                pg.dir.path().display()
-            ))
-            .arg("-l")
-            .arg(pg.dir.path().join("log"))
-            .args(["-w", "start"]));
+        pg.start_server();
         run(pg
             .command("createdb")
             .args(["-h", "127.0.0.1", "-p", &pg.port.to_string(), "-U", "postgres", "orrery"]));
@@ -106,19 +94,7 @@ impl Postgres {
             .arg("-D")
             .arg(&data)
             .args(["-R", "-X", "stream"]));
-        run(standby
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .arg("-o")
-            .arg(format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-                standby.port,
-                standby.dir.path().display()
-            ))
-            .arg("-l")
-            .arg(standby.dir.path().join("log"))
-            .args(["-w", "start"]));
+        standby.start_server();
         standby
     }
 
@@ -137,6 +113,24 @@ impl Postgres {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Starts the server of its data directory on its port (unsafe but fast settings: the
+    /// data is thrown away).
+    fn start_server(&self) {
+        run(self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("-o")
+            .arg(format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
+                self.port,
+                self.dir.path().display()
+            ))
+            .arg("-l")
+            .arg(self.dir.path().join("log"))
+            .args(["-w", "start"]));
     }
 
     /// The URL of its database.
