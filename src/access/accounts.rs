@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::db::{Db, Row, text};
+use crate::store::db::{Db, Row, text};
 
 use crate::access::Caller;
 use crate::model::fields::Role;

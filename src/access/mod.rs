@@ -7,7 +7,6 @@
 //! it; accounts it is shared with read its public graph once it is published.
 
 pub mod accounts;
-pub mod db;
 pub mod policy;
 pub mod sessions;
 

@@ -15,8 +15,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::accounts::{Accounts, AccountsError, Authentication, Result, col};
-use super::db::text;
 use crate::access::Caller;
+use crate::store::db::text;
 
 /// How long a session lasts at most, whatever its token's lifetime.
 pub const MAX_AGE: Duration = Duration::hours(12);

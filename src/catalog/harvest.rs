@@ -12,12 +12,11 @@
 
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-
 use crate::catalog::Catalog;
 use crate::ivoa::oai::pmh::{self, PageError};
 use crate::ivoa::voresource::resource::{self, Record, RecordError};
 use crate::model::Asset;
+use crate::store::db::{Db, text};
 
 /// Why a harvest stopped.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +27,8 @@ pub enum HarvestError {
     Page(#[from] PageError),
     #[error("--from {0:?} is not an OAI-PMH date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)")]
     BadFrom(String),
+    #[error("another harvest of {0} is running")]
+    Busy(String),
     #[error("the harvest state: {0}")]
     State(#[from] sqlx::Error),
     #[error(transparent)]
@@ -66,6 +67,7 @@ pub struct Report {
     pub from: Option<String>,
 }
 
+/// The SQLite table (PostgreSQL's is made by its migrations).
 const STATE: &str = "CREATE TABLE IF NOT EXISTS harvest_state (
     source TEXT PRIMARY KEY,
     next_from TEXT,
@@ -82,48 +84,62 @@ struct State {
     run_started: Option<String>,
 }
 
-/// A saved state row: next_from, token, run_from, run_started.
-type StateRow = (
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-async fn load(pool: &SqlitePool, key: &str) -> Result<State, sqlx::Error> {
-    sqlx::query(STATE).execute(pool).await?;
-    let row: Option<StateRow> = sqlx::query_as(
-        "SELECT next_from, token, run_from, run_started FROM harvest_state WHERE source = ?",
-    )
-    .bind(key)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map_or_else(
-        State::default,
-        |(next_from, token, run_from, run_started)| State {
-            next_from,
-            token,
-            run_from,
-            run_started,
+async fn load(db: &Db, key: &str) -> Result<State, sqlx::Error> {
+    if let Db::Sqlite(pool) = db {
+        sqlx::query(STATE).execute(pool).await?;
+    }
+    let row = db
+        .one(
+            "SELECT next_from, token, run_from, run_started FROM harvest_state WHERE source = $1",
+            &[text(key)],
+        )
+        .await?;
+    Ok(match row.as_deref() {
+        Some([next_from, token, run_from, run_started]) => State {
+            next_from: next_from.clone(),
+            token: token.clone(),
+            run_from: run_from.clone(),
+            run_started: run_started.clone(),
         },
-    ))
+        _ => State::default(),
+    })
 }
 
-async fn save(pool: &SqlitePool, key: &str, s: &State) -> Result<(), sqlx::Error> {
-    sqlx::query(
+async fn save(db: &Db, key: &str, s: &State) -> Result<(), sqlx::Error> {
+    db.execute(
         "INSERT INTO harvest_state (source, next_from, token, run_from, run_started)
-         VALUES (?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (source) DO UPDATE SET next_from = excluded.next_from, token = excluded.token,
          run_from = excluded.run_from, run_started = excluded.run_started",
+        &[
+            text(key),
+            s.next_from.clone(),
+            s.token.clone(),
+            s.run_from.clone(),
+            s.run_started.clone(),
+        ],
     )
-    .bind(key)
-    .bind(&s.next_from)
-    .bind(&s.token)
-    .bind(&s.run_from)
-    .bind(&s.run_started)
-    .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Holds a source for one harvest at a time across the machines of a deployment: a session
+/// advisory lock, let go when the harvest ends (its connection closes). Embedded, the data
+/// directory is one process's anyway.
+async fn hold(db: &Db, key: &str) -> Result<Option<sqlx::PgConnection>, HarvestError> {
+    let Db::Postgres(pool) = db else {
+        return Ok(None);
+    };
+    let mut c = pool.acquire().await?.detach();
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('harvest ' || $1))")
+        .bind(key)
+        .fetch_one(&mut c)
+        .await?;
+    if got {
+        Ok(Some(c))
+    } else {
+        Err(HarvestError::Busy(key.to_owned()))
+    }
 }
 
 /// Whether `text` is an OAI-PMH date at day or second granularity.
@@ -200,9 +216,10 @@ pub async fn harvest(
     {
         return Err(HarvestError::BadFrom(f.clone()));
     }
-    let pool = catalog.assets.pool().clone();
+    let db = catalog.state_db();
     let key = source.key();
-    let mut state = load(&pool, &key).await?;
+    let _held = hold(&db, &key).await?;
+    let mut state = load(&db, &key).await?;
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(30))
         .timeout(Duration::from_secs(600))
@@ -293,7 +310,7 @@ pub async fn harvest(
             state.run_from = None;
             state.run_started = None;
         }
-        save(&pool, &key, &state).await?;
+        save(&db, &key, &state).await?;
         progress(&format!(
             "page {}: {} records ({written} written, {deleted} deleted){}",
             report.pages,

@@ -224,6 +224,8 @@ impl Catalog {
                 .bind_log(&shared.log.id().await?, shared.log.head().await?)?;
         }
         self.store.share_created(&created)?;
+        self.oai_key = shared.log.key("oai_key").await?;
+        self.search.use_secret(shared.log.key("cursor_key").await?);
         self.accounts.close().await;
         self.accounts = Accounts::on_postgres(shared.log.pool().clone());
         self.shared = Some(shared);

@@ -50,6 +50,9 @@ pub struct Shared {
     failing: std::sync::Mutex<Option<String>>,
     /// One digest at a time (they read every projection whole).
     digesting: tokio::sync::Semaphore,
+    /// Set once this node has applied the whole log as it stood at some point since it
+    /// started: until then, it is catching up and keeps out of a balancer's rotation.
+    caught_up: AtomicBool,
     /// Set when the catalogue closes: the follower stops.
     pub(super) closing: AtomicBool,
 }
@@ -68,6 +71,7 @@ impl Shared {
             unavailable: AtomicBool::new(false),
             failing: std::sync::Mutex::new(None),
             digesting: tokio::sync::Semaphore::new(1),
+            caught_up: AtomicBool::new(false),
             closing: AtomicBool::new(false),
         })
     }
@@ -75,6 +79,12 @@ impl Shared {
     /// Whether this node maintains the tables beside the log.
     pub fn leads(&self) -> bool {
         self.leading.load(Ordering::SeqCst)
+    }
+
+    /// Whether this node has caught up with the log since it started (a fresh node, or one
+    /// that was down a while, answers nothing from a partial catalogue meanwhile).
+    pub fn caught_up(&self) -> bool {
+        self.caught_up.load(Ordering::SeqCst)
     }
 
     /// Whether this node may write.
@@ -161,6 +171,16 @@ impl Catalog {
     /// The shared truth, when the catalogue has one.
     pub fn shared(&self) -> Option<&Shared> {
         self.shared.as_ref()
+    }
+
+    /// Where the state shared beside the catalogue lives (harvest state): PostgreSQL in a
+    /// deployment of several nodes, else the data directory's SQLite.
+    pub fn state_db(&self) -> crate::store::db::Db {
+        use crate::store::db::Db;
+        match &self.shared {
+            Some(s) => Db::Postgres(s.log.pool().clone()),
+            None => Db::Sqlite(self.assets.pool().clone()),
+        }
     }
 
     /// The revision every projection of this node has applied.
@@ -251,14 +271,25 @@ impl Catalog {
             }
         }
         if shared.leads() && !was_leading {
-            // Led by another node until now: make sure of the tables before writing them.
+            // Led by another node until now: make sure of the tables before writing them, and
+            // describe them in TAP_SCHEMA as this node's version publishes them.
             if let Some(r) = self.regtap.get() {
                 r.prepare().await?;
+                if let crate::ivoa::regtap::project::Database::Postgres(url) = r.database() {
+                    use crate::ivoa::tap::{query, tap_schema};
+                    let setup = tap_schema::statements(r.database().backend());
+                    query::set_up_postgres(url, setup)
+                        .await
+                        .map_err(crate::project::ProjectionError::from)?;
+                }
             }
         }
         {
             let _writing = self.writing.lock().await;
             self.catch_up().await?;
+        }
+        if !self.building() {
+            shared.caught_up.store(true, Ordering::SeqCst);
         }
         self.mark_applied()?;
         drop(following);

@@ -12,9 +12,12 @@ use super::error::ApiResult;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`; `building` while a projection is still being built from the store; `behind` while
-    /// a node of a shared deployment has not applied the log's head; `unavailable` while its
-    /// PostgreSQL cannot be reached; `failing` while it cannot apply an entry of the log.
+    /// `ok`; `building` while a projection is still being built from the store; for a node of
+    /// a shared deployment, `catching-up` until it has first applied the whole log since it
+    /// started (a fresh node, or one that was down: 503, so that a balancer sends it nothing
+    /// yet), then `behind` while it has not applied the log's head (200: it answers, and
+    /// `min_revision` reads wait); `unavailable` while its PostgreSQL cannot be reached;
+    /// `failing` while it cannot apply an entry of the log.
     pub status: &'static str,
     /// The projections still being built (absent when none is).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -113,6 +116,8 @@ pub async fn healthz(
         "failing"
     } else if !building.is_empty() {
         "building"
+    } else if state.catalog.shared().is_some_and(|s| !s.caught_up()) {
+        "catching-up"
     } else if revision
         .as_ref()
         .is_some_and(|r| r.lag.is_some_and(|l| l > 0))

@@ -93,7 +93,7 @@ impl SearchIndex {
         let (searcher, after) = match &req.cursor {
             None => (self.searcher(), None),
             Some(text) => {
-                let (c, key) = Cursor::decode(text, &self.secret, &fingerprint, sort)
+                let (c, key) = Cursor::decode(text, &self.secret(), &fingerprint, sort)
                     .map_err(|e: CursorError| bad("cursor", None, e.to_string()))?;
                 (
                     self.pinned(c.g).unwrap_or_else(|| self.searcher()),
@@ -159,7 +159,7 @@ impl SearchIndex {
                     key,
                     &fingerprint,
                 )
-                .encode(&self.secret)
+                .encode(&self.secret())
             })
         } else {
             None

@@ -216,7 +216,8 @@ pub struct SearchIndex {
     vocab: Arc<Vocabularies>,
     store: Arc<Store>,
     watermark: AtomicU64,
-    secret: Vec<u8>,
+    /// Signs cursors: this data directory's own, or the deployment's (`use_secret`).
+    secret: std::sync::RwLock<Arc<[u8]>>,
     pinned: Mutex<VecDeque<(Instant, Searcher)>>,
     near: plan::NearSpellings,
     /// Public document counts, for scoring callers who cannot see everything.
@@ -308,11 +309,24 @@ impl SearchIndex {
             vocab,
             store,
             watermark: AtomicU64::new(watermark),
-            secret,
+            secret: std::sync::RwLock::new(secret.into()),
             pinned: Mutex::new(VecDeque::new()),
             near: Default::default(),
             dir: dir.to_owned(),
         })
+    }
+
+    /// Signs cursors with `secret` from now on (a deployment's nodes share one, so that a
+    /// cursor one issued pages on another).
+    pub fn use_secret(&self, secret: Vec<u8>) {
+        *self.secret.write().unwrap_or_else(|e| e.into_inner()) = secret.into();
+    }
+
+    fn secret(&self) -> Arc<[u8]> {
+        self.secret
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn fields(&self) -> &Fields {

@@ -17,6 +17,7 @@ use crate::model::rdf::{AssetIris, MappingError, from_quads, to_quads};
 use crate::model::vocab::{ONTOLOGY_FILES, OntologyError, ontology_quads};
 use crate::model::{Asset, Vocabularies};
 
+pub mod db;
 pub mod digest;
 pub mod log;
 mod public;

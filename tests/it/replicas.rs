@@ -13,7 +13,7 @@ use super::common::{Server, bin, problem};
 
 const BASE: &str = "http://catalogue.test";
 
-fn node(data: &Path, url: &str, role: &str, extra: &[&str]) -> Server {
+fn node_args<'a>(url: &'a str, role: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "--base-url",
         BASE,
@@ -25,7 +25,12 @@ fn node(data: &Path, url: &str, role: &str, extra: &[&str]) -> Server {
         "20",
     ];
     args.extend(extra);
-    Server::start(data, &args)
+    args
+}
+
+/// A node, once its `/healthz` says it may take requests.
+fn node(data: &Path, url: &str, role: &str, extra: &[&str]) -> Server {
+    Server::start(data, &node_args(url, role, extra))
 }
 
 /// A token every node knows: created in the shared PostgreSQL.
@@ -54,6 +59,22 @@ fn revision_of(r: &reqwest::blocking::Response) -> u64 {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .expect("an Orrery-Revision header")
+}
+
+/// The rows of `table`, counted by a TAP query to `s`.
+fn tap_count(s: &Server, table: &str) -> u64 {
+    let r = s.get(&format!(
+        "/tap/sync?REQUEST=doQuery&LANG=ADQL&FORMAT=csv\
+         &QUERY=SELECT%20COUNT(*)%20AS%20n%20FROM%20{table}"
+    ));
+    assert_eq!(r.status(), 200);
+    let text = r.text().unwrap();
+    let n = text
+        .lines()
+        .nth(1)
+        .map(str::trim)
+        .and_then(|n| n.parse().ok());
+    n.unwrap_or_else(|| panic!("a count of {table}: {text}"))
 }
 
 /// Creates a public asset as `dev`, submits it and has `moderator` approve it; returns the
@@ -298,11 +319,35 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
         assert!(r.status() == 204 || r.status() == 404, "{}", r.status());
     }
     let top = head(&writer);
-    let reader = node(
+    // Until it has applied what it missed, the reader keeps out of a balancer's rotation:
+    // its `/healthz` says it is catching up (503), and says 200 only once it has caught up.
+    let reader = Server::start_answering(
         dirs[1].path(),
-        &url,
-        "reader",
-        &["--writer-url", &writer.base, "--no-demo"],
+        &node_args(&url, "reader", &["--writer-url", &writer.base, "--no-demo"]),
+    );
+    let mut statuses = Vec::new();
+    loop {
+        let r = reader.get("/healthz");
+        let code = r.status().as_u16();
+        let h: Value = r.json().unwrap();
+        statuses.push(h["status"].as_str().unwrap_or_default().to_owned());
+        if code == 200 {
+            assert!(
+                h["revision"]["applied"].as_u64().unwrap() >= top,
+                "healthy before it caught up: {h}"
+            );
+            break;
+        }
+        assert_eq!(code, 503, "{h}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // (Building, when its projections were behind its store at the kill.)
+    assert!(statuses.len() > 1, "{statuses:?}");
+    assert!(
+        statuses[..statuses.len() - 1]
+            .iter()
+            .all(|s| s == "catching-up" || s == "building"),
+        "{statuses:?}"
     );
     let d = digests(&writer, top);
     assert_eq!(digests(&reader, top), d);
@@ -374,6 +419,36 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
         "t"
     );
     assert_eq!(pg.sql("SELECT revision FROM orrery_head"), rev.to_string());
+
+    // The leading writer stops: the other one leads within seconds, and describes the rr
+    // tables in TAP_SCHEMA as it publishes them (here, where there is none any more).
+    pg.sql("DROP SCHEMA tap_schema CASCADE");
+    let leads = |s: &Server| {
+        let h: Value = s.get("/healthz").json().unwrap();
+        h["revision"]["leader"] == true
+    };
+    let (leading, other) = if leads(&writer) {
+        (writer, second)
+    } else {
+        (second, writer)
+    };
+    leading.stop();
+    let started = Instant::now();
+    while !leads(&other) {
+        assert!(started.elapsed() < Duration::from_secs(40), "nobody leads");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    while pg.sql("SELECT to_regclass('tap_schema.tables') IS NOT NULL") != "t" {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the new leader writes no TAP_SCHEMA"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(
+        tap_count(&reader, "tap_schema.tables") > 0,
+        "TAP_SCHEMA written again by the new leader"
+    );
 }
 
 /// haproxy in front of the nodes, as `docs/deploy.md` sets it up: writes to the writer, reads
@@ -477,18 +552,10 @@ fn readers_on_a_streaming_standby_behind_a_balancer() {
     let h: Value = far.get("/healthz").json().unwrap();
     assert_eq!(h["revision"]["role"], "reader", "{h}");
     // The reader on the standby reads the rr tables the leader wrote.
-    let tap = far.get("/tap/sync?REQUEST=doQuery&LANG=ADQL&FORMAT=csv&QUERY=SELECT%20COUNT(*)%20AS%20n%20FROM%20rr.resource");
-    assert_eq!(tap.status(), 200);
-    let n: u64 = tap
-        .text()
-        .unwrap()
-        .lines()
-        .nth(1)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    assert!(n > 0, "no resources in rr on the standby");
+    assert!(
+        tap_count(&far, "rr.resource") > 0,
+        "no resources in rr on the standby"
+    );
 
     let balancer = Balancer::start(&writer, &[&near, &far]);
     let lb = Server {
@@ -607,4 +674,184 @@ fn readers_on_a_streaming_standby_behind_a_balancer() {
     assert_eq!(digests(&near, top), d);
     assert_eq!(digests(&far, top), d);
     drop(standby);
+}
+
+/// The text of every `<tag>…</tag>` of `xml`.
+fn elements(xml: &str, tag: &str) -> Vec<String> {
+    xml.split(&format!("<{tag}"))
+        .skip(1)
+        .filter_map(|rest| {
+            let (attributes, body) = rest.split_once('>')?;
+            if attributes.ends_with('/') {
+                return Some(String::new());
+            }
+            Some(body.split(&format!("</{tag}>")).next()?.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn harvesters_portal_pages_and_harvests_move_between_nodes() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let dirs: Vec<tempfile::TempDir> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
+    let paged = ["--oai-page-size", "4"];
+    let writer = node(dirs[0].path(), &url, "writer", &paged);
+    let reader = node(
+        dirs[1].path(),
+        &url,
+        "reader",
+        &[
+            "--writer-url",
+            &writer.base,
+            "--no-demo",
+            "--oai-page-size",
+            "4",
+        ],
+    );
+    let seeded = head(&writer);
+    assert_eq!(digests(&reader, seeded), digests(&writer, seeded));
+
+    // A harvester behind a balancer: each page comes from the other node, by the token the
+    // last one issued.
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let s = if pages % 2 == 0 { &writer } else { &reader };
+        let path = match &token {
+            None => "/oai?verb=ListIdentifiers&metadataPrefix=ivo_vor".to_owned(),
+            Some(t) => format!("/oai?verb=ListIdentifiers&resumptionToken={t}"),
+        };
+        let xml = s.get(&path).text().unwrap();
+        assert!(!xml.contains("<error"), "page {pages}: {xml}");
+        ids.extend(elements(&xml, "identifier"));
+        pages += 1;
+        token = elements(&xml, "resumptionToken")
+            .pop()
+            .filter(|t| !t.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    assert!(pages > 3, "{pages} pages");
+    let listed: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(listed.len(), ids.len(), "no record listed twice: {ids:?}");
+    let whole = writer
+        .get("/oai?verb=ListIdentifiers&metadataPrefix=ivo_vor")
+        .text()
+        .unwrap();
+    let size: usize = whole
+        .split("completeListSize=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .expect("completeListSize");
+    assert_eq!(ids.len(), size);
+
+    // A forged token is still refused, as OAI-PMH says.
+    let forged = reader
+        .get("/oai?verb=ListIdentifiers&resumptionToken=e30.AAAA")
+        .text()
+        .unwrap();
+    assert!(forged.contains("badResumptionToken"), "{forged}");
+
+    // A portal page's cursor pages on whichever node answers next.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut n = 0;
+    let total = loop {
+        let s = if n % 2 == 0 { &reader } else { &writer };
+        let path = match &cursor {
+            None => "/api/v1/assets?limit=7&sort=name".to_owned(),
+            Some(c) => format!("/api/v1/assets?limit=7&sort=name&cursor={c}"),
+        };
+        let page = s.get_json(&path, "");
+        seen.extend(
+            page["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["id"].as_str().unwrap().to_owned()),
+        );
+        n += 1;
+        cursor = page["nextCursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break page["total"].as_u64().unwrap();
+        }
+    };
+    assert!(n > 3, "{n} pages");
+    let distinct: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(distinct.len(), seen.len(), "no asset twice: {seen:?}");
+    assert_eq!(seen.len() as u64, total);
+
+    // A harvest's state lives beside the log: run from one machine, the next run from
+    // another asks only for what changed since, and a run already under way elsewhere holds
+    // the source.
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = Server::start(
+        source_dir.path(),
+        &["--authority", "other.example", "--oai-page-size", "4"],
+    );
+    let oai = format!("{}/oai", source.base);
+    let harvest = |data: &Path| {
+        super::common::orrery_with(
+            data,
+            Some(&url),
+            &["--base-url", BASE, "harvest", &oai, "--set", "ivo_managed"],
+        )
+    };
+    let out = harvest(dirs[2].path());
+    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{summary}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!summary.contains(" from "), "a first harvest: {summary}");
+    let next_from = pg.sql(&format!(
+        "SELECT next_from FROM harvest_state WHERE source = '{oai}|ivo_managed'"
+    ));
+    assert!(next_from.trim().ends_with('Z'), "{next_from:?}");
+    let out = harvest(dirs[3].path());
+    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{summary}");
+    assert!(
+        summary.contains(&format!(" from {}", next_from.trim())),
+        "incremental from another machine: {summary}"
+    );
+    // Another machine's harvest of the source holds it (its session's advisory lock).
+    let held = Guard(pg.sql_in_background(&format!(
+        "SELECT pg_advisory_lock(hashtext('harvest ' || '{oai}|ivo_managed')); SELECT pg_sleep(30)"
+    )));
+    let started = Instant::now();
+    let busy = loop {
+        let out = harvest(dirs[4].path());
+        if !out.status.success() {
+            break String::from_utf8_lossy(&out.stderr).into_owned();
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never held");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(busy.contains("another harvest of"), "{busy}");
+    drop(held);
+
+    // What was harvested reaches every node alike.
+    let h = head(&writer);
+    assert_eq!(digests(&reader, h), digests(&writer, h));
+    let harvested = reader.get_json(
+        &format!("/api/v1/assets/other.example-registry?min_revision={h}"),
+        "",
+    );
+    assert_eq!(harvested["type"], "Service");
+}
+
+/// Kills the child when dropped (a test that fails leaves no process behind).
+struct Guard(std::process::Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -316,7 +316,13 @@ async fn sqlite_pool(
 
 /// Fills TAP_SCHEMA with `setup` (one transaction, so readers never see it half written), then
 /// opens read-only sessions.
-async fn pg_pool(url: &str, setup: Vec<String>, connections: u32) -> sqlx::Result<PgPool> {
+/// Runs `setup` (`tap_schema::statements` for PostgreSQL) on the database at `url`, in one
+/// transaction: what the node that keeps the rr tables does when it opens TAP or starts to
+/// lead.
+pub async fn set_up_postgres(url: &str, setup: Vec<String>) -> sqlx::Result<()> {
+    if setup.is_empty() {
+        return Ok(());
+    }
     let options = Database::pg_options(url)?;
     let mut conn = sqlx::PgConnection::connect_with(&options).await?;
     let mut tx = conn.begin().await?;
@@ -326,7 +332,12 @@ async fn pg_pool(url: &str, setup: Vec<String>, connections: u32) -> sqlx::Resul
             .await?;
     }
     tx.commit().await?;
-    conn.close().await?;
+    conn.close().await
+}
+
+async fn pg_pool(url: &str, setup: Vec<String>, connections: u32) -> sqlx::Result<PgPool> {
+    set_up_postgres(url, setup).await?;
+    let options = Database::pg_options(url)?;
     PgPoolOptions::new()
         .max_connections(connections.max(1))
         .connect_with(options.options([("default_transaction_read_only", "on")]))

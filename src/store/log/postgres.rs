@@ -92,6 +92,15 @@ impl PgLog {
         )
     }
 
+    /// A signing key every node shares (`oai_key`, `cursor_key`: see the migrations).
+    pub async fn key(&self, name: &str) -> Result<Vec<u8>> {
+        let hex: String = sqlx::query_scalar("SELECT value FROM orrery_meta WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(hex.into_bytes())
+    }
+
     /// Whether the server is a read-only standby.
     pub fn is_standby(&self) -> bool {
         self.standby

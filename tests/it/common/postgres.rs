@@ -115,6 +115,17 @@ impl Postgres {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
+    /// Runs SQL in its database with psql in the background (a session that holds a lock).
+    #[allow(dead_code)]
+    pub fn sql_in_background(&self, sql: &str) -> std::process::Child {
+        self.command("psql")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+            .args(["-d", "orrery", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("run psql")
+    }
+
     /// Starts the server of its data directory on its port (unsafe but fast settings: the
     /// data is thrown away).
     fn start_server(&self) {

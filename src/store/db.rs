@@ -1,6 +1,6 @@
-//! Where accounts, tokens and sessions live: SQLite in the data directory, or, in a deployment
-//! of several nodes, PostgreSQL beside the revision log, so that a token or a session opened on
-//! one node is known to every other.
+//! One SQL text for the two databases the state beside the catalogue lives in: SQLite in the
+//! data directory, or, in a deployment of several nodes, PostgreSQL beside the revision log,
+//! so that every node shares it (accounts, tokens and sessions; harvest state).
 //!
 //! Each query is written once, with PostgreSQL's numbered parameters (`$1`…), which SQLite
 //! takes as `?1`…; every value bound and read is text (or NULL).
