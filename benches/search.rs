@@ -101,7 +101,7 @@ fn index(corpus: &Path, n: usize, work: &Path) -> SearchIndex {
         )
         .expect("store"),
     );
-    let index = SearchIndex::open(&work.join("index"), store, vocab.clone()).expect("index");
+    let index = SearchIndex::open(work, store, vocab.clone()).expect("index");
     if index.num_docs() as usize == n {
         return index;
     }

@@ -42,8 +42,11 @@ impl Catalog {
                 "store revision {revision} but the newest asset change is {last}"
             ));
         }
+        // A node of a shared deployment keeps no OAI-PMH log of its own: the leading node
+        // keeps the deployment's in PostgreSQL.
+        let own_oai = !self.store.follows_a_log()?;
         let oai_watermark = self.oai.watermark().await?;
-        if oai_watermark != revision {
+        if own_oai && oai_watermark != revision {
             report.problems.push(format!(
                 "projection oai is at revision {oai_watermark}, the store at {revision}"
             ));
@@ -54,7 +57,7 @@ impl Catalog {
             .iter()
             .filter(|r| !r.published_here && r.ever_public)
             .count() as u64;
-        if (live, tombstones) != (public, hidden) {
+        if own_oai && (live, tombstones) != (public, hidden) {
             report.problems.push(format!(
                 "projection oai has {live} live records and {tombstones} tombstones, the store {public} public assets and {hidden} that were public"
             ));

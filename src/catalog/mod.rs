@@ -7,6 +7,7 @@
 mod check;
 pub mod harvest;
 pub mod launch;
+mod rebuild;
 pub mod shared;
 pub mod tools;
 pub mod write;
@@ -119,6 +120,8 @@ pub struct Catalog {
     building: Arc<std::sync::atomic::AtomicBool>,
     /// Which of those are still behind (for `builds`).
     behind: std::sync::Mutex<Vec<&'static str>>,
+    /// Held while the search index is rebuilt beside the live one (one rebuild at a time).
+    rebuilding: tokio::sync::Mutex<()>,
     /// The projection builds under way.
     pub progress: project::Progress,
     /// The revision log in PostgreSQL, when the truth is shared between nodes.
@@ -187,7 +190,7 @@ impl Catalog {
         let accounts = Accounts::open(&data_dir.join("catalog.sqlite")).await?;
         let oai = OaiLog::open(&data_dir.join("catalog.sqlite"), &store.created()).await?;
         let store = Arc::new(store);
-        let (s, v, dir) = (store.clone(), vocab.clone(), data_dir.join("index"));
+        let (s, v, dir) = (store.clone(), vocab.clone(), data_dir.to_owned());
         let search = tokio::task::spawn_blocking(move || SearchIndex::open(&dir, s, v))
             .await
             .map_err(|e| CatalogError::Task(e.to_string()))??;
@@ -206,6 +209,7 @@ impl Catalog {
             regtap_building: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             building: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             behind: std::sync::Mutex::new(Vec::new()),
+            rebuilding: tokio::sync::Mutex::new(()),
             progress: project::Progress::default(),
             shared: None,
             applied: tokio::sync::watch::Sender::new(0),
@@ -228,6 +232,9 @@ impl Catalog {
         self.search.use_secret(shared.log.key("cursor_key").await?);
         self.accounts.close().await;
         self.accounts = Accounts::on_postgres(shared.log.pool().clone());
+        self.oai.close().await;
+        self.oai = OaiLog::on_postgres(shared.log.pool().clone(), &created);
+        self.caught_up("oai");
         self.shared = Some(shared);
         Ok(())
     }
@@ -352,10 +359,24 @@ impl Catalog {
     async fn catch_up_now(&self) -> Result<()> {
         project::catch_up(&self.store, &self.assets, &self.progress).await?;
         self.caught_up("assets");
-        project::catch_up(&self.store, &self.oai, &self.progress).await?;
+        self.catch_up_oai().await?;
         self.caught_up("oai");
         project::catch_up(&self.store, &self.search, &self.progress).await?;
         self.caught_up("search");
+        Ok(())
+    }
+
+    /// Feeds the OAI-PMH log, if this node keeps it. In a shared deployment the leader keeps
+    /// it in PostgreSQL; a leader whose store is behind what the last one applied there
+    /// follows the log before it takes over (the log is never cleared for that).
+    async fn catch_up_oai(&self) -> Result<()> {
+        use project::Projection;
+        let keeps = !self.oai.is_shared()
+            || (self.maintains_shared_tables()
+                && self.oai.watermark().await? <= self.store.revision()?);
+        if keeps {
+            project::catch_up(&self.store, &self.oai, &self.progress).await?;
+        }
         Ok(())
     }
 
@@ -379,14 +400,14 @@ impl Catalog {
         self.catch_up_regtap_now().await
     }
 
-    /// Whether this node keeps the relational registry: always embedded; in a shared
-    /// deployment, the leader only (the others read what it writes).
-    pub fn maintains_regtap(&self) -> bool {
+    /// Whether this node keeps the tables of the relational registry and of OAI-PMH: always
+    /// embedded; in a shared deployment, the leader only (the others read what it writes).
+    pub fn maintains_shared_tables(&self) -> bool {
         self.shared.as_ref().is_none_or(|s| s.leads())
     }
 
     async fn catch_up_regtap_now(&self) -> Result<()> {
-        if !self.maintains_regtap() {
+        if !self.maintains_shared_tables() {
             return Ok(());
         }
         if let Some(r) = self.regtap.get() {
@@ -421,7 +442,7 @@ impl Catalog {
             Some(url) => Database::Postgres(url.to_owned()),
             None => Database::Sqlite(self.data_dir.join("regtap.sqlite")),
         };
-        let maintain = self.maintains_regtap();
+        let maintain = self.maintains_shared_tables();
         let r = RegTap::open(database, self.store.clone(), info, own, maintain).await?;
         let head = self.store.revision()?;
         let behind = if !maintain {
@@ -466,10 +487,14 @@ impl Catalog {
         let n = project::rebuild(&self.store, &self.assets, &self.progress).await?;
         took.push(("assets", started.elapsed().as_secs_f64()));
         let started = std::time::Instant::now();
-        project::rebuild(&self.store, &self.oai, &self.progress).await?;
-        took.push(("oai", started.elapsed().as_secs_f64()));
+        if !self.oai.is_shared() {
+            // (In a shared deployment it is the leading node's.)
+            project::rebuild(&self.store, &self.oai, &self.progress).await?;
+            took.push(("oai", started.elapsed().as_secs_f64()));
+        }
         let started = std::time::Instant::now();
-        project::rebuild(&self.store, &self.search, &self.progress).await?;
+        // Beside the old one, which stays whole if the rebuild stops half-way.
+        self.rebuild_search().await?;
         took.push(("search", started.elapsed().as_secs_f64()));
         let started = std::time::Instant::now();
         let store = self.store.clone();
@@ -642,7 +667,7 @@ impl Catalog {
     /// background.
     async fn feed_regtap(&self, rows: &[Row]) -> Result<()> {
         use project::Projection;
-        if !self.maintains_regtap() {
+        if !self.maintains_shared_tables() {
             return Ok(());
         }
         if let (Some(r), Some(first), Some(last)) = (self.regtap.get(), rows.first(), rows.last())

@@ -426,6 +426,8 @@ async fn serve(g: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         });
     }
+    #[cfg(unix)]
+    rebuild_on_hangup(catalog.clone());
     let search_queue = config.search_queue;
     let portal = Arc::new(crate::portal::Portal::new(
         catalog.clone(),
@@ -573,6 +575,36 @@ async fn attach_rr(catalog: &Catalog, inline_backlog: u64) -> anyhow::Result<()>
 }
 
 /// Logs the progress of long projection builds every few seconds while they run.
+/// On SIGHUP, rebuilds the search index beside the live one, which serves meanwhile (after a
+/// change of vocabulary labels, or to compact it).
+#[cfg(unix)]
+fn rebuild_on_hangup(catalog: Arc<Catalog>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    tokio::spawn(async move {
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGHUP cannot be heard: no rebuild on it");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            if catalog.building() {
+                tracing::warn!("SIGHUP: the search index is still being built; no rebuild");
+                continue;
+            }
+            match catalog.rebuild_search().await {
+                Ok(Some(_)) => {}
+                Ok(None) => tracing::warn!("SIGHUP: a rebuild of the search index is under way"),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "rebuilding the search index failed: the live one serves on"
+                ),
+            }
+        }
+    });
+}
+
 fn log_progress(catalog: &Catalog) {
     let last = std::sync::Mutex::new(std::time::Instant::now());
     catalog.progress.watch(Box::new(move |name, build| {
@@ -627,7 +659,7 @@ async fn tap_service(
         );
     }
     // TAP_SCHEMA is written by the node that keeps the rr tables.
-    let setup = if catalog.maintains_regtap() {
+    let setup = if catalog.maintains_shared_tables() {
         tap_schema::statements(regtap.database().backend())
     } else {
         Vec::new()

@@ -1,6 +1,6 @@
 //! `GET|POST /oai`: the OAI-PMH endpoint. 200 `text/xml`, OAI-PMH errors included; 503 with
-//! `Retry-After` while the OAI-PMH log is still being built, or while this node is behind the
-//! revision a resumption token issued by another node lists.
+//! `Retry-After` while the OAI-PMH log is still being built, or, in a deployment of several
+//! nodes, while this node has not applied the revision the shared OAI-PMH log is at.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::ivoa::oai::{Oai, token_revision};
+use crate::ivoa::oai::Oai;
 
 fn pairs(raw: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(raw)
@@ -26,17 +26,23 @@ async fn answer(state: &AppState, args: Vec<(String, String)>) -> Response {
         )
         .into_response();
     }
-    if state.catalog.shared().is_some()
-        && let Some(at) = token_revision(&state.catalog.oai_key, &args)
-    {
-        // The token was issued by another node of the deployment, further along the log:
-        // this one lists the catalogue at that revision once it has applied it.
+    if state.catalog.oai.is_shared() {
+        // The log in PostgreSQL may be ahead of this node's store, from which the records
+        // are rendered: the node answers once it has applied what the log lists.
+        use crate::project::Projection as _;
+        let at = match state.catalog.oai.watermark().await {
+            Ok(at) => at,
+            Err(e) => {
+                return super::error::ApiError::from(crate::catalog::CatalogError::from(e))
+                    .into_response();
+            }
+        };
         let within = std::time::Duration::from_millis(state.config.min_revision_wait_ms);
         if !state.catalog.wait_applied(at, within).await {
             return super::error::ApiError::unavailable(
                 format!(
-                    "this node has applied revision {} and the resumption token lists the \
-                     catalogue at revision {at}: try again",
+                    "this node has applied revision {} and the OAI-PMH log is at revision \
+                     {at}: try again",
                     state.catalog.applied()
                 ),
                 1,
@@ -59,7 +65,7 @@ async fn answer(state: &AppState, args: Vec<(String, String)>) -> Response {
 #[utoipa::path(get, path = "/oai", tag = "protocols",
     params(("verb" = String, Query, description = "Identify, ListMetadataFormats, ListSets, ListIdentifiers, ListRecords or GetRecord; with metadataPrefix (ivo_vor, oai_dc), identifier, from, until, set, resumptionToken as the verb takes them")),
     responses((status = 200, description = "an OAI-PMH 2.0 document (also for OAI-PMH errors)", content_type = "text/xml"),
-              (status = 503, description = "the OAI-PMH log is still being built (a first start on a large catalogue), or, in a deployment of several nodes, this node has not yet applied the revision a resumption token lists; Retry-After says when to come back", content_type = "application/problem+json")))]
+              (status = 503, description = "the OAI-PMH log is still being built (a first start on a large catalogue), or, in a deployment of several nodes, this node has not yet applied the revision the shared OAI-PMH log is at; Retry-After says when to come back", content_type = "application/problem+json")))]
 pub async fn get(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     answer(&state, pairs(raw.unwrap_or_default().as_bytes())).await
 }
@@ -68,7 +74,7 @@ pub async fn get(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resp
 #[utoipa::path(post, path = "/oai", tag = "protocols",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the same arguments as GET"),
     responses((status = 200, description = "an OAI-PMH 2.0 document (also for OAI-PMH errors)", content_type = "text/xml"),
-              (status = 503, description = "the OAI-PMH log is still being built (a first start on a large catalogue), or, in a deployment of several nodes, this node has not yet applied the revision a resumption token lists; Retry-After says when to come back", content_type = "application/problem+json")))]
+              (status = 503, description = "the OAI-PMH log is still being built (a first start on a large catalogue), or, in a deployment of several nodes, this node has not yet applied the revision the shared OAI-PMH log is at; Retry-After says when to come back", content_type = "application/problem+json")))]
 pub async fn post(State(state): State<AppState>, body: Bytes) -> Response {
     answer(&state, pairs(&body)).await
 }

@@ -1,5 +1,8 @@
-//! The OAI-PMH record log (SQLite): for every record a harvester may ever see, its header
-//! (datestamp, deleted) with the store revisions during which that header held.
+//! The OAI-PMH record log: for every record a harvester may ever see, its header (datestamp,
+//! deleted) with the store revisions during which that header held. It lives in the data
+//! directory's SQLite, or, in a deployment of several nodes, in PostgreSQL beside the revision
+//! log, kept by the leading node and read by every node (`migrations/postgres`); each query is
+//! written once for both.
 //!
 //! A record enters when its asset first becomes visible to anonymous readers; its datestamp is
 //! the time of the last change of its public graph (private changes and pending edits do not
@@ -10,6 +13,7 @@
 //! harvest began (its resumption tokens carry that revision): a record changed during the
 //! harvest is listed once, with the header it had then, and neither skipped nor repeated.
 
+use sqlx::postgres::PgPool;
 use sqlx::{Row as _, SqlitePool};
 
 use super::{Projection, Result, Row};
@@ -54,11 +58,38 @@ pub struct Selection {
     pub after: Option<(String, String)>,
 }
 
+/// Where the log lives.
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
 /// The OAI-PMH record log.
 #[derive(Clone)]
 pub struct OaiLog {
-    pool: SqlitePool,
+    pool: Pool,
     created: String,
+}
+
+/// Runs `$body` on the log's database, with `$pool` its pool and `$q` making a query of a SQL
+/// text written with PostgreSQL's numbered parameters (`$1`…, which SQLite reads as `?1`…).
+/// The body is the same text in both arms, each typed for its own database.
+macro_rules! on {
+    ($log:expr, |$pool:ident, $q:ident| $body:expr) => {
+        match &$log.pool {
+            Pool::Sqlite($pool) => {
+                let $q = |sql: &'static str| {
+                    sqlx::query::<sqlx::Sqlite>(sqlx::AssertSqlSafe(sql.replace('$', "?")))
+                };
+                $body
+            }
+            Pool::Postgres($pool) => {
+                let $q = |sql: &'static str| sqlx::query::<sqlx::Postgres>(sqlx::AssertSqlSafe(sql.to_owned()));
+                $body
+            }
+        }
+    };
 }
 
 impl OaiLog {
@@ -69,25 +100,40 @@ impl OaiLog {
             sqlx::query(*stmt).execute(&pool).await?;
         }
         let log = OaiLog {
-            pool,
+            pool: Pool::Sqlite(pool),
             created: created.to_owned(),
         };
         log.own_records().await?;
         Ok(log)
     }
 
+    /// The log of a deployment of several nodes, in its PostgreSQL (made, with the registry's
+    /// own records, by its migrations).
+    pub fn on_postgres(pool: PgPool, created: &str) -> OaiLog {
+        OaiLog {
+            pool: Pool::Postgres(pool),
+            created: created.to_owned(),
+        }
+    }
+
+    /// Whether the log lives in PostgreSQL, beside the revision log.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
     async fn own_records(&self) -> Result<()> {
         for id in [REGISTRY, AUTHORITY, TAP] {
-            sqlx::query(
-                "INSERT INTO oai_log (id, rev_from, rev_to, datestamp, deleted)
-                 SELECT ?, 0, ?, ?, 0 WHERE NOT EXISTS (SELECT 1 FROM oai_log WHERE id = ?)",
-            )
-            .bind(id)
-            .bind(OPEN)
-            .bind(&self.created)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+            on!(self, |pool, q| {
+                q(
+                    "INSERT INTO oai_log (id, rev_from, rev_to, datestamp, deleted)
+                   SELECT $1, 0, $2, $3, 0 WHERE NOT EXISTS (SELECT 1 FROM oai_log WHERE id = $1)",
+                )
+                .bind(id)
+                .bind(OPEN)
+                .bind(&self.created)
+                .execute(pool)
+                .await?;
+            });
         }
         Ok(())
     }
@@ -96,101 +142,111 @@ impl OaiLog {
     pub async fn list(&self, s: &Selection, limit: usize) -> Result<Vec<Header>> {
         // Two statements rather than one with an OR, so that the resume point is a range
         // on the (datestamp, id) index and each page costs its own size, not the offset.
-        let rows = match &s.after {
-            Some((d, i)) => {
-                sqlx::query(
-                    "SELECT id, datestamp, deleted FROM oai_log
-                     WHERE (datestamp, id) > (?2, ?3) AND datestamp <= ?4
-                       AND rev_from <= ?1 AND rev_to > ?1
-                     ORDER BY datestamp, id LIMIT ?5",
-                )
-                .bind(s.at as i64)
-                .bind(d)
-                .bind(i)
-                .bind(&s.until)
-                .bind(limit as i64)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query(
-                    "SELECT id, datestamp, deleted FROM oai_log
-                     WHERE datestamp >= ?2 AND datestamp <= ?3
-                       AND rev_from <= ?1 AND rev_to > ?1
-                     ORDER BY datestamp, id LIMIT ?4",
-                )
-                .bind(s.at as i64)
-                .bind(&s.from)
-                .bind(&s.until)
-                .bind(limit as i64)
-                .fetch_all(&self.pool)
-                .await?
-            }
-        };
-        Ok(rows
-            .into_iter()
-            .map(|r| Header {
-                id: r.get(0),
-                datestamp: r.get(1),
-                deleted: r.get::<i64, _>(2) != 0,
-            })
-            .collect())
+        Ok(on!(self, |pool, q| {
+            let rows = match &s.after {
+                Some((d, i)) => {
+                    q("SELECT id, datestamp, deleted FROM oai_log
+                       WHERE (datestamp, id) > ($2, $3) AND datestamp <= $4
+                         AND rev_from <= $1 AND rev_to > $1
+                       ORDER BY datestamp, id LIMIT $5")
+                    .bind(s.at as i64)
+                    .bind(d)
+                    .bind(i)
+                    .bind(&s.until)
+                    .bind(limit as i64)
+                    .fetch_all(pool)
+                    .await?
+                }
+                None => {
+                    q("SELECT id, datestamp, deleted FROM oai_log
+                       WHERE datestamp >= $2 AND datestamp <= $3
+                         AND rev_from <= $1 AND rev_to > $1
+                       ORDER BY datestamp, id LIMIT $4")
+                    .bind(s.at as i64)
+                    .bind(&s.from)
+                    .bind(&s.until)
+                    .bind(limit as i64)
+                    .fetch_all(pool)
+                    .await?
+                }
+            };
+            rows.into_iter()
+                .map(|r| Header {
+                    id: r.get(0),
+                    datestamp: r.get(1),
+                    deleted: r.get::<i64, _>(2) != 0,
+                })
+                .collect()
+        }))
     }
 
     /// How many headers a selection holds (ignoring `after`).
     pub async fn count(&self, s: &Selection) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM oai_log
-             WHERE rev_from <= ?1 AND rev_to > ?1 AND datestamp >= ?2 AND datestamp <= ?3",
-        )
-        .bind(s.at as i64)
-        .bind(&s.from)
-        .bind(&s.until)
-        .fetch_one(&self.pool)
-        .await?;
+        let n: i64 = on!(self, |pool, q| {
+            q("SELECT COUNT(*) FROM oai_log
+               WHERE rev_from <= $1 AND rev_to > $1 AND datestamp >= $2 AND datestamp <= $3")
+            .bind(s.at as i64)
+            .bind(&s.from)
+            .bind(&s.until)
+            .fetch_one(pool)
+            .await?
+            .get(0)
+        });
         Ok(n as u64)
     }
 
     /// The current header of a record, if it has one.
     pub async fn header(&self, id: &str) -> Result<Option<Header>> {
-        let row =
-            sqlx::query("SELECT id, datestamp, deleted FROM oai_log WHERE id = ? AND rev_to = ?")
+        Ok(on!(self, |pool, q| {
+            q("SELECT id, datestamp, deleted FROM oai_log WHERE id = $1 AND rev_to = $2")
                 .bind(id)
                 .bind(OPEN)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|r| Header {
-            id: r.get(0),
-            datestamp: r.get(1),
-            deleted: r.get::<i64, _>(2) != 0,
+                .fetch_optional(pool)
+                .await?
+                .map(|r| Header {
+                    id: r.get(0),
+                    datestamp: r.get(1),
+                    deleted: r.get::<i64, _>(2) != 0,
+                })
         }))
     }
 
     /// How many records (the registry's own aside) are live and how many are tombstones now.
     pub async fn current_counts(&self) -> Result<(u64, u64)> {
-        let row = sqlx::query(
-            "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM oai_log
-             WHERE rev_to = ? AND id NOT IN (?, ?, ?)",
-        )
-        .bind(OPEN)
-        .bind(REGISTRY)
-        .bind(AUTHORITY)
-        .bind(TAP)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((row.get::<i64, _>(0) as u64, row.get::<i64, _>(1) as u64))
+        let (live, gone): (i64, i64) = on!(self, |pool, q| {
+            let row = q(
+                "SELECT COALESCE(SUM(CASE WHEN deleted = 0 THEN 1 ELSE 0 END), 0),
+                        COALESCE(SUM(CASE WHEN deleted = 1 THEN 1 ELSE 0 END), 0)
+                 FROM oai_log WHERE rev_to = $1 AND id NOT IN ($2, $3, $4)",
+            )
+            .bind(OPEN)
+            .bind(REGISTRY)
+            .bind(AUTHORITY)
+            .bind(TAP)
+            .fetch_one(pool)
+            .await?;
+            (row.get(0), row.get(1))
+        });
+        Ok((live as u64, gone as u64))
     }
 
     /// The earliest datestamp of any record.
     pub async fn earliest(&self) -> Result<String> {
-        let d: Option<String> = sqlx::query_scalar("SELECT MIN(datestamp) FROM oai_log")
-            .fetch_one(&self.pool)
-            .await?;
+        let d: Option<String> = on!(self, |pool, q| {
+            q("SELECT MIN(datestamp) FROM oai_log")
+                .fetch_one(pool)
+                .await?
+                .get(0)
+        });
         Ok(d.unwrap_or_else(|| self.created.clone()))
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            // The revision log's pool, closed with it.
+            Pool::Postgres(_) => {}
+        }
     }
 }
 
@@ -200,78 +256,98 @@ impl Projection for OaiLog {
     }
 
     async fn watermark(&self) -> Result<u64> {
-        super::sql_watermark(&self.pool, "oai").await
+        let rev: Option<i64> = on!(self, |pool, q| {
+            q("SELECT revision FROM projection_state WHERE name = 'oai'")
+                .fetch_optional(pool)
+                .await?
+                .map(|r| r.get(0))
+        });
+        Ok(rev.unwrap_or(0) as u64)
     }
 
     async fn apply(&self, rows: &[Row], upto: u64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for r in rows {
-            let current = sqlx::query(
-                "SELECT rev_from, datestamp, deleted FROM oai_log WHERE id = ? AND rev_to = ?",
-            )
-            .bind(&r.id)
-            .bind(OPEN)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let current = current.map(|c| {
-                (
-                    c.get::<i64, _>(0) as u64,
-                    c.get::<String, _>(1),
-                    c.get::<i64, _>(2) != 0,
+        on!(self, |pool, q| {
+            let mut tx = pool.begin().await?;
+            for r in rows {
+                let current = q(
+                    "SELECT rev_from, datestamp, deleted FROM oai_log WHERE id = $1 AND rev_to = $2",
                 )
-            });
-            if current
-                .as_ref()
-                .is_some_and(|(from, _, _)| *from >= r.revision)
-            {
-                continue;
-            }
-            let next = match (&current, r.published_here) {
-                (_, true) => Some((r.public_datestamp.clone(), false)),
-                // It was live here: it becomes a tombstone.
-                (Some((_, _, false)), false) => Some((r.datestamp.clone(), true)),
-                // Rebuilding from the store: it was public once, so harvesters have seen it.
-                (None, false) if r.ever_public => Some((r.datestamp.clone(), true)),
-                _ => None,
-            };
-            let Some((datestamp, deleted)) = next else {
-                continue;
-            };
-            if current
-                .as_ref()
-                .is_some_and(|(_, d, del)| *d == datestamp && *del == deleted)
-            {
-                continue;
-            }
-            sqlx::query("UPDATE oai_log SET rev_to = ? WHERE id = ? AND rev_to = ?")
-                .bind(r.revision as i64)
                 .bind(&r.id)
                 .bind(OPEN)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|c| {
+                    (
+                        c.get::<i64, _>(0) as u64,
+                        c.get::<String, _>(1),
+                        c.get::<i64, _>(2) != 0,
+                    )
+                });
+                let Some((datestamp, deleted)) = next_header(current.as_ref(), r) else {
+                    continue;
+                };
+                q("UPDATE oai_log SET rev_to = $1 WHERE id = $2 AND rev_to = $3")
+                    .bind(r.revision as i64)
+                    .bind(&r.id)
+                    .bind(OPEN)
+                    .execute(&mut *tx)
+                    .await?;
+                q(
+                    "INSERT INTO oai_log (id, rev_from, rev_to, datestamp, deleted)
+                   VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&r.id)
+                .bind(r.revision as i64)
+                .bind(OPEN)
+                .bind(&datestamp)
+                .bind(deleted as i64)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(
-                "INSERT INTO oai_log (id, rev_from, rev_to, datestamp, deleted) VALUES (?, ?, ?, ?, ?)",
+            }
+            // The watermark moves forward only, with the headers it covers.
+            q(
+                "INSERT INTO projection_state (name, revision) VALUES ('oai', $1)
+               ON CONFLICT (name) DO UPDATE SET revision = CASE
+                 WHEN excluded.revision > projection_state.revision THEN excluded.revision
+                 ELSE projection_state.revision END",
             )
-            .bind(&r.id)
-            .bind(r.revision as i64)
-            .bind(OPEN)
-            .bind(&datestamp)
-            .bind(deleted as i64)
+            .bind(upto as i64)
             .execute(&mut *tx)
             .await?;
-        }
-        super::set_sql_watermark(&mut tx, "oai", upto).await?;
-        tx.commit().await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
     async fn clear(&self) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM oai_log").execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM projection_state WHERE name = 'oai'")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        on!(self, |pool, q| {
+            let mut tx = pool.begin().await?;
+            q("DELETE FROM oai_log").execute(&mut *tx).await?;
+            q("DELETE FROM projection_state WHERE name = 'oai'")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         self.own_records().await
     }
+}
+
+/// The header a change gives its record, when it changes it: `current` is the record's
+/// header now (its first revision, datestamp and whether it is a tombstone).
+fn next_header(current: Option<&(u64, String, bool)>, r: &Row) -> Option<(String, bool)> {
+    if current.is_some_and(|(from, _, _)| *from >= r.revision) {
+        return None;
+    }
+    let next = match (current, r.published_here) {
+        (_, true) => (r.public_datestamp.clone(), false),
+        // It was live here: it becomes a tombstone.
+        (Some((_, _, false)), false) => (r.datestamp.clone(), true),
+        // Rebuilding from the store: it was public once, so harvesters have seen it.
+        (None, false) if r.ever_public => (r.datestamp.clone(), true),
+        _ => return None,
+    };
+    if current.is_some_and(|(_, d, del)| *d == next.0 && *del == next.1) {
+        return None;
+    }
+    Some(next)
 }

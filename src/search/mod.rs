@@ -21,7 +21,7 @@ pub mod suggest;
 pub mod without;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -206,23 +206,29 @@ pub struct SearchResponse {
     pub relaxed: bool,
 }
 
-/// The search index.
-pub struct SearchIndex {
+/// The index a search reads and a write feeds, in its directory: replaced whole when a
+/// rebuild beside it is done.
+struct Live {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
+    watermark: AtomicU64,
+    dir: PathBuf,
+}
+
+/// The search index.
+pub struct SearchIndex {
+    live: std::sync::RwLock<Arc<Live>>,
     fields: Fields,
     table: FacetTable,
     labels: ConceptLabels,
     vocab: Arc<Vocabularies>,
     store: Arc<Store>,
-    watermark: AtomicU64,
     /// Signs cursors: this data directory's own, or the deployment's (`use_secret`).
     secret: std::sync::RwLock<Arc<[u8]>>,
     pinned: Mutex<VecDeque<(Instant, Searcher)>>,
     near: plan::NearSpellings,
     /// Public document counts, for scoring callers who cannot see everything.
     public: statistics::PublicCounts,
-    dir: std::path::PathBuf,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -244,76 +250,204 @@ fn create(dir: &Path, schema: &tantivy::schema::Schema) -> tantivy::Result<Index
         .create_in_dir(dir)
 }
 
+/// The directory of the index until a rebuild replaces it.
+const INDEX_DIR: &str = "index";
+/// The file naming the directory of the live index once a rebuild replaced the first.
+const LIVE_FILE: &str = "search.live";
+
+/// Whether `name` is the name of an index directory: `index`, or `index-N` of a rebuild.
+fn is_index_dir(name: &str) -> bool {
+    name == INDEX_DIR
+        || name
+            .strip_prefix("index-")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The directory of the live index of `data_dir`.
+fn live_dir(data_dir: &Path) -> Result<PathBuf> {
+    let named = match std::fs::read_to_string(data_dir.join(LIVE_FILE)) {
+        Ok(text) => Some(text.trim().to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(data_dir.join(
+        named
+            .filter(|n| is_index_dir(n))
+            .unwrap_or_else(|| INDEX_DIR.to_owned()),
+    ))
+}
+
+/// The name of the directory a rebuild of the index in `dir` goes to.
+fn next_dir_name(dir: &Path) -> String {
+    let n = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("index-"))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    format!("index-{}", n + 1)
+}
+
+/// Opens (or creates) the index in `dir`; one of another layout or facet table is discarded.
+fn open_live(dir: &Path, schema_def: &tantivy::schema::Schema, table: &FacetTable) -> Result<Live> {
+    std::fs::create_dir_all(dir)?;
+    let mut index = match Index::open_in_dir(dir) {
+        Ok(index) => {
+            let metas = index.load_metas()?;
+            let compatible = metas
+                .payload
+                .as_deref()
+                .and_then(|p| serde_json::from_str::<Payload>(p).ok())
+                .is_some_and(|p| p.layout == LAYOUT && p.facets == table.fingerprint());
+            if compatible {
+                index
+            } else {
+                tracing::info!("search index layout changed: rebuilding");
+                drop(index);
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+                create(dir, schema_def)?
+            }
+        }
+        Err(_) => {
+            if std::fs::read_dir(dir)?.next().is_some() {
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+            }
+            create(dir, schema_def)?
+        }
+    };
+    schema::register_tokenizers(&index);
+    // Searches by tantivy's executor pass over a segment per core.
+    index.set_default_multithread_executor()?;
+    let watermark = index
+        .load_metas()?
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Payload>(p).ok())
+        .map_or(0, |p| p.revision);
+    let writer = index.writer(128_000_000)?;
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .doc_store_cache_num_blocks(64)
+        .try_into()?;
+    Ok(Live {
+        reader,
+        writer: Mutex::new(writer),
+        watermark: AtomicU64::new(watermark),
+        dir: dir.to_owned(),
+    })
+}
+
 impl SearchIndex {
-    /// Opens (or creates) the index in `dir`; an index of another layout or facet table is
-    /// discarded and rebuilt by the next catch-up.
-    pub fn open(dir: &Path, store: Arc<Store>, vocab: Arc<Vocabularies>) -> Result<SearchIndex> {
+    /// Opens (or creates) the index of the data directory `data_dir`: in `index/`, or where
+    /// the last rebuild put it (`search.live` names it). An index of another layout or facet
+    /// table is discarded and rebuilt by the next catch-up; what an interrupted rebuild left is
+    /// removed.
+    pub fn open(
+        data_dir: &Path,
+        store: Arc<Store>,
+        vocab: Arc<Vocabularies>,
+    ) -> Result<SearchIndex> {
         let table = FacetTable::new(&vocab);
         if table.words > collect::MAX_WORDS {
             return Err(SearchError::Index(tantivy::TantivyError::InvalidArgument(
                 "too many vocabulary concepts for the facet bitmask".into(),
             )));
         }
+        let live = live_dir(data_dir)?;
+        for entry in std::fs::read_dir(data_dir)? {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if is_index_dir(name) && path != live {
+                tracing::info!(dir = %path.display(), "removing what an interrupted rebuild left");
+                std::fs::remove_dir_all(&path)?;
+            }
+        }
         let (schema_def, fields) = schema::schema(table.words);
-        std::fs::create_dir_all(dir)?;
-        let mut index = match Index::open_in_dir(dir) {
-            Ok(index) => {
-                let metas = index.load_metas()?;
-                let compatible = metas
-                    .payload
-                    .as_deref()
-                    .and_then(|p| serde_json::from_str::<Payload>(p).ok())
-                    .is_some_and(|p| p.layout == LAYOUT && p.facets == table.fingerprint());
-                if compatible {
-                    index
-                } else {
-                    tracing::info!("search index layout changed: rebuilding");
-                    drop(index);
-                    std::fs::remove_dir_all(dir)?;
-                    std::fs::create_dir_all(dir)?;
-                    create(dir, &schema_def)?
-                }
-            }
-            Err(_) => {
-                if std::fs::read_dir(dir)?.next().is_some() {
-                    std::fs::remove_dir_all(dir)?;
-                    std::fs::create_dir_all(dir)?;
-                }
-                create(dir, &schema_def)?
-            }
-        };
-        schema::register_tokenizers(&index);
-        // Searches by tantivy's executor pass over a segment per core.
-        index.set_default_multithread_executor()?;
-        let watermark = index
-            .load_metas()?
-            .payload
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<Payload>(p).ok())
-            .map_or(0, |p| p.revision);
-        let writer = index.writer(128_000_000)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .doc_store_cache_num_blocks(64)
-            .try_into()?;
-        let secret = crate::secrets::load_or_create(&dir.join("..").join("search.key"))?;
+        let live = open_live(&live, &schema_def, &table)?;
+        let secret = crate::secrets::load_or_create(&data_dir.join("search.key"))?;
         let labels = ConceptLabels::new(&vocab);
         Ok(SearchIndex {
-            reader,
-            writer: Mutex::new(writer),
+            live: std::sync::RwLock::new(Arc::new(live)),
             public: statistics::PublicCounts::new(fields.readers, PUBLIC_COUNTS),
             fields,
             table,
             labels,
             vocab,
             store,
-            watermark: AtomicU64::new(watermark),
             secret: std::sync::RwLock::new(secret.into()),
             pinned: Mutex::new(VecDeque::new()),
             near: Default::default(),
-            dir: dir.to_owned(),
         })
+    }
+
+    fn live(&self) -> Arc<Live> {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// A new, empty index beside this one, in a directory of its own, to be filled (as a
+    /// projection, from the store) while this one serves, then put in its place (`adopt`).
+    pub fn beside(&self) -> Result<SearchIndex> {
+        let live = self.live();
+        let parent = live.dir.parent().unwrap_or(Path::new("."));
+        let next = parent.join(next_dir_name(&live.dir));
+        if next.exists() {
+            std::fs::remove_dir_all(&next)?;
+        }
+        let (schema_def, _) = schema::schema(self.table.words);
+        let fresh = open_live(&next, &schema_def, &self.table)?;
+        Ok(SearchIndex {
+            live: std::sync::RwLock::new(Arc::new(fresh)),
+            public: statistics::PublicCounts::new(self.fields.readers, PUBLIC_COUNTS),
+            fields: self.fields.clone(),
+            table: FacetTable::new(&self.vocab),
+            labels: ConceptLabels::new(&self.vocab),
+            vocab: self.vocab.clone(),
+            store: self.store.clone(),
+            secret: std::sync::RwLock::new(self.secret()),
+            pinned: Mutex::new(VecDeque::new()),
+            near: Default::default(),
+        })
+    }
+
+    /// Puts `next` (made by `beside` and filled since) in this index's place: its directory is
+    /// named live in `search.live` (written whole, then renamed, so that a crash leaves one
+    /// or the other), searches and writes go to it from now on, and the directory of the
+    /// index it replaces is returned, to be removed once nothing reads it. Blocking; the
+    /// caller holds writes back.
+    pub fn adopt(&self, next: &SearchIndex) -> Result<PathBuf> {
+        // Everything in it is committed (each batch fed commits with its watermark).
+        let fresh = next.live();
+        let parent = fresh.dir.parent().unwrap_or(Path::new("."));
+        let name = fresh
+            .dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(INDEX_DIR);
+        let pointer = parent.join(LIVE_FILE);
+        let temporary = parent.join(format!("{LIVE_FILE}.new"));
+        {
+            use std::io::Write as _;
+            let mut f = std::fs::File::create(&temporary)?;
+            f.write_all(name.as_bytes())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&temporary, &pointer)?;
+        let old = std::mem::replace(
+            &mut *self.live.write().unwrap_or_else(|e| e.into_inner()),
+            fresh,
+        );
+        // Cursors and spellings name snapshots of the index replaced.
+        if let Ok(mut pinned) = self.pinned.lock() {
+            pinned.clear();
+        }
+        self.near.forget();
+        Ok(old.dir.clone())
     }
 
     /// Signs cursors with `secret` from now on (a deployment's nodes share one, so that a
@@ -335,7 +469,7 @@ impl SearchIndex {
 
     /// The current snapshot.
     pub fn searcher(&self) -> Searcher {
-        self.reader.searcher()
+        self.live().reader.searcher()
     }
 
     /// An order-free digest of the documents of the current snapshot (their ids and the
@@ -363,7 +497,8 @@ impl SearchIndex {
     /// Indexes the given assets (`None`: deleted) and moves the watermark to `upto`, in one
     /// commit; then reopens the reader. Blocking.
     pub fn index_batch(&self, items: &[(String, Option<Asset>)], upto: u64) -> Result<()> {
-        let mut writer = self
+        let live = self.live();
+        let mut writer = live
             .writer
             .lock()
             .map_err(|_| bad("index", None, "index writer poisoned"))?;
@@ -373,7 +508,7 @@ impl SearchIndex {
                 writer.add_document(schema::document(&self.fields, &self.table, &self.vocab, a))?;
             }
         }
-        let revision = self.watermark.load(Ordering::SeqCst).max(upto);
+        let revision = live.watermark.load(Ordering::SeqCst).max(upto);
         let payload = serde_json::to_string(&Payload {
             revision,
             facets: self.table.fingerprint(),
@@ -383,9 +518,9 @@ impl SearchIndex {
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;
-        self.watermark.store(revision, Ordering::SeqCst);
+        live.watermark.store(revision, Ordering::SeqCst);
         drop(writer);
-        self.reader.reload()?;
+        live.reader.reload()?;
         Ok(())
     }
 
@@ -404,7 +539,8 @@ impl SearchIndex {
     }
 
     fn clear_blocking(&self) -> Result<()> {
-        let mut writer = self
+        let live = self.live();
+        let mut writer = live
             .writer
             .lock()
             .map_err(|_| bad("index", None, "index writer poisoned"))?;
@@ -418,9 +554,9 @@ impl SearchIndex {
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;
-        self.watermark.store(0, Ordering::SeqCst);
+        live.watermark.store(0, Ordering::SeqCst);
         drop(writer);
-        self.reader.reload()?;
+        live.reader.reload()?;
         Ok(())
     }
 
@@ -431,7 +567,7 @@ impl SearchIndex {
 
     /// Size of the index directory in bytes.
     pub fn size_on_disk(&self) -> u64 {
-        std::fs::read_dir(&self.dir)
+        std::fs::read_dir(&self.live().dir)
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
                     .filter_map(|e| e.metadata().ok())
@@ -449,7 +585,7 @@ impl Projection for Arc<SearchIndex> {
     }
 
     async fn watermark(&self) -> std::result::Result<u64, ProjectionError> {
-        Ok(self.watermark.load(Ordering::SeqCst))
+        Ok(self.live().watermark.load(Ordering::SeqCst))
     }
 
     async fn apply(&self, rows: &[Row], upto: u64) -> std::result::Result<(), ProjectionError> {

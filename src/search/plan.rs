@@ -112,6 +112,13 @@ pub struct NearSpellings {
 const NEAR_KEPT: usize = 20_000;
 
 impl NearSpellings {
+    /// Forgets every spelling kept (the index they were found in is replaced).
+    pub fn forget(&self) {
+        if let Ok(mut found) = self.found.lock() {
+            *found = (0, HashMap::new());
+        }
+    }
+
     fn get(&self, generation: u64, token: &str) -> Option<Vec<String>> {
         let found = self.found.lock().ok()?;
         if found.0 != generation {

@@ -175,6 +175,11 @@ impl Store {
             .unwrap_or_else(|| "2000-01-01T00:00:00Z".to_owned())
     }
 
+    /// Whether this store follows a revision log shared in PostgreSQL (see `bind_log`).
+    pub fn follows_a_log(&self) -> Result<bool> {
+        Ok(self.meta_value("log")?.is_some())
+    }
+
     /// Binds the store to the revision log it follows, named by the log's creation time: an
     /// empty store takes it; a store that followed another log, or holds more revisions than
     /// the log, is refused (it would skip the log's revisions it believes it has).

@@ -16,6 +16,21 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `n` assets of the corpus generator, as JSON Lines in `dir`.
+fn generated(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let corpus = dir.join("corpus.jsonl");
+    let generator = crate::common::shared().join("tools/gen_corpus.py");
+    let status = Command::new("python3")
+        .arg(generator)
+        .arg(n.to_string())
+        .arg("--out")
+        .arg(&corpus)
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    corpus
+}
+
 fn export_ids(data: &std::path::Path) -> HashSet<String> {
     let out = orrery(data, &["export", "--format", "jsonl"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -181,16 +196,7 @@ fn check_finds_a_stale_projection_and_reindex_repairs_it() {
 #[test]
 fn sigkill_during_bulk_ingest_loses_nothing_acknowledged() {
     let data = tempfile::tempdir().unwrap();
-    let corpus = data.path().join("corpus.jsonl");
-    let generator = crate::common::shared().join("tools/gen_corpus.py");
-    let status = Command::new("python3")
-        .arg(generator)
-        .arg("40000")
-        .arg("--out")
-        .arg(&corpus)
-        .status()
-        .expect("python3");
-    assert!(status.success());
+    let corpus = generated(data.path(), 40000);
 
     let mut child = Command::new(crate::common::bin())
         .args(["ingest", "--verbose", "--batch", "250", "--data"])
@@ -318,17 +324,8 @@ fn tokens_without_a_running_service() {
 #[test]
 fn a_start_answers_at_once_and_a_killed_build_resumes() {
     let data = tempfile::tempdir().unwrap();
-    let corpus = data.path().join("corpus.jsonl");
-    let generator = crate::common::shared().join("tools/gen_corpus.py");
     let n = 12_000;
-    let status = Command::new("python3")
-        .arg(generator)
-        .arg(n.to_string())
-        .arg("--out")
-        .arg(&corpus)
-        .status()
-        .expect("python3");
-    assert!(status.success());
+    let corpus = generated(data.path(), n);
     let out = orrery(data.path(), &["ingest", corpus.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     std::fs::remove_dir_all(data.path().join("index")).unwrap();
@@ -386,4 +383,92 @@ fn a_start_answers_at_once_and_a_killed_build_resumes() {
     server.stop();
     let out = orrery(data.path(), &["check"]);
     assert!(out.status.success(), "{}", stdout(&out));
+}
+
+/// SIGHUP rebuilds the search index beside the live one while it serves: every search
+/// meanwhile answers from a whole index (the same total), a write made during the rebuild is
+/// in the new index, the old directory is gone afterwards, and a restart opens the new one.
+/// `orrery reindex` rebuilds it the same way.
+#[test]
+fn the_search_index_rebuilt_while_it_serves_is_never_partial() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = generated(data.path(), 4000);
+    let out = orrery(data.path(), &["ingest", corpus.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dev = crate::common::token(data.path(), "dana", &["developer"], &[]);
+    let server = Server::start(data.path(), &["--no-demo"]);
+    let total = server.get_json("/api/v1/assets?limit=1", "")["total"]
+        .as_u64()
+        .unwrap();
+    assert!(total > 1_000, "{total}");
+
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let searches = std::thread::scope(|scope| {
+        let searching = scope.spawn(|| {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let page = server.get_json("/api/v1/assets?limit=1&q=data", "");
+                let all = server.get_json("/api/v1/assets?limit=1", "");
+                assert_eq!(
+                    all["total"].as_u64(),
+                    Some(total),
+                    "a partial index answered"
+                );
+                assert!(page["total"].as_u64().unwrap() > 0, "{page}");
+                n += 1;
+            }
+            n
+        });
+        let hangup = Command::new("kill")
+            .args(["-HUP", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(hangup.success());
+        // A write while the new index is filled.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let doc = serde_json::json!({"id": "made-meanwhile", "type": "Dataset",
+                                     "name": "Quorblex rebuild survey"});
+        let r = server.create(&dev, &doc);
+        assert_eq!(r.status(), 201);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+        while std::fs::read_to_string(data.path().join("search.live"))
+            .ok()
+            .as_deref()
+            != Some("index-1")
+            || data.path().join("index").exists()
+        {
+            assert!(std::time::Instant::now() < deadline, "no rebuild");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        searching.join().unwrap()
+    });
+    assert!(searches > 5, "{searches} searches during the rebuild");
+    let found = server.get_json("/api/v1/assets?q=quorblex", &dev);
+    assert_eq!(found["total"], 1, "{found}");
+    server.stop();
+
+    // The rebuilt index is whole and up to date as it stands (a restart rebuilds nothing);
+    // `reindex` rebuilds it beside, again.
+    let out = orrery(data.path(), &["check"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let out = orrery(data.path(), &["reindex"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("search.live")).unwrap(),
+        "index-2"
+    );
+    assert!(!data.path().join("index-1").exists());
+    let out = orrery(data.path(), &["check"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let server = Server::start(data.path(), &["--no-demo"]);
+    assert_eq!(
+        server.get_json("/api/v1/assets?limit=1", "")["total"].as_u64(),
+        Some(total)
+    );
+    assert_eq!(
+        server.get_json("/api/v1/assets?q=quorblex", &dev)["total"],
+        1
+    );
+    server.stop();
 }

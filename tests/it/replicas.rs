@@ -82,14 +82,7 @@ fn tap_count(s: &Server, table: &str) -> u64 {
 fn publish(s: &Server, id: &str, name: &str, dev: &str, moderator: &str) -> u64 {
     let doc = json!({"id": id, "type": "Dataset", "name": name, "license": "CC-BY-4.0",
                      "description": format!("{name}, a replicated dataset.")});
-    let r = s.call(
-        "POST",
-        "/api/v1/assets",
-        dev,
-        Some("application/json"),
-        Some(doc.to_string()),
-        None,
-    );
+    let r = s.create(dev, &doc);
     assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
     for (what, tok) in [("submit", dev), ("approve", moderator)] {
         let r = s.call(
@@ -160,14 +153,7 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
     assert_eq!(all(&reader), all(&writer));
 
     // A reader refuses writes and says where they go.
-    let r = reader.call(
-        "POST",
-        "/api/v1/assets",
-        &dev,
-        Some("application/json"),
-        Some(json!({"id": "x", "type": "Dataset", "name": "X"}).to_string()),
-        None,
-    );
+    let r = reader.create(&dev, &json!({"id": "x", "type": "Dataset", "name": "X"}));
     let link = r
         .headers()
         .get("link")
@@ -205,14 +191,7 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
     let doc = json!({"id": "rep-private", "type": "Dataset", "name": "Zqxhidden cube",
                      "license": "CC-BY-4.0",
                      "visibility": {"audience": "private", "users": ["bob"], "groups": []}});
-    let r = writer.call(
-        "POST",
-        "/api/v1/assets",
-        &dev,
-        Some("application/json"),
-        Some(doc.to_string()),
-        None,
-    );
+    let r = writer.create(&dev, &doc);
     assert_eq!(r.status(), 201);
     let r = writer.call(
         "POST",
@@ -273,14 +252,7 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
                         .map(|i| {
                             let doc = json!({"id": format!("race-{w}-{i}"), "type": "Dataset",
                                              "name": format!("Race {w} {i}")});
-                            let r = s.call(
-                                "POST",
-                                "/api/v1/assets",
-                                tok,
-                                Some("application/json"),
-                                Some(doc.to_string()),
-                                None,
-                            );
+                            let r = s.create(tok, &doc);
                             assert_eq!(r.status(), 201);
                             revision_of(&r)
                         })
@@ -364,14 +336,7 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
     let started = Instant::now();
     let rev = loop {
         let doc = json!({"id": "after-restart", "type": "Dataset", "name": "After"});
-        let r = writer.call(
-            "POST",
-            "/api/v1/assets",
-            &dev,
-            Some("application/json"),
-            Some(doc.to_string()),
-            None,
-        );
+        let r = writer.create(&dev, &doc);
         if r.status() == 201 {
             break revision_of(&r);
         }
@@ -584,14 +549,7 @@ fn readers_on_a_streaming_standby_behind_a_balancer() {
         for i in 0..40 {
             let doc =
                 json!({"id": format!("lb-{i}"), "type": "Dataset", "name": format!("Zorbal {i}")});
-            let r = lb.call(
-                "POST",
-                "/api/v1/assets",
-                &dev,
-                Some("application/json"),
-                Some(doc.to_string()),
-                None,
-            );
+            let r = lb.create(&dev, &doc);
             assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
             let rev = revision_of(&r);
             let acked = Instant::now();
@@ -715,11 +673,11 @@ fn harvesters_portal_pages_and_harvests_move_between_nodes() {
     // A harvester behind a balancer: each page comes from the other node, by the token the
     // last one issued.
     let mut ids = Vec::new();
-    let mut token: Option<String> = None;
+    let mut resumption: Option<String> = None;
     let mut pages = 0;
     loop {
         let s = if pages % 2 == 0 { &writer } else { &reader };
-        let path = match &token {
+        let path = match &resumption {
             None => "/oai?verb=ListIdentifiers&metadataPrefix=ivo_vor".to_owned(),
             Some(t) => format!("/oai?verb=ListIdentifiers&resumptionToken={t}"),
         };
@@ -727,10 +685,10 @@ fn harvesters_portal_pages_and_harvests_move_between_nodes() {
         assert!(!xml.contains("<error"), "page {pages}: {xml}");
         ids.extend(elements(&xml, "identifier"));
         pages += 1;
-        token = elements(&xml, "resumptionToken")
+        resumption = elements(&xml, "resumptionToken")
             .pop()
             .filter(|t| !t.is_empty());
-        if token.is_none() {
+        if resumption.is_none() {
             break;
         }
     }
@@ -748,6 +706,40 @@ fn harvesters_portal_pages_and_harvests_move_between_nodes() {
         .and_then(|n| n.parse().ok())
         .expect("completeListSize");
     assert_eq!(ids.len(), size);
+
+    // The OAI-PMH log is the deployment's, in PostgreSQL, kept by the leading writer: a
+    // deletion leaves its tombstone there, which every node reports.
+    assert_eq!(
+        pg.sql("SELECT count(*) FROM oai_log WHERE rev_to = 9223372036854775807"),
+        size.to_string()
+    );
+    let dev = token(&url, "alice", &["developer"]);
+    let moderator = token(&url, "mo", &["moderator"]);
+    publish(&writer, "rep-gone", "Vanishing survey", &dev, &moderator);
+    let r = writer.call(
+        "DELETE",
+        "/api/v1/assets/rep-gone",
+        &moderator,
+        None,
+        None,
+        None,
+    );
+    assert_eq!(r.status(), 204);
+    let gone = revision_of(&r);
+    assert_eq!(
+        pg.sql(
+            "SELECT deleted FROM oai_log WHERE id = 'rep-gone' AND rev_to = 9223372036854775807"
+        ),
+        "1"
+    );
+    let record = reader
+        .get(&format!(
+            "/oai?verb=GetRecord&metadataPrefix=ivo_vor&identifier=ivo://orrery.local/rep-gone\
+             &min_revision={gone}"
+        ))
+        .text()
+        .unwrap();
+    assert!(record.contains(r#"<header status="deleted">"#), "{record}");
 
     // A forged token is still refused, as OAI-PMH says.
     let forged = reader
@@ -844,6 +836,56 @@ fn harvesters_portal_pages_and_harvests_move_between_nodes() {
         "",
     );
     assert_eq!(harvested["type"], "Service");
+
+    // The writer is killed (SIGKILL) while it takes writes: every write it acknowledged is in
+    // the log and reaches the reader, and a restart on its data directory carries on.
+    let pid = writer.child.id().to_string();
+    let acknowledged: Vec<String> = std::thread::scope(|scope| {
+        let writing = scope.spawn(|| {
+            let mut acknowledged = Vec::new();
+            for i in 0..2_000 {
+                let id = format!("killed-{i}");
+                let doc = json!({"id": id, "type": "Dataset", "name": format!("Killed {i}")});
+                let r = writer
+                    .client
+                    .post(format!("{}/api/v1/assets", writer.base))
+                    .bearer_auth(&dev)
+                    .json(&doc)
+                    .send();
+                match r {
+                    Ok(r) if r.status() == 201 => acknowledged.push(id),
+                    _ => break,
+                }
+            }
+            acknowledged
+        });
+        std::thread::sleep(Duration::from_millis(1_500));
+        let killed = Command::new("kill").args(["-9", &pid]).status().unwrap();
+        assert!(killed.success());
+        writing.join().unwrap()
+    });
+    let mut writer = writer;
+    writer.child.wait().unwrap();
+    assert!(
+        acknowledged.len() > 5 && acknowledged.len() < 2_000,
+        "{} writes acknowledged before the kill",
+        acknowledged.len()
+    );
+    let h: u64 = pg.sql("SELECT revision FROM orrery_head").parse().unwrap();
+    for id in &acknowledged {
+        let r = reader.call(
+            "GET",
+            &format!("/api/v1/assets/{id}?min_revision={h}"),
+            &dev,
+            None,
+            None,
+            None,
+        );
+        assert_eq!(r.status(), 200, "{id} was acknowledged, then lost");
+    }
+    let writer = node(dirs[0].path(), &url, "writer", &paged);
+    let h = head(&writer);
+    assert_eq!(digests(&reader, h), digests(&writer, h));
 }
 
 /// Kills the child when dropped (a test that fails leaves no process behind).

@@ -11,7 +11,7 @@ pub mod pmh;
 mod request;
 
 use dc::{dc_asset, dc_registry, dc_tap};
-pub use request::{ListState, Request, Start, parse, token_revision};
+pub use request::{ListState, Request, Start, parse};
 use request::{check_prefix, encode_token};
 
 use base64::Engine as _;

@@ -36,13 +36,6 @@ pub(super) fn encode_token(secret: &[u8], state: &ListState) -> String {
     )
 }
 
-/// The revision a request's resumption token lists the catalogue at, when it carries one this
-/// registry issued (a node behind it must catch up before it answers).
-pub fn token_revision(secret: &[u8], args: &[(String, String)]) -> Option<u64> {
-    let token = args.iter().find(|(k, _)| k == "resumptionToken")?;
-    decode_token(secret, &token.1).ok().map(|s| s.at)
-}
-
 pub(super) fn decode_token(secret: &[u8], token: &str) -> Result<ListState, OaiError> {
     let bad = || {
         err(

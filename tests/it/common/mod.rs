@@ -261,6 +261,19 @@ impl Server {
         assert_eq!(r.status(), 200, "GET {path}");
         r.json().expect("JSON")
     }
+
+    /// `POST /api/v1/assets` of `doc` with a bearer token.
+    #[allow(dead_code)]
+    pub fn create(&self, token: &str, doc: &serde_json::Value) -> reqwest::blocking::Response {
+        self.call(
+            "POST",
+            "/api/v1/assets",
+            token,
+            Some("application/json"),
+            Some(doc.to_string()),
+            None,
+        )
+    }
 }
 
 /// A browser's session: the session cookie set at sign-in.
