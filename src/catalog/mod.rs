@@ -235,6 +235,9 @@ impl Catalog {
         self.oai.close().await;
         self.oai = OaiLog::on_postgres(shared.log.pool().clone(), &created);
         self.caught_up("oai");
+        self.assets.close().await;
+        self.assets = AssetsTable::on_postgres(shared.log.pool().clone());
+        self.caught_up("assets");
         self.shared = Some(shared);
         Ok(())
     }
@@ -357,25 +360,30 @@ impl Catalog {
     }
 
     async fn catch_up_now(&self) -> Result<()> {
-        project::catch_up(&self.store, &self.assets, &self.progress).await?;
+        let shared = self.assets.is_shared();
+        self.catch_up_kept(&self.assets, shared).await?;
         self.caught_up("assets");
-        self.catch_up_oai().await?;
+        self.catch_up_kept(&self.oai, self.oai.is_shared()).await?;
         self.caught_up("oai");
         project::catch_up(&self.store, &self.search, &self.progress).await?;
         self.caught_up("search");
         Ok(())
     }
 
-    /// Feeds the OAI-PMH log, if this node keeps it. In a shared deployment the leader keeps
-    /// it in PostgreSQL; a leader whose store is behind what the last one applied there
-    /// follows the log before it takes over (the log is never cleared for that).
-    async fn catch_up_oai(&self) -> Result<()> {
-        use project::Projection;
-        let keeps = !self.oai.is_shared()
+    /// Feeds a relational projection (the assets table, the OAI-PMH log), if this node keeps
+    /// it. In a shared deployment the leader keeps them in PostgreSQL; a leader whose store is
+    /// behind what the last one applied there follows the log before it takes over (they are
+    /// never cleared for that).
+    async fn catch_up_kept<P: project::Projection>(
+        &self,
+        projection: &P,
+        shared: bool,
+    ) -> Result<()> {
+        let keeps = !shared
             || (self.maintains_shared_tables()
-                && self.oai.watermark().await? <= self.store.revision()?);
+                && projection.watermark().await? <= self.store.revision()?);
         if keeps {
-            project::catch_up(&self.store, &self.oai, &self.progress).await?;
+            project::catch_up(&self.store, projection, &self.progress).await?;
         }
         Ok(())
     }
@@ -484,8 +492,12 @@ impl Catalog {
     pub async fn reindex(&self) -> Result<(usize, Vec<(&'static str, f64)>)> {
         let mut took = Vec::new();
         let started = std::time::Instant::now();
-        let n = project::rebuild(&self.store, &self.assets, &self.progress).await?;
-        took.push(("assets", started.elapsed().as_secs_f64()));
+        let mut n = 0;
+        if !self.assets.is_shared() {
+            // (In a shared deployment it is the leading node's, like the OAI-PMH log.)
+            n = project::rebuild(&self.store, &self.assets, &self.progress).await?;
+            took.push(("assets", started.elapsed().as_secs_f64()));
+        }
         let started = std::time::Instant::now();
         if !self.oai.is_shared() {
             // (In a shared deployment it is the leading node's.)
@@ -494,7 +506,7 @@ impl Catalog {
         }
         let started = std::time::Instant::now();
         // Beside the old one, which stays whole if the rebuild stops half-way.
-        self.rebuild_search().await?;
+        n = n.max(self.rebuild_search().await?.unwrap_or(0));
         took.push(("search", started.elapsed().as_secs_f64()));
         let started = std::time::Instant::now();
         let store = self.store.clone();

@@ -175,12 +175,16 @@ impl Catalog {
 
     /// Where the state shared beside the catalogue lives (harvest state): PostgreSQL in a
     /// deployment of several nodes, else the data directory's SQLite.
-    pub fn state_db(&self) -> crate::store::db::Db {
+    pub async fn state_db(&self) -> Result<crate::store::db::Db> {
         use crate::store::db::Db;
-        match &self.shared {
+        Ok(match &self.shared {
             Some(s) => Db::Postgres(s.log.pool().clone()),
-            None => Db::Sqlite(self.assets.pool().clone()),
-        }
+            None => Db::Sqlite(
+                crate::store::sqlite::open(&self.data_dir.join("catalog.sqlite"))
+                    .await
+                    .map_err(crate::project::ProjectionError::from)?,
+            ),
+        })
     }
 
     /// The revision every projection of this node has applied.
@@ -210,13 +214,31 @@ impl Catalog {
         Ok(())
     }
 
-    /// Waits until every projection of this node has applied `revision`, for at most
-    /// `within`; returns whether it has.
+    /// Waits until every projection of this node has applied `revision`, and in a shared
+    /// deployment the assets table the leader keeps in PostgreSQL too, for at most `within`;
+    /// returns whether they have.
     pub async fn wait_applied(&self, revision: u64, within: Duration) -> bool {
+        use crate::project::Projection;
+        let deadline = tokio::time::Instant::now() + within;
         let mut rx = self.applied.subscribe();
-        tokio::time::timeout(within, rx.wait_for(|a| *a >= revision))
+        if tokio::time::timeout(within, rx.wait_for(|a| *a >= revision))
             .await
-            .is_ok()
+            .is_err()
+        {
+            return false;
+        }
+        // The assets table of a shared deployment is the leader's: it must have applied the
+        // revision too (and this node's PostgreSQL, a standby perhaps, have received that).
+        while self.assets.is_shared() {
+            if matches!(self.assets.watermark().await, Ok(w) if w >= revision) {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
     }
 
     /// Applies the log to this node's store up to its head, then lets every projection catch

@@ -1,8 +1,11 @@
-//! The relational `assets` table (SQLite through sqlx): id, type, status, revision, datestamp,
-//! deleted. OAI-PMH datestamps and tombstones and the portal's listings read it.
+//! The relational `assets` table: id, type, status, revision, datestamp, deleted, who owns it
+//! and whether anonymous readers see it. The portal's listings (my assets, the moderators'
+//! queue) and the sitemap read it. It lives in the data directory's SQLite, or, in a
+//! deployment of several nodes, in PostgreSQL beside the revision log (see `pool`).
 
-use sqlx::{Row as _, SqlitePool};
+use sqlx::Row as _;
 
+use super::pool::{Pool, SET_WATERMARK, on};
 use super::{Projection, Result, Row};
 
 /// Bumped when the table's shape changes: an older table is dropped and rebuilt from the store.
@@ -46,7 +49,25 @@ pub struct Listed {
 /// The relational projection of asset states.
 #[derive(Clone)]
 pub struct AssetsTable {
-    pool: SqlitePool,
+    pool: Pool,
+}
+
+fn listed<R>(rows: Vec<R>) -> Vec<Listed>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.into_iter()
+        .map(|r| Listed {
+            id: r.get(0),
+            kind: r.get(1),
+            status: r.get(2),
+            pending: r.get(3),
+            owner: r.get(4),
+            datestamp: r.get(5),
+        })
+        .collect()
 }
 
 impl AssetsTable {
@@ -81,11 +102,21 @@ impl AssetsTable {
         for stmt in SCHEMA {
             sqlx::query(*stmt).execute(&pool).await?;
         }
-        Ok(AssetsTable { pool })
+        Ok(AssetsTable {
+            pool: Pool::Sqlite(pool),
+        })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The table of a deployment of several nodes, in its PostgreSQL (made by its migrations).
+    pub fn on_postgres(pool: sqlx::postgres::PgPool) -> AssetsTable {
+        AssetsTable {
+            pool: Pool::Postgres(pool),
+        }
+    }
+
+    /// Whether the table lives in PostgreSQL, beside the revision log.
+    pub fn is_shared(&self) -> bool {
+        self.pool.is_shared()
     }
 
     /// An order-free digest of every row, to compare replicas.
@@ -99,12 +130,13 @@ impl AssetsTable {
 
     /// Every row, ordered by id.
     pub async fn rows(&self) -> Result<Vec<Row>> {
-        let rows = sqlx::query(
-            "SELECT id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public, published_here, owner, pending FROM assets ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
+        Ok(on!(self, |pool, q| {
+            q(
+                "SELECT id, type, status, revision, datestamp, deleted, public, public_datestamp,
+                      ever_public, published_here, owner, pending FROM assets ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?
             .into_iter()
             .map(|r| Row {
                 id: r.get(0),
@@ -120,79 +152,84 @@ impl AssetsTable {
                 owner: r.get(10),
                 pending: r.get(11),
             })
-            .collect())
-    }
-
-    fn listed(rows: Vec<sqlx::sqlite::SqliteRow>) -> Vec<Listed> {
-        rows.into_iter()
-            .map(|r| Listed {
-                id: r.get(0),
-                kind: r.get(1),
-                status: r.get(2),
-                pending: r.get(3),
-                owner: r.get(4),
-                datestamp: r.get(5),
-            })
             .collect()
+        }))
     }
 
     /// Up to `limit` live assets `owner` owns, most recently changed first.
     pub async fn owned_by(&self, owner: &str, limit: i64) -> Result<Vec<Listed>> {
-        let rows = sqlx::query(
-            "SELECT id, type, status, pending, owner, datestamp FROM assets
-             WHERE owner = ? AND deleted = 0 ORDER BY revision DESC LIMIT ?",
-        )
-        .bind(owner)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(Self::listed(rows))
+        Ok(on!(self, |pool, q| {
+            listed(
+                q(
+                    "SELECT id, type, status, pending, owner, datestamp FROM assets
+                   WHERE owner = $1 AND deleted = 0 ORDER BY revision DESC LIMIT $2",
+                )
+                .bind(owner)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?,
+            )
+        }))
     }
 
     /// Up to `limit` live assets waiting for a moderator (submitted, or with a submitted
     /// pending revision), longest waiting first.
     pub async fn awaiting_review(&self, limit: i64) -> Result<Vec<Listed>> {
-        let rows = sqlx::query(
-            "SELECT id, type, status, pending, owner, datestamp FROM assets
-             WHERE deleted = 0 AND (status = 'in_review' OR pending = 'in_review')
-             ORDER BY revision LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(Self::listed(rows))
+        Ok(on!(self, |pool, q| {
+            listed(
+                q(
+                    "SELECT id, type, status, pending, owner, datestamp FROM assets
+                   WHERE deleted = 0 AND (status = 'in_review' OR pending = 'in_review')
+                   ORDER BY revision LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(pool)
+                .await?,
+            )
+        }))
     }
 
     /// Ids of live assets with the given status, most recently changed first.
     pub async fn recent_with_status(&self, status: &str, limit: i64) -> Result<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT id FROM assets WHERE deleted = 0 AND status = ? ORDER BY revision DESC LIMIT ?",
-        )
-        .bind(status)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+        Ok(on!(self, |pool, q| {
+            q("SELECT id FROM assets WHERE deleted = 0 AND status = $1
+               ORDER BY revision DESC LIMIT $2")
+            .bind(status)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| r.get(0))
+            .collect()
+        }))
     }
 
     /// How many assets anonymous readers see.
     pub async fn count_public(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assets WHERE public = 1")
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = on!(self, |pool, q| {
+            q("SELECT COUNT(*) FROM assets WHERE public = 1")
+                .fetch_one(pool)
+                .await?
+                .get(0)
+        });
         Ok(n as u64)
     }
 
     /// Up to `limit` assets anonymous readers see, by id after `after`: (id, public datestamp).
     pub async fn public_page(&self, after: &str, limit: i64) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query(
-            "SELECT id, public_datestamp FROM assets WHERE public = 1 AND id > ? ORDER BY id LIMIT ?",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(on!(self, |pool, q| {
+            q(
+                "SELECT id, public_datestamp FROM assets WHERE public = 1 AND id > $1
+               ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+        }))
     }
 
     /// The id just before the `n`-th (0-based) public asset by id ("" for the first), and the
@@ -201,24 +238,28 @@ impl AssetsTable {
         let start: Option<String> = if n == 0 {
             Some(String::new())
         } else {
-            sqlx::query_scalar(
-                "SELECT id FROM assets WHERE public = 1 ORDER BY id LIMIT 1 OFFSET ?",
-            )
-            .bind(n - 1)
-            .fetch_optional(&self.pool)
-            .await?
+            on!(self, |pool, q| {
+                q("SELECT id FROM assets WHERE public = 1 ORDER BY id LIMIT 1 OFFSET $1")
+                    .bind(n - 1)
+                    .fetch_optional(pool)
+                    .await?
+                    .map(|r| r.get(0))
+            })
         };
         let Some(start) = start else {
             return Ok(None);
         };
-        let newest: Option<String> = sqlx::query_scalar(
-            "SELECT MAX(public_datestamp) FROM (SELECT public_datestamp FROM assets
-             WHERE public = 1 AND id > ? ORDER BY id LIMIT ?)",
-        )
-        .bind(&start)
-        .bind(len)
-        .fetch_one(&self.pool)
-        .await?;
+        let newest: Option<String> = on!(self, |pool, q| {
+            q(
+                "SELECT MAX(public_datestamp) FROM (SELECT public_datestamp FROM assets
+               WHERE public = 1 AND id > $1 ORDER BY id LIMIT $2) AS part",
+            )
+            .bind(&start)
+            .bind(len)
+            .fetch_one(pool)
+            .await?
+            .get(0)
+        });
         Ok(newest.map(|d| (start, d)))
     }
 
@@ -233,49 +274,59 @@ impl Projection for AssetsTable {
     }
 
     async fn watermark(&self) -> Result<u64> {
-        super::sql_watermark(&self.pool, "assets").await
+        self.pool.watermark("assets").await
     }
 
     async fn apply(&self, rows: &[Row], upto: u64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for r in rows {
-            sqlx::query(
-                "INSERT INTO assets (id, type, status, revision, datestamp, deleted, public, public_datestamp, ever_public, published_here, owner, pending)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (id) DO UPDATE SET type = excluded.type, status = excluded.status,
-                 revision = excluded.revision, datestamp = excluded.datestamp, deleted = excluded.deleted,
-                 public = excluded.public, public_datestamp = excluded.public_datestamp,
-                 ever_public = excluded.ever_public, published_here = excluded.published_here,
-                 owner = excluded.owner, pending = excluded.pending
-                 WHERE excluded.revision > assets.revision",
-            )
-            .bind(&r.id)
-            .bind(&r.kind)
-            .bind(&r.status)
-            .bind(r.revision as i64)
-            .bind(&r.datestamp)
-            .bind(r.deleted as i64)
-            .bind(r.public as i64)
-            .bind(&r.public_datestamp)
-            .bind(r.ever_public as i64)
-            .bind(r.published_here as i64)
-            .bind(&r.owner)
-            .bind(&r.pending)
-            .execute(&mut *tx)
-            .await?;
-        }
-        super::set_sql_watermark(&mut tx, "assets", upto).await?;
-        tx.commit().await?;
+        on!(self, |pool, q| {
+            let mut tx = pool.begin().await?;
+            for r in rows {
+                q(
+                    "INSERT INTO assets (id, type, status, revision, datestamp, deleted, public,
+                       public_datestamp, ever_public, published_here, owner, pending)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                   ON CONFLICT (id) DO UPDATE SET type = excluded.type, status = excluded.status,
+                   revision = excluded.revision, datestamp = excluded.datestamp,
+                   deleted = excluded.deleted, public = excluded.public,
+                   public_datestamp = excluded.public_datestamp,
+                   ever_public = excluded.ever_public, published_here = excluded.published_here,
+                   owner = excluded.owner, pending = excluded.pending
+                   WHERE excluded.revision > assets.revision",
+                )
+                .bind(&r.id)
+                .bind(&r.kind)
+                .bind(&r.status)
+                .bind(r.revision as i64)
+                .bind(&r.datestamp)
+                .bind(r.deleted as i64)
+                .bind(r.public as i64)
+                .bind(&r.public_datestamp)
+                .bind(r.ever_public as i64)
+                .bind(r.published_here as i64)
+                .bind(&r.owner)
+                .bind(&r.pending)
+                .execute(&mut *tx)
+                .await?;
+            }
+            q(SET_WATERMARK)
+                .bind("assets")
+                .bind(upto as i64)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
     async fn clear(&self) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM assets").execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM projection_state WHERE name = 'assets'")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        on!(self, |pool, q| {
+            let mut tx = pool.begin().await?;
+            q("DELETE FROM assets").execute(&mut *tx).await?;
+            q("DELETE FROM projection_state WHERE name = 'assets'")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod oai;
+pub mod pool;
 pub mod progress;
 
 pub use progress::Progress;
@@ -112,33 +113,6 @@ pub trait Projection: Sync {
     fn apply(&self, rows: &[Row], upto: u64) -> impl Future<Output = Result<()>> + Send;
     /// Forgets everything (watermark back to zero).
     fn clear(&self) -> impl Future<Output = Result<()>> + Send;
-}
-
-/// The watermark a relational projection keeps in `projection_state` under `name`.
-pub async fn sql_watermark(pool: &sqlx::SqlitePool, name: &str) -> Result<u64> {
-    let rev: Option<i64> =
-        sqlx::query_scalar("SELECT revision FROM projection_state WHERE name = ?")
-            .bind(name)
-            .fetch_optional(pool)
-            .await?;
-    Ok(rev.unwrap_or(0) as u64)
-}
-
-/// Moves a relational projection's watermark forward (never back) inside its transaction.
-pub async fn set_sql_watermark(
-    conn: &mut sqlx::SqliteConnection,
-    name: &str,
-    upto: u64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO projection_state (name, revision) VALUES (?, ?)
-         ON CONFLICT (name) DO UPDATE SET revision = MAX(revision, excluded.revision)",
-    )
-    .bind(name)
-    .bind(upto as i64)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 const BATCH: usize = 5_000;

@@ -13,9 +13,10 @@
 //! harvest began (its resumption tokens carry that revision): a record changed during the
 //! harvest is listed once, with the header it had then, and neither skipped nor repeated.
 
+use sqlx::Row as _;
 use sqlx::postgres::PgPool;
-use sqlx::{Row as _, SqlitePool};
 
+use super::pool::{Pool, SET_WATERMARK, on};
 use super::{Projection, Result, Row};
 
 /// `rev_to` of the current header of a record.
@@ -58,38 +59,11 @@ pub struct Selection {
     pub after: Option<(String, String)>,
 }
 
-/// Where the log lives.
-#[derive(Clone)]
-enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
 /// The OAI-PMH record log.
 #[derive(Clone)]
 pub struct OaiLog {
     pool: Pool,
     created: String,
-}
-
-/// Runs `$body` on the log's database, with `$pool` its pool and `$q` making a query of a SQL
-/// text written with PostgreSQL's numbered parameters (`$1`…, which SQLite reads as `?1`…).
-/// The body is the same text in both arms, each typed for its own database.
-macro_rules! on {
-    ($log:expr, |$pool:ident, $q:ident| $body:expr) => {
-        match &$log.pool {
-            Pool::Sqlite($pool) => {
-                let $q = |sql: &'static str| {
-                    sqlx::query::<sqlx::Sqlite>(sqlx::AssertSqlSafe(sql.replace('$', "?")))
-                };
-                $body
-            }
-            Pool::Postgres($pool) => {
-                let $q = |sql: &'static str| sqlx::query::<sqlx::Postgres>(sqlx::AssertSqlSafe(sql.to_owned()));
-                $body
-            }
-        }
-    };
 }
 
 impl OaiLog {
@@ -118,7 +92,7 @@ impl OaiLog {
 
     /// Whether the log lives in PostgreSQL, beside the revision log.
     pub fn is_shared(&self) -> bool {
-        matches!(self.pool, Pool::Postgres(_))
+        self.pool.is_shared()
     }
 
     async fn own_records(&self) -> Result<()> {
@@ -242,11 +216,7 @@ impl OaiLog {
     }
 
     pub async fn close(&self) {
-        match &self.pool {
-            Pool::Sqlite(p) => p.close().await,
-            // The revision log's pool, closed with it.
-            Pool::Postgres(_) => {}
-        }
+        self.pool.close().await;
     }
 }
 
@@ -256,13 +226,7 @@ impl Projection for OaiLog {
     }
 
     async fn watermark(&self) -> Result<u64> {
-        let rev: Option<i64> = on!(self, |pool, q| {
-            q("SELECT revision FROM projection_state WHERE name = 'oai'")
-                .fetch_optional(pool)
-                .await?
-                .map(|r| r.get(0))
-        });
-        Ok(rev.unwrap_or(0) as u64)
+        self.pool.watermark("oai").await
     }
 
     async fn apply(&self, rows: &[Row], upto: u64) -> Result<()> {
@@ -305,15 +269,11 @@ impl Projection for OaiLog {
                 .await?;
             }
             // The watermark moves forward only, with the headers it covers.
-            q(
-                "INSERT INTO projection_state (name, revision) VALUES ('oai', $1)
-               ON CONFLICT (name) DO UPDATE SET revision = CASE
-                 WHEN excluded.revision > projection_state.revision THEN excluded.revision
-                 ELSE projection_state.revision END",
-            )
-            .bind(upto as i64)
-            .execute(&mut *tx)
-            .await?;
+            q(SET_WATERMARK)
+                .bind("oai")
+                .bind(upto as i64)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         });
         Ok(())

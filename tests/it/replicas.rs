@@ -715,6 +715,32 @@ fn harvesters_portal_pages_and_harvests_move_between_nodes() {
     );
     let dev = token(&url, "alice", &["developer"]);
     let moderator = token(&url, "mo", &["moderator"]);
+    // So is the assets table: a submission is in the moderators' queue on a reader (read at
+    // the submission's revision) as in the table in PostgreSQL.
+    let r = writer.create(
+        &dev,
+        &json!({"id": "rep-queued", "type": "Dataset", "name": "Queued survey",
+                "license": "CC-BY-4.0"}),
+    );
+    assert_eq!(r.status(), 201);
+    let r = writer.call(
+        "POST",
+        "/api/v1/assets/rep-queued/submit",
+        &dev,
+        Some("application/json"),
+        Some("{}".into()),
+        None,
+    );
+    assert_eq!(r.status(), 200);
+    let queued = revision_of(&r);
+    let session = writer.sign_in(&moderator);
+    let page = reader.get_as(&session, &format!("/review?min_revision={queued}"));
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("rep-queued"));
+    assert_eq!(
+        pg.sql("SELECT status FROM assets WHERE id = 'rep-queued'"),
+        "in_review"
+    );
     publish(&writer, "rep-gone", "Vanishing survey", &dev, &moderator);
     let r = writer.call(
         "DELETE",
