@@ -12,6 +12,8 @@ CREATE TABLE oai_log (
 );
 CREATE INDEX oai_log_order ON oai_log (datestamp, id);
 CREATE INDEX oai_log_id ON oai_log (id, rev_to);
+-- One current header a record.
+CREATE UNIQUE INDEX oai_log_current ON oai_log (id) WHERE rev_to = 9223372036854775807;
 
 -- The revision each projection kept here has applied, moved in the same transaction as its
 -- rows.

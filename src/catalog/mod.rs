@@ -64,6 +64,9 @@ impl CatalogError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             CatalogError::Log(e) => e.is_unavailable(),
+            CatalogError::Projection(project::ProjectionError::Sql(e)) => {
+                crate::store::log::unreachable(e)
+            }
             _ => false,
         }
     }
@@ -253,13 +256,16 @@ impl Catalog {
         use project::Projection;
         let catalog = Self::open_inner(data_dir, base_url, default_base).await?;
         let head = catalog.store.revision()?;
+        // A node of a shared deployment keeps no assets table or OAI-PMH log of its own (the
+        // leader keeps the deployment's in PostgreSQL).
+        let own_tables = !catalog.store.follows_a_log()?;
         let mut behind = Vec::new();
         for (name, at) in [
             ("assets", catalog.assets.watermark().await?),
             ("oai", catalog.oai.watermark().await?),
             ("search", catalog.search.watermark().await?),
         ] {
-            if at != head {
+            if at != head && (own_tables || name == "search") {
                 behind.push(name);
             }
         }
@@ -360,10 +366,9 @@ impl Catalog {
     }
 
     async fn catch_up_now(&self) -> Result<()> {
-        let shared = self.assets.is_shared();
-        self.catch_up_kept(&self.assets, shared).await?;
+        self.catch_up_kept(&self.assets).await?;
         self.caught_up("assets");
-        self.catch_up_kept(&self.oai, self.oai.is_shared()).await?;
+        self.catch_up_kept(&self.oai).await?;
         self.caught_up("oai");
         project::catch_up(&self.store, &self.search, &self.progress).await?;
         self.caught_up("search");
@@ -371,18 +376,10 @@ impl Catalog {
     }
 
     /// Feeds a relational projection (the assets table, the OAI-PMH log), if this node keeps
-    /// it. In a shared deployment the leader keeps them in PostgreSQL; a leader whose store is
-    /// behind what the last one applied there follows the log before it takes over (they are
-    /// never cleared for that).
-    async fn catch_up_kept<P: project::Projection>(
-        &self,
-        projection: &P,
-        shared: bool,
-    ) -> Result<()> {
-        let keeps = !shared
-            || (self.maintains_shared_tables()
-                && projection.watermark().await? <= self.store.revision()?);
-        if keeps {
+    /// it: in a shared deployment the leader keeps them in PostgreSQL (and one ahead of this
+    /// node's store waits for it, `Projection::shared`).
+    async fn catch_up_kept<P: project::Projection>(&self, projection: &P) -> Result<()> {
+        if !projection.shared() || self.maintains_shared_tables() {
             project::catch_up(&self.store, projection, &self.progress).await?;
         }
         Ok(())
@@ -493,14 +490,15 @@ impl Catalog {
         let mut took = Vec::new();
         let started = std::time::Instant::now();
         let mut n = 0;
-        if !self.assets.is_shared() {
-            // (In a shared deployment it is the leading node's, like the OAI-PMH log.)
+        // A node of a shared deployment keeps no assets table, OAI-PMH log or rr tables of its
+        // own: the leading node keeps the deployment's in PostgreSQL.
+        let own_tables = !self.store.follows_a_log()?;
+        if own_tables {
             n = project::rebuild(&self.store, &self.assets, &self.progress).await?;
             took.push(("assets", started.elapsed().as_secs_f64()));
         }
         let started = std::time::Instant::now();
-        if !self.oai.is_shared() {
-            // (In a shared deployment it is the leading node's.)
+        if own_tables {
             project::rebuild(&self.store, &self.oai, &self.progress).await?;
             took.push(("oai", started.elapsed().as_secs_f64()));
         }

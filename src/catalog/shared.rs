@@ -4,8 +4,9 @@
 //! the revision it applied atomically with its data, so a node that stops at any instant
 //! resumes from there.
 //!
-//! One node maintains the tables that live in PostgreSQL beside the log (the rr tables): the
-//! one that holds the leader's advisory lock, taken by nodes that may write.
+//! One node maintains the tables that live in PostgreSQL beside the log (the rr tables and
+//! TAP_SCHEMA, the OAI-PMH log, the assets table): the one that holds the leader's advisory
+//! lock, taken by nodes that may write.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +25,10 @@ const LEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Seconds between a follower writer's attempts to lead.
 const LEAD_EVERY: u64 = 10;
+
+/// How long a writer that does not lead waits for the leader's tables to take its write in
+/// before acknowledging it.
+const KEPT_WAIT: Duration = Duration::from_secs(2);
 
 /// The advisory lock key of the leader (`orrery` in ASCII).
 const LEADER_KEY: i64 = 0x6f72_7265_7279;
@@ -53,6 +58,13 @@ pub struct Shared {
     /// Set once this node has applied the whole log as it stood at some point since it
     /// started: until then, it is catching up and keeps out of a balancer's rotation.
     caught_up: AtomicBool,
+    /// Set once this node, leading, has made sure of the tables it keeps (the rr tables and
+    /// TAP_SCHEMA); cleared when it stops leading, so that a failure is tried again.
+    prepared: AtomicBool,
+    /// The revision the assets table kept in PostgreSQL has applied, as last read (by one
+    /// waiter at a time: `kept_poll`).
+    kept: tokio::sync::watch::Sender<u64>,
+    kept_poll: tokio::sync::Mutex<()>,
     /// Set when the catalogue closes: the follower stops.
     pub(super) closing: AtomicBool,
 }
@@ -72,6 +84,9 @@ impl Shared {
             failing: std::sync::Mutex::new(None),
             digesting: tokio::sync::Semaphore::new(1),
             caught_up: AtomicBool::new(false),
+            prepared: AtomicBool::new(false),
+            kept: tokio::sync::watch::Sender::new(0),
+            kept_poll: tokio::sync::Mutex::new(()),
             closing: AtomicBool::new(false),
         })
     }
@@ -133,6 +148,7 @@ impl Shared {
             // The session is gone, and the lock with it.
             *held = None;
             self.leading.store(false, Ordering::SeqCst);
+            self.prepared.store(false, Ordering::SeqCst);
             tracing::warn!("this node's leader session ended: it leads no longer");
         }
         let Ok(Ok(mut c)) =
@@ -151,7 +167,9 @@ impl Shared {
         if got {
             *held = Some(c);
             self.leading.store(true, Ordering::SeqCst);
-            tracing::info!("this node leads: it maintains the rr tables");
+            tracing::info!(
+                "this node leads: it keeps the rr tables, TAP_SCHEMA, the OAI-PMH log and the assets table"
+            );
         }
         got
     }
@@ -218,7 +236,6 @@ impl Catalog {
     /// deployment the assets table the leader keeps in PostgreSQL too, for at most `within`;
     /// returns whether they have.
     pub async fn wait_applied(&self, revision: u64, within: Duration) -> bool {
-        use crate::project::Projection;
         let deadline = tokio::time::Instant::now() + within;
         let mut rx = self.applied.subscribe();
         if tokio::time::timeout(within, rx.wait_for(|a| *a >= revision))
@@ -229,16 +246,47 @@ impl Catalog {
         }
         // The assets table of a shared deployment is the leader's: it must have applied the
         // revision too (and this node's PostgreSQL, a standby perhaps, have received that).
-        while self.assets.is_shared() {
-            if matches!(self.assets.watermark().await, Ok(w) if w >= revision) {
-                break;
+        match &self.shared {
+            Some(shared) if self.assets.is_shared() => {
+                self.wait_kept(shared, revision, deadline).await
+            }
+            _ => true,
+        }
+    }
+
+    /// Waits until the assets table kept in PostgreSQL has applied `revision`, or `deadline`.
+    /// One waiter at a time reads its watermark (every 20 ms); the others wait for what it
+    /// reads, so that many waiting requests cost the pool one query at a time.
+    async fn wait_kept(
+        &self,
+        shared: &Shared,
+        revision: u64,
+        deadline: tokio::time::Instant,
+    ) -> bool {
+        use crate::project::Projection;
+        let mut seen = shared.kept.subscribe();
+        loop {
+            if *seen.borrow_and_update() >= revision {
+                return true;
             }
             if tokio::time::Instant::now() >= deadline {
                 return false;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            let poll = Duration::from_millis(20);
+            match shared.kept_poll.try_lock() {
+                Ok(_polling) => {
+                    if let Ok(w) = self.assets.watermark().await {
+                        log::advance(&shared.kept, w);
+                    }
+                    if *shared.kept.borrow() < revision {
+                        tokio::time::sleep(poll).await;
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::time::timeout(poll * 2, seen.changed()).await;
+                }
+            }
         }
-        true
     }
 
     /// Applies the log to this node's store up to its head, then lets every projection catch
@@ -263,7 +311,6 @@ impl Catalog {
         shared: &Shared,
         mut following: tokio::sync::OwnedMutexGuard<()>,
     ) -> Result<u64> {
-        let was_leading = shared.leads();
         loop {
             let at = self.store.revision()?;
             let entries = shared.log.read(at, BATCH).await?;
@@ -292,9 +339,10 @@ impl Catalog {
                 shared.try_lead().await;
             }
         }
-        if shared.leads() && !was_leading {
-            // Led by another node until now: make sure of the tables before writing them, and
-            // describe them in TAP_SCHEMA as this node's version publishes them.
+        if shared.leads() && !shared.prepared.load(Ordering::SeqCst) {
+            // Led by another node until now (or a first attempt failed): make sure of the
+            // tables before writing them, and describe them in TAP_SCHEMA as this node's
+            // version publishes them.
             if let Some(r) = self.regtap.get() {
                 r.prepare().await?;
                 if let crate::ivoa::regtap::project::Database::Postgres(url) = r.database() {
@@ -304,6 +352,7 @@ impl Catalog {
                         .await
                         .map_err(crate::project::ProjectionError::from)?;
                 }
+                shared.prepared.store(true, Ordering::SeqCst);
             }
         }
         {
@@ -324,9 +373,14 @@ impl Catalog {
         let Some(shared) = &self.shared else {
             return;
         };
+        let mut first = true;
         loop {
-            let at = self.store.revision().unwrap_or(0);
-            let _ = shared.log.wait_for(at + 1, Duration::from_secs(1)).await;
+            if !first {
+                let at = self.store.revision().unwrap_or(0);
+                let _ = shared.log.wait_for(at + 1, Duration::from_secs(1)).await;
+            }
+            // (The first pass at once: the node is out of rotation until it has caught up.)
+            first = false;
             if shared.closing.load(Ordering::SeqCst) {
                 return;
             }
@@ -393,6 +447,14 @@ impl Catalog {
                         "revision {rev} was committed but is not yet readable here"
                     )));
                 }
+                if shared.writes && !shared.leads() && self.assets.is_shared() {
+                    // The listings (my assets, the moderators' queue) are the leader's: the
+                    // page a serving writer shows next lists the write once the leader has
+                    // it. The write is in the log already: past the bound it is acknowledged
+                    // anyway. (`ingest` and `harvest`, which never lead, do not wait.)
+                    let bound = tokio::time::Instant::now() + KEPT_WAIT;
+                    self.wait_kept(shared, rev, bound).await;
+                }
             }
             None => {
                 self.follow().await?;
@@ -404,7 +466,8 @@ impl Catalog {
 
 impl Catalog {
     /// An order-free digest of each projection of this node: the store (every quad but its
-    /// own settings), the assets table and the search index.
+    /// own settings), the assets table (in a shared deployment, the one the leader keeps in
+    /// PostgreSQL, as this node's PostgreSQL shows it) and the search index.
     ///
     /// Writes are not held back meanwhile: the digests are taken again (up to three times)
     /// until the node applied nothing while they were taken. `None` while another digest is

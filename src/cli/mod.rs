@@ -574,9 +574,8 @@ async fn attach_rr(catalog: &Catalog, inline_backlog: u64) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Logs the progress of long projection builds every few seconds while they run.
-/// On SIGHUP, rebuilds the search index beside the live one, which serves meanwhile (after a
-/// change of vocabulary labels, or to compact it).
+/// On SIGHUP, rebuilds the search index beside the live one, which serves meanwhile (to
+/// compact it into fresh segments, or to rule out a damaged one without stopping the node).
 #[cfg(unix)]
 fn rebuild_on_hangup(catalog: Arc<Catalog>) {
     use tokio::signal::unix::{SignalKind, signal};
@@ -605,6 +604,7 @@ fn rebuild_on_hangup(catalog: Arc<Catalog>) {
     });
 }
 
+/// Logs the progress of long projection builds every few seconds while they run.
 fn log_progress(catalog: &Catalog) {
     let last = std::sync::Mutex::new(std::time::Instant::now());
     catalog.progress.watch(Box::new(move |name, build| {

@@ -10,6 +10,10 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use crate::ivoa::oai::Oai;
 
+/// How far (in revisions) the shared OAI-PMH log may be behind this node before it is taken
+/// as being built, and answered 503: a leader keeps it within a batch or two otherwise.
+const BEHIND: u64 = 10_000;
+
 fn pairs(raw: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(raw)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -37,6 +41,19 @@ async fn answer(state: &AppState, args: Vec<(String, String)>) -> Response {
                     .into_response();
             }
         };
+        if state.catalog.applied().saturating_sub(at) > BEHIND {
+            // The leader is bringing it up to date from far behind (a first build): a
+            // harvester asking from a datestamp would miss what it has yet to take in.
+            return super::error::ApiError::unavailable(
+                format!(
+                    "the OAI-PMH log is at revision {at}, being brought up to revision {} by \
+                     the leading node; try again later",
+                    state.catalog.applied()
+                ),
+                30,
+            )
+            .into_response();
+        }
         let within = std::time::Duration::from_millis(state.config.min_revision_wait_ms);
         if !state.catalog.wait_applied(at, within).await {
             return super::error::ApiError::unavailable(

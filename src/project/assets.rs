@@ -5,7 +5,7 @@
 
 use sqlx::Row as _;
 
-use super::pool::{Pool, SET_WATERMARK, on};
+use super::pool::{LOCK_PROJECTION, Pool, SET_WATERMARK, on};
 use super::{Projection, Result, Row};
 
 /// Bumped when the table's shape changes: an older table is dropped and rebuilt from the store.
@@ -278,8 +278,11 @@ impl Projection for AssetsTable {
     }
 
     async fn apply(&self, rows: &[Row], upto: u64) -> Result<()> {
-        on!(self, |pool, q| {
+        on!(self, |pool, q, shared| {
             let mut tx = pool.begin().await?;
+            if shared {
+                q(LOCK_PROJECTION).bind("assets").execute(&mut *tx).await?;
+            }
             for r in rows {
                 q(
                     "INSERT INTO assets (id, type, status, revision, datestamp, deleted, public,
@@ -316,6 +319,10 @@ impl Projection for AssetsTable {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    fn shared(&self) -> bool {
+        self.pool.is_shared()
     }
 
     async fn clear(&self) -> Result<()> {

@@ -113,6 +113,11 @@ pub trait Projection: Sync {
     fn apply(&self, rows: &[Row], upto: u64) -> impl Future<Output = Result<()>> + Send;
     /// Forgets everything (watermark back to zero).
     fn clear(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Whether it lives in a database the nodes of a deployment share (kept by the leading
+    /// node): a node whose store is behind it waits for its store rather than starting it over.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 const BATCH: usize = 5_000;
@@ -143,6 +148,11 @@ pub async fn catch_up<P: Projection>(
     let watermark = projection.watermark().await?;
     let head = store.revision()?;
     if watermark == head {
+        return Ok(0);
+    }
+    if watermark > head && projection.shared() {
+        // Another node took it further than this node's store is yet: this node's follower
+        // brings the store there first.
         return Ok(0);
     }
     if watermark > head {

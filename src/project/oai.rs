@@ -16,7 +16,7 @@
 use sqlx::Row as _;
 use sqlx::postgres::PgPool;
 
-use super::pool::{Pool, SET_WATERMARK, on};
+use super::pool::{LOCK_PROJECTION, Pool, SET_WATERMARK, on};
 use super::{Projection, Result, Row};
 
 /// `rev_to` of the current header of a record.
@@ -230,8 +230,11 @@ impl Projection for OaiLog {
     }
 
     async fn apply(&self, rows: &[Row], upto: u64) -> Result<()> {
-        on!(self, |pool, q| {
+        on!(self, |pool, q, shared| {
             let mut tx = pool.begin().await?;
+            if shared {
+                q(LOCK_PROJECTION).bind("oai").execute(&mut *tx).await?;
+            }
             for r in rows {
                 let current = q(
                     "SELECT rev_from, datestamp, deleted FROM oai_log WHERE id = $1 AND rev_to = $2",
@@ -277,6 +280,10 @@ impl Projection for OaiLog {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    fn shared(&self) -> bool {
+        self.pool.is_shared()
     }
 
     async fn clear(&self) -> Result<()> {

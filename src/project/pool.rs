@@ -17,26 +17,38 @@ pub enum Pool {
 }
 
 /// Runs `$body` on the database of `$projection.pool`, with `$pool` its pool and `$q` making a
-/// query of a SQL text written with numbered parameters.
+/// query of a SQL text written with numbered parameters; `$shared`, when named, tells the body
+/// which database it runs on (for what only PostgreSQL does, such as its locks).
 macro_rules! on {
     ($projection:expr, |$pool:ident, $q:ident| $body:expr) => {
+        on!($projection, |$pool, $q, _shared| $body)
+    };
+    ($projection:expr, |$pool:ident, $q:ident, $shared:ident| $body:expr) => {
         match &$projection.pool {
             $crate::project::pool::Pool::Sqlite($pool) => {
                 let $q = |sql: &'static str| {
                     sqlx::query::<sqlx::Sqlite>(sqlx::AssertSqlSafe(sql.replace('$', "?")))
                 };
+                let $shared = false;
                 $body
             }
             $crate::project::pool::Pool::Postgres($pool) => {
                 let $q = |sql: &'static str| {
                     sqlx::query::<sqlx::Postgres>(sqlx::AssertSqlSafe(sql.to_owned()))
                 };
+                let $shared = true;
                 $body
             }
         }
     };
 }
 pub(crate) use on;
+
+/// Taken by a transaction that applies rows to a projection in PostgreSQL (`pg_advisory_xact_lock`
+/// on `$1`, a key per projection): two nodes that both believe they lead, for the moment one
+/// takes over from the other, apply one after the other, the second seeing what the first did.
+pub const LOCK_PROJECTION: &str =
+    "SELECT pg_advisory_xact_lock(hashtext('orrery projection ' || $1))";
 
 /// Moves projection `$1`'s watermark to `$2`, never back, inside the transaction that applies
 /// its rows.

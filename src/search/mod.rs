@@ -438,6 +438,8 @@ impl SearchIndex {
             f.sync_all()?;
         }
         std::fs::rename(&temporary, &pointer)?;
+        // The rename itself is durable before the old index is removed.
+        std::fs::File::open(parent)?.sync_all()?;
         let old = std::mem::replace(
             &mut *self.live.write().unwrap_or_else(|e| e.into_inner()),
             fresh,

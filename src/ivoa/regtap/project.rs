@@ -651,6 +651,10 @@ impl Projection for RegTap {
         Ok(())
     }
 
+    fn shared(&self) -> bool {
+        matches!(self.database, Database::Postgres(_))
+    }
+
     async fn clear(&self) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for t in all_tables() {

@@ -314,8 +314,6 @@ async fn sqlite_pool(
         .await
 }
 
-/// Fills TAP_SCHEMA with `setup` (one transaction, so readers never see it half written), then
-/// opens read-only sessions.
 /// Runs `setup` (`tap_schema::statements` for PostgreSQL) on the database at `url`, in one
 /// transaction: what the node that keeps the rr tables does when it opens TAP or starts to
 /// lead.
@@ -335,6 +333,8 @@ pub async fn set_up_postgres(url: &str, setup: Vec<String>) -> sqlx::Result<()> 
     conn.close().await
 }
 
+/// Fills TAP_SCHEMA with `setup` (one transaction, so readers never see it half written), then
+/// opens read-only sessions.
 async fn pg_pool(url: &str, setup: Vec<String>, connections: u32) -> sqlx::Result<PgPool> {
     set_up_postgres(url, setup).await?;
     let options = Database::pg_options(url)?;
