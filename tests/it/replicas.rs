@@ -77,6 +77,21 @@ fn tap_count(s: &Server, table: &str) -> u64 {
     n.unwrap_or_else(|| panic!("a count of {table}: {text}"))
 }
 
+/// `POST /api/v1/assets/{id}/{what}` (submit, approve…) as `token`; asserts 200 and returns the
+/// revision it names.
+fn act(s: &Server, id: &str, what: &str, token: &str) -> u64 {
+    let r = s.call(
+        "POST",
+        &format!("/api/v1/assets/{id}/{what}"),
+        token,
+        Some("application/json"),
+        Some("{}".into()),
+        None,
+    );
+    assert_eq!(r.status(), 200, "{what}: {}", r.text().unwrap_or_default());
+    revision_of(&r)
+}
+
 /// Creates a public asset as `dev`, submits it and has `moderator` approve it; returns the
 /// revision of the approval.
 fn publish(s: &Server, id: &str, name: &str, dev: &str, moderator: &str) -> u64 {
@@ -84,21 +99,8 @@ fn publish(s: &Server, id: &str, name: &str, dev: &str, moderator: &str) -> u64 
                      "description": format!("{name}, a replicated dataset.")});
     let r = s.create(dev, &doc);
     assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
-    for (what, tok) in [("submit", dev), ("approve", moderator)] {
-        let r = s.call(
-            "POST",
-            &format!("/api/v1/assets/{id}/{what}"),
-            tok,
-            Some("application/json"),
-            Some("{}".into()),
-            None,
-        );
-        assert_eq!(r.status(), 200, "{what}: {}", r.text().unwrap_or_default());
-        if what == "approve" {
-            return revision_of(&r);
-        }
-    }
-    unreachable!()
+    act(s, id, "submit", dev);
+    act(s, id, "approve", moderator)
 }
 
 /// Writes `n` assets with `orrery ingest` from a data directory of its own, into the log.
@@ -193,16 +195,7 @@ fn nodes_sharing_postgres_converge_and_read_their_writes() {
                      "visibility": {"audience": "private", "users": ["bob"], "groups": []}});
     let r = writer.create(&dev, &doc);
     assert_eq!(r.status(), 201);
-    let r = writer.call(
-        "POST",
-        "/api/v1/assets/rep-private/submit",
-        &dev,
-        Some("application/json"),
-        Some("{}".into()),
-        None,
-    );
-    assert_eq!(r.status(), 200);
-    let rev = revision_of(&r);
+    let rev = act(&writer, "rep-private", "submit", &dev);
     for tok in ["", dev.as_str(), bob.as_str()] {
         let facets = |s: &Server| {
             let r = s.call(
@@ -723,16 +716,7 @@ fn harvesters_portal_pages_and_harvests_move_between_nodes() {
                 "license": "CC-BY-4.0"}),
     );
     assert_eq!(r.status(), 201);
-    let r = writer.call(
-        "POST",
-        "/api/v1/assets/rep-queued/submit",
-        &dev,
-        Some("application/json"),
-        Some("{}".into()),
-        None,
-    );
-    assert_eq!(r.status(), 200);
-    let queued = revision_of(&r);
+    let queued = act(&writer, "rep-queued", "submit", &dev);
     let session = writer.sign_in(&moderator);
     let page = reader.get_as(&session, &format!("/review?min_revision={queued}"));
     assert_eq!(page.status(), 200);

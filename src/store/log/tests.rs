@@ -259,19 +259,24 @@ async fn racing_writers_get_contiguous_revisions_and_waiters_wake() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// Puts one asset, `a`, into `store`.
+fn put_a(store: &Store) {
+    store
+        .put(
+            &[*asset(store, "a", "A")],
+            &[serde_json::json!({})],
+            "2024-01-01T00:00:00Z",
+        )
+        .unwrap();
+}
+
 #[test]
 fn a_store_follows_one_log_and_never_one_behind_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     store.bind_log("log-a", 0).unwrap();
     store.bind_log("log-a", 0).unwrap();
-    store
-        .put(
-            &[*asset(&store, "a", "A")],
-            &[serde_json::json!({})],
-            "2024-01-01T00:00:00Z",
-        )
-        .unwrap();
+    put_a(&store);
     // Another log, or this one restored to before what the store holds, would be skipped.
     assert!(matches!(
         store.bind_log("log-b", 10),
@@ -285,13 +290,7 @@ fn a_store_follows_one_log_and_never_one_behind_it() {
     // An embedded catalogue with data is not taken over by a log.
     let other = tempfile::tempdir().unwrap();
     let embedded = open(other.path());
-    embedded
-        .put(
-            &[*asset(&embedded, "a", "A")],
-            &[serde_json::json!({})],
-            "2024-01-01T00:00:00Z",
-        )
-        .unwrap();
+    put_a(&embedded);
     assert!(embedded.bind_log("log-a", 100).is_err());
 }
 

@@ -16,29 +16,11 @@ pub struct Postgres {
 impl Postgres {
     /// Starts a server with a database `orrery`.
     pub fn start() -> Postgres {
-        let bin = newest_bin();
-        let dir = tempfile::Builder::new()
-            .prefix("orrery-pg-")
-            .tempdir()
-            .expect("temporary directory");
         let as_root = std::process::Command::new("id")
             .arg("-u")
             .output()
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-        let pg = Postgres {
-            dir,
-            bin,
-            port: std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .expect("a free port"),
-            as_root,
-        };
-        if as_root {
-            run(std::process::Command::new("chown")
-                .arg("postgres:")
-                .arg(pg.dir.path()));
-        }
+        let pg = Postgres::empty("orrery-pg-", newest_bin(), as_root);
         let data = pg.dir.path().join("data");
         run(pg
             .command("initdb")
@@ -69,24 +51,7 @@ impl Postgres {
     /// own, stopped and removed on drop.
     #[allow(dead_code)]
     pub fn standby(&self) -> Postgres {
-        let dir = tempfile::Builder::new()
-            .prefix("orrery-pg-standby-")
-            .tempdir()
-            .expect("temporary directory");
-        let standby = Postgres {
-            dir,
-            bin: self.bin.clone(),
-            port: std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .expect("a free port"),
-            as_root: self.as_root,
-        };
-        if self.as_root {
-            run(std::process::Command::new("chown")
-                .arg("postgres:")
-                .arg(standby.dir.path()));
-        }
+        let standby = Postgres::empty("orrery-pg-standby-", self.bin.clone(), self.as_root);
         let data = standby.dir.path().join("data");
         run(self
             .command("pg_basebackup")
@@ -96,6 +61,29 @@ impl Postgres {
             .args(["-R", "-X", "stream"]));
         standby.start_server();
         standby
+    }
+
+    /// A server not yet made: its directory (the server's user's), its binaries and a free
+    /// port.
+    fn empty(prefix: &str, bin: std::path::PathBuf, as_root: bool) -> Postgres {
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .expect("temporary directory");
+        if as_root {
+            run(std::process::Command::new("chown")
+                .arg("postgres:")
+                .arg(dir.path()));
+        }
+        Postgres {
+            dir,
+            bin,
+            port: std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("a free port"),
+            as_root,
+        }
     }
 
     /// Runs SQL in its database with psql; returns what psql printed (tuples only).
