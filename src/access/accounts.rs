@@ -238,7 +238,8 @@ impl Accounts {
         }
     }
 
-    pub(super) fn db(&self) -> &Db {
+    /// The database the accounts live in (the state beside the catalogue shares it).
+    pub fn db(&self) -> &Db {
         &self.db
     }
 

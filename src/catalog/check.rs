@@ -81,45 +81,45 @@ impl Catalog {
                 report.live_assets
             ));
         }
-        let mut expected = expected;
-        expected.sort_by(|a, b| a.id.cmp(&b.id));
-        let actual = if own_tables {
-            self.assets.rows().await?
-        } else {
-            // (Not compared: the deployment's table, not this directory's.)
-            expected.clone()
-        };
-        let mut a = actual.iter().peekable();
-        for e in &expected {
-            while a.peek().is_some_and(|r| r.id < e.id) {
-                if let Some(r) = a.next() {
-                    report.problems.push(format!(
-                        "projection assets has {} which the store does not",
-                        r.id
-                    ));
-                }
-            }
-            match a.peek() {
-                Some(r) if r.id == e.id => {
-                    if *r != e {
-                        report.problems.push(format!(
-                            "projection assets differs for {}: {:?} vs store {:?}",
-                            e.id, r, e
-                        ));
-                    }
-                    a.next();
-                }
-                _ => report
-                    .problems
-                    .push(format!("projection assets lacks {}", e.id)),
-            }
-        }
-        for r in a {
-            report.problems.push(format!(
-                "projection assets has {} which the store does not",
-                r.id
-            ));
+        if own_tables {
+            let mut expected = expected;
+            expected.sort_by(|a, b| a.id.cmp(&b.id));
+            compare_assets(&expected, &self.assets.rows().await?, &mut report.problems);
         }
         Ok(report)
+    }
+}
+
+/// The differences between the assets table (`actual`) and the rows the store gives
+/// (`expected`), both ordered by id.
+fn compare_assets(expected: &[Row], actual: &[Row], problems: &mut Vec<String>) {
+    let mut a = actual.iter().peekable();
+    for e in expected {
+        while a.peek().is_some_and(|r| r.id < e.id) {
+            if let Some(r) = a.next() {
+                problems.push(format!(
+                    "projection assets has {} which the store does not",
+                    r.id
+                ));
+            }
+        }
+        match a.peek() {
+            Some(r) if r.id == e.id => {
+                if *r != e {
+                    problems.push(format!(
+                        "projection assets differs for {}: {:?} vs store {:?}",
+                        e.id, r, e
+                    ));
+                }
+                a.next();
+            }
+            _ => problems.push(format!("projection assets lacks {}", e.id)),
+        }
+    }
+    for r in a {
+        problems.push(format!(
+            "projection assets has {} which the store does not",
+            r.id
+        ));
     }
 }

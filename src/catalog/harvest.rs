@@ -216,7 +216,7 @@ pub async fn harvest(
     {
         return Err(HarvestError::BadFrom(f.clone()));
     }
-    let db = catalog.state_db().await?;
+    let db = catalog.state_db();
     let key = source.key();
     let _held = hold(&db, &key).await?;
     let mut state = load(&db, &key).await?;

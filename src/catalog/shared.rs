@@ -193,16 +193,9 @@ impl Catalog {
 
     /// Where the state shared beside the catalogue lives (harvest state): PostgreSQL in a
     /// deployment of several nodes, else the data directory's SQLite.
-    pub async fn state_db(&self) -> Result<crate::store::db::Db> {
-        use crate::store::db::Db;
-        Ok(match &self.shared {
-            Some(s) => Db::Postgres(s.log.pool().clone()),
-            None => Db::Sqlite(
-                crate::store::sqlite::open(&self.data_dir.join("catalog.sqlite"))
-                    .await
-                    .map_err(crate::project::ProjectionError::from)?,
-            ),
-        })
+    pub fn state_db(&self) -> crate::store::db::Db {
+        // The accounts' own: `share` moves them there.
+        self.accounts.db().clone()
     }
 
     /// The revision every projection of this node has applied.

@@ -658,8 +658,9 @@ async fn tap_service(
             "relational registry up to date"
         );
     }
-    // TAP_SCHEMA is written by the node that keeps the rr tables.
-    let setup = if catalog.maintains_shared_tables() {
+    // TAP_SCHEMA is written by the node that keeps the rr tables: embedded, here; in a shared
+    // deployment, by the leader when it takes the lead (`Catalog::follow`).
+    let setup = if catalog.shared().is_none() {
         tap_schema::statements(regtap.database().backend())
     } else {
         Vec::new()

@@ -371,19 +371,37 @@ impl SearchIndex {
         let (schema_def, fields) = schema::schema(table.words);
         let live = open_live(&live, &schema_def, &table)?;
         let secret = crate::secrets::load_or_create(&data_dir.join("search.key"))?;
-        let labels = ConceptLabels::new(&vocab);
-        Ok(SearchIndex {
+        Ok(SearchIndex::around(
+            live,
+            fields,
+            table,
+            vocab,
+            store,
+            secret.into(),
+        ))
+    }
+
+    /// The search index over `live`, with nothing cached yet.
+    fn around(
+        live: Live,
+        fields: Fields,
+        table: FacetTable,
+        vocab: Arc<Vocabularies>,
+        store: Arc<Store>,
+        secret: Arc<[u8]>,
+    ) -> SearchIndex {
+        SearchIndex {
             live: std::sync::RwLock::new(Arc::new(live)),
             public: statistics::PublicCounts::new(fields.readers, PUBLIC_COUNTS),
             fields,
             table,
-            labels,
+            labels: ConceptLabels::new(&vocab),
             vocab,
             store,
-            secret: std::sync::RwLock::new(secret.into()),
+            secret: std::sync::RwLock::new(secret),
             pinned: Mutex::new(VecDeque::new()),
             near: Default::default(),
-        })
+        }
     }
 
     fn live(&self) -> Arc<Live> {
@@ -401,18 +419,14 @@ impl SearchIndex {
         }
         let (schema_def, _) = schema::schema(self.table.words);
         let fresh = open_live(&next, &schema_def, &self.table)?;
-        Ok(SearchIndex {
-            live: std::sync::RwLock::new(Arc::new(fresh)),
-            public: statistics::PublicCounts::new(self.fields.readers, PUBLIC_COUNTS),
-            fields: self.fields.clone(),
-            table: FacetTable::new(&self.vocab),
-            labels: ConceptLabels::new(&self.vocab),
-            vocab: self.vocab.clone(),
-            store: self.store.clone(),
-            secret: std::sync::RwLock::new(self.secret()),
-            pinned: Mutex::new(VecDeque::new()),
-            near: Default::default(),
-        })
+        Ok(SearchIndex::around(
+            fresh,
+            self.fields.clone(),
+            FacetTable::new(&self.vocab),
+            self.vocab.clone(),
+            self.store.clone(),
+            self.secret(),
+        ))
     }
 
     /// Puts `next` (made by `beside` and filled since) in this index's place: its directory is
